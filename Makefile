@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# pinfold - kernel-enforced least privilege for AI agents.
+#
+#   make            build build/pinfold
+#   make deps       install every Debian 12 package needed (idempotent)
+#   make check      unit tests, host integration tests, VM tests
+#   make demo       the healthcare demo (needs root)
+#   make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF
+#   V=1             show full commands
+
+OUT := build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -I.
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(OUT) -Ivmlinux -I.
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_PROGS := net files
+BPF_OBJS := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(BPF_PROGS))
+BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_PROGS))
+
+LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c)) $(wildcard policy/*.c)
+LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+
+.PHONY: all deps check check-unit check-host check-vm demo vmlinux clean format format-check \
+	tests bench
+
+all: $(OUT)/pinfold
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/pinfold.h $(wildcard bpf/*.bpf.h) vmlinux/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pf_$* > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/%.o: %.c $(BPF_SKELS) $(wildcard */*.h) bpf/pinfold.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libpinfold.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/pinfold: $(OUT)/obj/userspace/main.o $(OUT)/libpinfold.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libpinfold.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(OUT)/libpinfold.a $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/tests/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+tests: $(OUT)/pinfold $(UNIT_BINS) $(HELPER_BINS)
+
+deps:
+	$(Q)tests/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tests/run-all.sh
+
+check-unit: tests
+	$(Q)tests/run-all.sh unit
+
+check-host: tests
+	$(Q)tests/run-all.sh host
+
+check-vm: tests
+	$(Q)tests/run-all.sh vm
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)demo/run.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
+	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/*.h userspace/*.c userspace/*.h policy/*.c policy/*.h \
+		tests/unit/*.c tests/helpers/*.c)
+
+format-check:
+	clang-format --dry-run -Werror $(wildcard bpf/*.c bpf/*.h userspace/*.c userspace/*.h \
+		policy/*.c policy/*.h tests/unit/*.c tests/helpers/*.c)
+
+clean:
+	rm -rf $(OUT)
+
+# keep intermediate skeletons and objects
+.SECONDARY:

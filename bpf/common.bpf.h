@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * common.bpf.h - maps and helpers shared by every pinfold program family.
+ *
+ * Every map here is pinned by name under pinfold's bpffs directory, so the
+ * network and file objects, and later loads of either, share one state.
+ */
+#ifndef PINFOLD_COMMON_BPF_H
+#define PINFOLD_COMMON_BPF_H
+
+/* pf_config: one slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);              /* 0 */
+	__type(value, struct pf_config); /* the parent cgroup */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_config SEC(".maps");
+
+/* pf_instances: which cgroups are instances, and their slots */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PF_MAX_INSTANCES);
+	__type(key, __u64);                /* cgroup id */
+	__type(value, struct pf_instance); /* slot and flags */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_instances SEC(".maps");
+
+/* pf_trees: allowed tree roots */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PF_MAX_TREES);
+	__type(key, struct pf_tree_key); /* slot, dev, ino */
+	__type(value, struct pf_tree);   /* access and rule */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_trees SEC(".maps");
+
+/* pf_net: allowed destinations, longest prefix decides */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PF_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pf_net_key);    /* slot and prefix */
+	__type(value, struct pf_net_rules); /* pushed-down port rules */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_net SEC(".maps");
+
+struct pf_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PF_RINGBUF_SIZE);
+};
+
+/* pf_rings: each instance's own ring buffer, set by its writer */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PF_MAX_INSTANCES);
+	__type(key, __u32); /* slot */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct pf_ring); /* that instance's events; last, as a flexible array */
+} pf_rings SEC(".maps");
+
+/* pf_stats: helper failures, per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PF_STAT_MAX);
+	__type(key, __u32);   /* enum pf_stat */
+	__type(value, __u64); /* count */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_stats SEC(".maps");
+
+/* pf_lost: events an instance's ring could not take, per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PF_MAX_INSTANCES);
+	__type(key, __u32);   /* slot */
+	__type(value, __u64); /* events lost */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_lost SEC(".maps");
+
+static __always_inline void pf_count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&pf_stats, &stat);
+
+	if (n)
+		*n += 1;
+}
+
+/* Whom the current task is, for pinfold. */
+enum pf_who {
+	PF_WHO_OUTSIDE = 0,  /* not below the parent: not ours to judge */
+	PF_WHO_INSTANCE = 1, /* an instance: *inst is set */
+	PF_WHO_UNKNOWN = 2,  /* below the parent without an entry: deny all */
+};
+
+static __always_inline int pf_whoami(struct pf_instance **inst, __u64 *cgid)
+{
+	__u32 zero = 0;
+	struct pf_config *cfg = bpf_map_lookup_elem(&pf_config, &zero);
+
+	if (!cfg || !cfg->parent_cgroup_id)
+		return PF_WHO_OUTSIDE;
+	if (bpf_get_current_ancestor_cgroup_id(cfg->parent_level) != cfg->parent_cgroup_id)
+		return PF_WHO_OUTSIDE;
+
+	*cgid = bpf_get_current_cgroup_id();
+	*inst = bpf_map_lookup_elem(&pf_instances, cgid);
+	return *inst ? PF_WHO_INSTANCE : PF_WHO_UNKNOWN;
+}
+
+/*
+ * Reserve an event in the instance's ring and fill what every event says.
+ * NULL when the event cannot be queued: the loss is counted for the slot,
+ * so the writer can report exactly how many records are missing.
+ */
+static __always_inline struct pf_event *pf_event_reserve(__u32 slot, __u64 cgid, __u16 action,
+							 __u8 decision, __u8 reason, __u32 rule_id)
+{
+	struct pf_event *ev;
+	void *ring;
+	__u64 *lost;
+
+	ring = bpf_map_lookup_elem(&pf_rings, &slot);
+	if (!ring) {
+		pf_count(PF_STAT_NO_RINGBUF);
+		goto lost;
+	}
+	ev = bpf_ringbuf_reserve(ring, sizeof(*ev), 0);
+	if (!ev) {
+		pf_count(PF_STAT_RINGBUF_FULL);
+		goto lost;
+	}
+
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = cgid;
+	ev->dev = 0;
+	ev->ino = 0;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->slot = slot;
+	ev->rule_id = rule_id;
+	ev->action = action;
+	ev->decision = decision;
+	ev->reason = reason;
+	ev->side = PF_SIDE_OBJECT;
+	ev->path_truncated = 0;
+	ev->family = 0;
+	ev->proto = 0;
+	ev->port = 0;
+	ev->pad = 0;
+	ev->pad2 = 0;
+	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->path[0] = '\0';
+	return ev;
+
+lost:
+	lost = bpf_map_lookup_elem(&pf_lost, &slot);
+	if (lost)
+		*lost += 1;
+	return NULL;
+}
+
+#endif /* PINFOLD_COMMON_BPF_H */

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * files.bpf.c - file enforcement: BPF LSM programs judge every open,
+ * create, unlink, rename and link of an instance by inode ancestry (the
+ * matching rules are in bpf/pinfold.h).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <asm-generic/errno-base.h>
+
+#include "bpf/pinfold.h"
+#include "bpf/common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef FMODE_WRITE
+#define FMODE_WRITE 0x2
+#endif
+
+/* Per-CPU room for a walk: too large for the 512-byte BPF stack. */
+struct pf_scratch {
+	struct dentry *dentries[PF_WALK_DEPTH]; /* leaf first, roots skipped */
+	/* Twice the path size, so that a bounded offset plus a bounded copy
+	 * always stays inside: the verifier checks both bounds apart. */
+	char path[2 * PF_PATH_MAX];
+};
+
+/* pf_scratch: one walk's state */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);              /* 0 */
+	__type(value, struct pf_scratch); /* walk state */
+} pf_scratch SEC(".maps");
+
+/* What an ancestry walk found. */
+struct pf_walk {
+	struct pf_tree tree; /* the deepest tree met, when found */
+	__u32 depth;         /* dentries recorded in scratch */
+	__u8 found;
+	__u8 complete; /* reached the root of the mount namespace */
+};
+
+static __always_inline struct mount *pf_real_mount(struct vfsmount *mnt)
+{
+	return (void *)mnt - bpf_core_field_offset(struct mount, mnt);
+}
+
+/*
+ * Walk from d (on mount mnt) towards the root. Within a filesystem the walk
+ * follows d_parent, past the root of a bind mount, so that where a tree is
+ * mounted never changes what its files are; at a filesystem's root it
+ * steps to the mount point. With need_path it records every named dentry
+ * and goes on to the root; without, it stops at the first tree.
+ */
+static __always_inline void pf_walk(struct dentry *d, struct vfsmount *vfsmnt, __u32 slot,
+				    bool need_path, struct pf_scratch *s, struct pf_walk *w)
+{
+	struct pf_tree_key key = { .slot = slot };
+	struct mount *m = pf_real_mount(vfsmnt);
+	struct pf_tree *t;
+	__u32 i;
+
+	for (i = 0; i < PF_WALK_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		struct inode *inode = BPF_CORE_READ(d, d_inode);
+
+		if (inode && !w->found) {
+			key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			key.ino = BPF_CORE_READ(inode, i_ino);
+			t = bpf_map_lookup_elem(&pf_trees, &key);
+			if (t) {
+				w->tree = *t;
+				w->found = 1;
+				if (!need_path)
+					return;
+			}
+		}
+
+		if (d != parent) {
+			if (need_path && w->depth < PF_WALK_DEPTH)
+				s->dentries[w->depth++ & (PF_WALK_DEPTH - 1)] = d;
+			d = parent;
+			continue;
+		}
+
+		/* the root of a filesystem: step to where its mount sits */
+		struct mount *up = BPF_CORE_READ(m, mnt_parent);
+
+		if (up == m) {
+			w->complete = 1;
+			return;
+		}
+		d = BPF_CORE_READ(m, mnt_mountpoint);
+		m = up;
+	}
+}
+
+/*
+ * Write "/a/b/c" from the recorded dentries into the event. Offsets are
+ * masked to PF_PATH_MAX - 1 and copies bounded by PF_NAME_MAX, which the
+ * doubled scratch buffer absorbs.
+ */
+static __always_inline void pf_path_build(struct pf_scratch *s, const struct pf_walk *w,
+					  struct pf_event *ev)
+{
+	__u32 off = 0, i;
+	long n;
+
+	for (i = 0; i < PF_WALK_DEPTH; i++) {
+		__u32 idx = w->depth - 1 - i;
+		const unsigned char *name;
+
+		if (i >= w->depth)
+			break;
+		if (off >= PF_PATH_MAX - 2) {
+			ev->path_truncated = 1;
+			break;
+		}
+		s->path[off & (PF_PATH_MAX - 1)] = '/';
+		off++;
+		name = BPF_CORE_READ(s->dentries[idx & (PF_WALK_DEPTH - 1)], d_name.name);
+		n = bpf_probe_read_kernel_str(&s->path[off & (PF_PATH_MAX - 1)], PF_NAME_MAX,
+					      name);
+		if (n > 1)
+			off += n - 1;
+	}
+	if (off == 0)
+		s->path[off++] = '/';
+	if (off >= PF_PATH_MAX) {
+		off = PF_PATH_MAX - 1;
+		ev->path_truncated = 1;
+	}
+	s->path[off & (PF_PATH_MAX - 1)] = '\0';
+	if (!w->complete)
+		ev->path_truncated = 1;
+	bpf_probe_read_kernel(ev->path, sizeof(ev->path), s->path);
+	ev->path[PF_PATH_MAX - 1] = '\0';
+}
+
+/*
+ * Judge one file action of the current task on d (on mount mnt): 0 to
+ * allow, -EACCES to deny.
+ */
+static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt, __u16 action,
+					  __u8 side)
+{
+	__u32 need = action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
+	struct pf_instance *inst = NULL;
+	struct pf_walk w = {};
+	struct pf_scratch *s;
+	struct pf_event *ev;
+	__u8 reason, decision;
+	__u32 zero = 0, rule_id = PF_RULE_NONE;
+	__u64 cgid = 0;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		pf_count(PF_STAT_UNKNOWN);
+		return -EACCES;
+	}
+	s = bpf_map_lookup_elem(&pf_scratch, &zero);
+	if (!inst || !s)
+		return -EACCES;
+
+	pf_walk(d, mnt, inst->slot, false, s, &w);
+	if (w.found) {
+		rule_id = w.tree.rule_id;
+		reason = (w.tree.access & need) ? PF_REASON_RULE : PF_REASON_ACCESS;
+	} else {
+		reason = w.complete ? PF_REASON_NO_RULE : PF_REASON_TOO_DEEP;
+	}
+	decision = reason == PF_REASON_RULE ? PF_DECISION_ALLOW : PF_DECISION_DENY;
+	if (decision == PF_DECISION_ALLOW && !(w.tree.access & PF_RULE_AUDITED))
+		return 0;
+
+	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason, rule_id);
+	if (ev) {
+		struct inode *inode = BPF_CORE_READ(d, d_inode);
+		struct pf_walk full = {};
+
+		if (inode) {
+			ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			ev->ino = BPF_CORE_READ(inode, i_ino);
+		}
+		ev->side = side;
+		pf_walk(d, mnt, inst->slot, true, s, &full);
+		pf_path_build(s, &full, ev);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return decision == PF_DECISION_ALLOW ? 0 : -EACCES;
+}
+
+/*
+ * LSM programs get the verdict of earlier programs as their last argument
+ * and must return a non-zero one unchanged.
+ */
+
+SEC("lsm/file_open")
+int BPF_PROG(file_open, struct file *file, int ret)
+{
+	__u16 action;
+
+	if (ret)
+		return ret;
+	action = (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ? PF_ACT_OPEN_WRITE
+							     : PF_ACT_OPEN_READ;
+	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			      action, PF_SIDE_OBJECT);
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_CREATE, PF_SIDE_OBJECT);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_CREATE, PF_SIDE_OBJECT);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_CREATE, PF_SIDE_OBJECT);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_UNLINK, PF_SIDE_OBJECT);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_UNLINK, PF_SIDE_OBJECT);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret)
+		return ret;
+	ret = pf_file_decide(old_dentry, BPF_CORE_READ(old_dir, mnt), PF_ACT_RENAME,
+			     PF_SIDE_SOURCE);
+	if (ret)
+		return ret;
+	return pf_file_decide(new_dentry, BPF_CORE_READ(new_dir, mnt), PF_ACT_RENAME,
+			      PF_SIDE_TARGET);
+}
+
+/* A hard link gives the inode a second name, which the walk then follows:
+ * both ends need write access, or a read-only file could be linked into a
+ * writable tree. Links never cross mounts, so new_dir's mount serves both. */
+SEC("lsm/path_link")
+int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
+
+	if (ret)
+		return ret;
+	ret = pf_file_decide(old_dentry, mnt, PF_ACT_LINK, PF_SIDE_SOURCE);
+	if (ret)
+		return ret;
+	return pf_file_decide(new_dentry, mnt, PF_ACT_LINK, PF_SIDE_TARGET);
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * net.bpf.c - network enforcement: cgroup connect and sendmsg programs on
+ * pinfold's parent cgroup judge every destination an instance reaches.
+ *
+ * sendmsg4/6 run only for datagrams sent with an explicit address, so UDP
+ * without connect is judged per datagram; a connected socket was judged at
+ * connect. IPv4-mapped IPv6 destinations match the IPv4 rules.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "bpf/pinfold.h"
+#include "bpf/common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+/* cgroup sock_addr verdicts: the kernel maps DENY to EPERM */
+#define SOCK_ALLOW 1
+#define SOCK_DENY 0
+
+/* The rule of slot allowing port/proto to addr, or NULL. */
+static __always_inline const struct pf_port_rule *pf_net_match(__u32 slot, const __u8 *addr,
+							       __u16 port, __u8 proto)
+{
+	struct pf_net_key key = { .prefixlen = 32 + 128, .slot = bpf_htonl(slot) };
+	struct pf_net_rules *rules;
+	__u32 i;
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	rules = bpf_map_lookup_elem(&pf_net, &key);
+	if (!rules)
+		return NULL;
+
+	for (i = 0; i < PF_PORTS_PER_PREFIX; i++) {
+		const struct pf_port_rule *r = &rules->rules[i];
+
+		if (i >= rules->count)
+			break;
+		if (r->proto == proto && port >= r->port_lo && port <= r->port_hi)
+			return r;
+	}
+	return NULL;
+}
+
+/* Judge one destination; addr is IPv6 or IPv4-mapped. */
+static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 family,
+					 __u16 action)
+{
+	const struct pf_port_rule *rule = NULL;
+	struct pf_instance *inst = NULL;
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	__u8 proto = (__u8)ctx->protocol;
+	__u8 reason, decision;
+	struct pf_event *ev;
+	__u64 cgid = 0;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return SOCK_ALLOW;
+	case PF_WHO_UNKNOWN:
+		pf_count(PF_STAT_UNKNOWN);
+		return SOCK_DENY;
+	}
+	if (!inst)
+		return SOCK_DENY;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		reason = PF_REASON_PROTOCOL;
+	} else {
+		rule = pf_net_match(inst->slot, addr, port, proto);
+		reason = rule ? PF_REASON_RULE : PF_REASON_NO_RULE;
+	}
+	decision = rule ? PF_DECISION_ALLOW : PF_DECISION_DENY;
+	if (rule && !(rule->flags & PF_RULE_AUDITED))
+		return SOCK_ALLOW;
+
+	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason,
+			      rule ? rule->rule_id : PF_RULE_NONE);
+	if (ev) {
+		ev->family = family;
+		ev->proto = proto;
+		ev->port = port;
+		__builtin_memcpy(ev->addr, addr, sizeof(ev->addr));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return rule ? SOCK_ALLOW : SOCK_DENY;
+}
+
+static __always_inline void pf_addr4(struct bpf_sock_addr *ctx, __u8 *addr)
+{
+	__u32 ip = ctx->user_ip4;
+
+	__builtin_memset(addr, 0, 10);
+	addr[10] = 0xff;
+	addr[11] = 0xff;
+	__builtin_memcpy(addr + 12, &ip, 4);
+}
+
+/* user_ip6 must be read 4 bytes at a time (context access rules) */
+static __always_inline void pf_addr6(struct bpf_sock_addr *ctx, __u8 *addr)
+{
+	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
+	__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
+
+	__builtin_memcpy(addr, &w0, 4);
+	__builtin_memcpy(addr + 4, &w1, 4);
+	__builtin_memcpy(addr + 8, &w2, 4);
+	__builtin_memcpy(addr + 12, &w3, 4);
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	__u8 addr[16];
+
+	pf_addr4(ctx, addr);
+	return pf_net_decide(ctx, addr, AF_INET, PF_ACT_CONNECT);
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	__u8 addr[16];
+
+	pf_addr6(ctx, addr);
+	return pf_net_decide(ctx, addr, AF_INET6, PF_ACT_CONNECT);
+}
+
+SEC("cgroup/sendmsg4")
+int sendmsg4(struct bpf_sock_addr *ctx)
+{
+	__u8 addr[16];
+
+	pf_addr4(ctx, addr);
+	return pf_net_decide(ctx, addr, AF_INET, PF_ACT_SENDMSG);
+}
+
+SEC("cgroup/sendmsg6")
+int sendmsg6(struct bpf_sock_addr *ctx)
+{
+	__u8 addr[16];
+
+	pf_addr6(ctx, addr);
+	return pf_net_decide(ctx, addr, AF_INET6, PF_ACT_SENDMSG);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pinfold.h - the one ABI shared by the kernel programs and userspace.
+ *
+ * Plain __u8..__u64 fields and fixed arrays only, with explicit padding;
+ * userspace checks every size with _Static_assert (userspace/abi.c).
+ *
+ * Identity. Every confined agent instance runs in its own cgroup v2 below
+ * pinfold's parent cgroup. pf_instances maps that cgroup id to an instance
+ * slot (0 .. PF_MAX_INSTANCES-1). All rules are keyed by slot, so two
+ * instances of one agent, or of two policies, never share rules. A task below
+ * the parent whose cgroup has no entry is denied everything (reason
+ * PF_REASON_NO_INSTANCE): moving into a sub-cgroup does not escape.
+ *
+ * Network matching. pf_net is an LPM trie keyed by (slot, address). IPv4
+ * addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d), so a connect6 to
+ * ::ffff:127.0.0.1 is judged exactly as a connect4 to 127.0.0.1. The longest
+ * prefix holding the address is found; its value lists the port ranges and
+ * protocols of that prefix AND of every shorter prefix containing it (the
+ * compiler pushes them down), so the longest match alone decides. Example:
+ *   rules  10.0.0.0/8 53/udp (rule 0)  and  10.1.2.3/32 443/tcp (rule 1)
+ *   key    slot,::ffff:10.1.2.3/128  -> { 443/tcp rule 1, 53/udp rule 0 }
+ *   key    slot,::ffff:10.0.0.0/104  -> { 53/udp rule 0 }
+ *   connect 10.1.2.3:53/udp  -> longest match /128, entry 2 allows (rule 0)
+ *   connect 10.9.9.9:443/tcp -> longest match /104, no entry -> denied
+ *
+ * File matching. pf_trees maps (slot, device, inode) of each allowed tree
+ * root to its access. A program walks from the object's dentry up through its
+ * parents, following the object's own filesystem; only at the root of a
+ * filesystem does it step to the mount point below which that mount sits. The
+ * first (deepest) tree root met decides:
+ *   trees  /srv/ehr rw (rule 0)  and  /srv/ehr/archive r (rule 1)
+ *   open /srv/ehr/a/chart.txt O_RDWR          -> /srv/ehr decides: allowed
+ *   open /srv/ehr/archive/2019.txt O_WRONLY   -> archive decides: denied
+ *   open /etc/passwd O_RDONLY                 -> no tree: denied
+ * Mounting /srv/ehr at /mnt/x changes nothing: /mnt/x/a/chart.txt is walked
+ * through /srv/ehr. Reads need PF_ACCESS_READ; opening for write, creating,
+ * unlinking, renaming (both ends) and hard-linking (both ends) need
+ * PF_ACCESS_WRITE.
+ *
+ * Device numbers are the kernel's internal encoding (MAJOR << 20 | MINOR),
+ * not st_dev; see pf_kernel_dev() in userspace.
+ */
+#ifndef PINFOLD_H
+#define PINFOLD_H
+
+#ifdef __BPF__
+/* vmlinux.h provides the __u types */
+#else
+#include <linux/types.h>
+#endif
+
+#define PF_ABI_VERSION 1
+
+enum {
+	PF_MAX_INSTANCES = 64,       /* concurrently confined instances */
+	PF_MAX_TREES = 16384,        /* pf_trees entries, all instances */
+	PF_MAX_PREFIXES = 16384,     /* pf_net entries, all instances */
+	PF_PORTS_PER_PREFIX = 16,    /* port rules pushed into one prefix */
+	PF_WALK_DEPTH = 32,          /* ancestors walked from an object */
+	PF_NAME_MAX = 256,           /* one path component, NUL included */
+	PF_PATH_MAX = 512,           /* path carried in an event */
+	PF_RINGBUF_SIZE = 256 * 1024 /* per instance, a power of two */
+};
+
+#define PF_RULE_NONE 0xffffffffu
+
+/* pf_tree.access and pf_port_rule.flags */
+#define PF_ACCESS_READ (1u << 0)
+#define PF_ACCESS_WRITE (1u << 1)
+#define PF_RULE_AUDITED (1u << 2) /* report allowed uses too */
+
+/* pf_instance.flags */
+#define PF_INST_FILES_UNENFORCED (1u << 0) /* BPF LSM absent: audit says so */
+
+enum pf_action {
+	PF_ACT_OPEN_READ = 1,
+	PF_ACT_OPEN_WRITE = 2,
+	PF_ACT_CREATE = 3,
+	PF_ACT_UNLINK = 4,
+	PF_ACT_RENAME = 5,
+	PF_ACT_LINK = 6,
+	PF_ACT_CONNECT = 7,
+	PF_ACT_SENDMSG = 8,
+	PF_ACT_MAX
+};
+
+enum pf_decision {
+	PF_DECISION_ALLOW = 1,
+	PF_DECISION_DENY = 2,
+};
+
+enum pf_reason {
+	PF_REASON_RULE = 1,        /* rule_id allowed it */
+	PF_REASON_NO_RULE = 2,     /* no rule covers the object */
+	PF_REASON_ACCESS = 3,      /* deepest tree (rule_id) lacks the access */
+	PF_REASON_NO_INSTANCE = 4, /* cgroup below the parent, not an instance */
+	PF_REASON_TOO_DEEP = 5,    /* no tree within PF_WALK_DEPTH ancestors */
+	PF_REASON_PROTOCOL = 6,    /* neither TCP nor UDP */
+};
+
+/* pf_event.side: which end of a rename or link the event is about */
+enum pf_side {
+	PF_SIDE_OBJECT = 0,
+	PF_SIDE_SOURCE = 1,
+	PF_SIDE_TARGET = 2,
+};
+
+/* counters in pf_stats, per CPU */
+enum pf_stat {
+	PF_STAT_RINGBUF_FULL = 0, /* event dropped: instance ring full */
+	PF_STAT_NO_RINGBUF = 1,   /* event dropped: slot has no ring */
+	PF_STAT_UNKNOWN = 2,      /* denied: below the parent, no instance */
+	PF_STAT_MAX
+};
+
+/* pf_config slot 0 */
+struct pf_config {
+	__u64 parent_cgroup_id; /* pinfold's parent cgroup */
+	__u32 parent_level;     /* its depth in the cgroup2 tree */
+	__u32 abi_version;      /* PF_ABI_VERSION of the loader */
+};
+
+/* pf_instances value, keyed by cgroup id (__u64) */
+struct pf_instance {
+	__u32 slot;
+	__u32 flags; /* PF_INST_* */
+};
+
+/* pf_trees key */
+struct pf_tree_key {
+	__u32 slot;
+	__u32 pad;
+	__u64 dev; /* kernel encoding */
+	__u64 ino;
+};
+
+/* pf_trees value */
+struct pf_tree {
+	__u32 rule_id;
+	__u32 access; /* PF_ACCESS_* | PF_RULE_AUDITED */
+};
+
+/* pf_net key: prefixlen counts the 32 slot bits plus the address bits */
+struct pf_net_key {
+	__u32 prefixlen;
+	__u32 slot; /* big-endian, so that it forms the top bits */
+	__u8 addr[16];
+};
+
+struct pf_port_rule {
+	__u16 port_lo; /* host byte order, inclusive */
+	__u16 port_hi;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 flags; /* PF_RULE_AUDITED */
+	__u16 pad;
+	__u32 rule_id;
+};
+
+/* pf_net value */
+struct pf_net_rules {
+	__u32 count;
+	__u32 pad;
+	struct pf_port_rule rules[PF_PORTS_PER_PREFIX];
+};
+
+/* One decision, sent through the instance's ring buffer. */
+struct pf_event {
+	__u64 boot_ns; /* CLOCK_BOOTTIME */
+	__u64 cgroup_id;
+	__u64 dev; /* file events: object inode's device (kernel encoding) */
+	__u64 ino;
+	__u32 pid; /* thread group id */
+	__u32 uid;
+	__u32 slot;
+	__u32 rule_id; /* PF_RULE_NONE when no rule applies */
+	__u16 action;  /* enum pf_action */
+	__u8 decision; /* enum pf_decision */
+	__u8 reason;   /* enum pf_reason */
+	__u8 side;     /* enum pf_side */
+	__u8 path_truncated;
+	__u8 family; /* AF_INET or AF_INET6 as called, for network events */
+	__u8 proto;
+	__u16 port; /* host byte order */
+	__u16 pad;
+	__u32 pad2;
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	char comm[16];
+	char path[PF_PATH_MAX]; /* absolute, NUL-terminated */
+};
+
+#endif /* PINFOLD_H */

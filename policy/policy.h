@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * policy.h - the policy language: parse and validate a YAML policy, and
+ * describe its rules for explanations and audit records.
+ *
+ * A policy names agents. Each agent lists the network destinations and the
+ * file trees it may use; everything else is denied. See docs/policy.md.
+ */
+#ifndef PINFOLD_POLICY_H
+#define PINFOLD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a policy value was written, and what was wrong with it. */
+struct policy_error {
+	char file[256];
+	unsigned line;   /* 1-based; 0 when the error has no place */
+	unsigned column; /* 1-based */
+	char msg[256];
+};
+
+enum policy_access {
+	POLICY_ACCESS_READ = 1,       /* "read" */
+	POLICY_ACCESS_READ_WRITE = 3, /* "read-write" */
+};
+
+struct policy_tree {
+	char *path; /* absolute, as written */
+	unsigned access; /* enum policy_access */
+	bool audited;
+	unsigned line, column;
+};
+
+struct policy_dest {
+	char *text;      /* the "to" value as written */
+	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d, host bits cleared */
+	unsigned prefix; /* in IPv6 bits: IPv4 /n is 96 + n */
+	uint16_t port_lo, port_hi; /* inclusive */
+	uint8_t proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	bool audited;
+	unsigned line, column;
+};
+
+struct policy_agent {
+	char *name;
+	struct policy_tree *trees;
+	size_t n_trees;
+	struct policy_dest *dests;
+	size_t n_dests;
+	unsigned line, column;
+};
+
+struct policy {
+	char *file;
+	struct policy_agent *agents;
+	size_t n_agents;
+};
+
+/*
+ * Rule ids name one rule of one agent in kernel maps and events:
+ * file tree i is POLICY_RULE_FILE(i), destination j is POLICY_RULE_NET(j).
+ */
+#define POLICY_RULE_NET_BIT 0x10000u
+#define POLICY_RULE_FILE(i) ((uint32_t)(i))
+#define POLICY_RULE_NET(j) (POLICY_RULE_NET_BIT | (uint32_t)(j))
+
+/* Limits policy_load enforces; rules per list stay below POLICY_RULE_NET_BIT. */
+#define POLICY_MAX_RULES 4096  /* network rules, and files rules, per agent */
+#define POLICY_MAX_AGENTS 4096
+
+/*
+ * Parse and validate the policy in path. Returns 0, or -EINVAL with err
+ * filled in (file, line, column, message), or another negative errno when
+ * the file cannot be read (err names it too). On failure *p is empty.
+ */
+int policy_load(const char *path, struct policy *p, struct policy_error *err);
+
+/* The same from a buffer; name is used in errors. */
+int policy_load_buffer(const char *name, const char *buf, size_t len, struct policy *p,
+		       struct policy_error *err);
+
+void policy_release(struct policy *p);
+
+/* The agent called name, or NULL. */
+const struct policy_agent *policy_find_agent(const struct policy *p, const char *name);
+
+/*
+ * One line naming rule_id of agent a, for example
+ *   "policy.yaml:12:9 files /srv/ehr read-write"
+ *   "policy.yaml:20:9 network 127.0.0.1/32 port 8443 tcp"
+ * Returns the snprintf length, or -ENOENT for an unknown id.
+ */
+int policy_rule_describe(const struct policy *p, const struct policy_agent *a, uint32_t rule_id,
+			 char *buf, size_t len);
+
+/*
+ * addr/prefix (prefix in IPv6 bits) as text: "10.0.0.0/8" for IPv4-mapped
+ * addresses with a prefix of 96 or more, "fd00::/8" otherwise. Returns the
+ * snprintf length.
+ */
+int policy_net_format(const uint8_t addr[16], unsigned prefix, char *buf, size_t len);
+
+/* "policy.yaml:3:5: error: expected ..." into buf */
+void policy_error_format(const struct policy_error *err, char *buf, size_t len);
+
+#endif /* PINFOLD_POLICY_H */

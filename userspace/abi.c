@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * abi.c - compile-time checks that bpf/pinfold.h means the same to the
+ * kernel programs and to userspace: sizes are fixed, padding explicit.
+ */
+#include <stddef.h>
+
+#include "bpf/pinfold.h"
+
+_Static_assert(sizeof(struct pf_config) == 16, "pf_config size");
+_Static_assert(sizeof(struct pf_instance) == 8, "pf_instance size");
+_Static_assert(sizeof(struct pf_tree_key) == 24, "pf_tree_key size");
+_Static_assert(sizeof(struct pf_tree) == 8, "pf_tree size");
+_Static_assert(sizeof(struct pf_net_key) == 24, "pf_net_key size");
+_Static_assert(sizeof(struct pf_port_rule) == 12, "pf_port_rule size");
+_Static_assert(sizeof(struct pf_net_rules) == 8 + 12 * PF_PORTS_PER_PREFIX, "pf_net_rules size");
+_Static_assert(offsetof(struct pf_event, addr) == 64, "pf_event header size");
+_Static_assert(sizeof(struct pf_event) == 96 + PF_PATH_MAX, "pf_event size");
+_Static_assert((PF_WALK_DEPTH & (PF_WALK_DEPTH - 1)) == 0, "walk depth is a power of two");
+_Static_assert((PF_PATH_MAX & (PF_PATH_MAX - 1)) == 0, "path size is a power of two");
+_Static_assert((PF_RINGBUF_SIZE & (PF_RINGBUF_SIZE - 1)) == 0, "ring size is a power of two");

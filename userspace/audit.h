@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * audit.h - turn kernel decision events into audit records.
+ *
+ * A record is one JSON object on one line (JSON Lines). Every string in it
+ * is valid UTF-8 whatever bytes the kernel reported: see docs/audit.md.
+ * The formatters never print; the caller writes and logs.
+ */
+#ifndef PINFOLD_AUDIT_H
+#define PINFOLD_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../bpf/pinfold.h"
+#include "../policy/policy.h"
+
+/* What the writer knows about the instance an event came from. */
+struct audit_instance {
+	const char *agent;    /* agent name in the policy */
+	const char *instance; /* instance name, e.g. "billing.3f2a" */
+	const struct policy *policy;
+	const struct policy_agent *policy_agent;
+	bool files_unenforced; /* BPF LSM absent: file rules not enforced */
+};
+
+/* CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns, to date events. */
+int64_t audit_boot_to_realtime_offset(void);
+
+/*
+ * real_ns (ns since the epoch, UTC) as RFC 3339 with microseconds, e.g.
+ * "2026-12-04T15:49:43.123456Z", into buf; 0, or -ENOSPC when len is short.
+ */
+int audit_format_time(int64_t real_ns, char *buf, size_t len);
+
+/* "open-read", "connect", ...; NULL for an unknown action */
+const char *audit_action_name(unsigned action);
+
+/*
+ * The JSON record for ev, without a trailing newline, in a malloc'ed
+ * string. Returns NULL and sets errno on failure. Bad event data (an
+ * unknown action, an unterminated path) still yields a valid record that
+ * says what was wrong.
+ */
+char *audit_format_event(const struct pf_event *ev, const struct audit_instance *inst,
+			 int64_t boot_to_real_ns);
+
+/*
+ * One readable line for a denial, for the agent's stderr, for example
+ *   pinfold: denied open-write /srv/ehr/a.txt (agent scheduling): tree
+ *   /srv/ehr is read-only (policy.yaml:14:11); allow with access: read-write
+ * malloc'ed, no trailing newline; NULL with errno on failure.
+ */
+char *audit_format_denial(const struct pf_event *ev, const struct audit_instance *inst);
+
+/*
+ * A record about the instance itself (kind "instance-start",
+ * "instance-exit", "events-lost"), with detail as extra members given as a
+ * JSON object text or NULL. malloc'ed; NULL with errno on failure.
+ */
+char *audit_format_note(const char *kind, const struct audit_instance *inst,
+			const char *detail_json);
+
+/*
+ * The "events-lost" note for events the kernel could not queue since the
+ * last one: ring_full and no_ring are the PF_STAT_RINGBUF_FULL and
+ * PF_STAT_NO_RINGBUF increments. malloc'ed; NULL with errno on failure.
+ */
+char *audit_format_events_lost(const struct audit_instance *inst, uint64_t ring_full,
+			       uint64_t no_ring);
+
+/* Append line and a newline to f and flush; 0 or -errno. */
+int audit_write_line(FILE *f, const char *line);
+
+#endif /* PINFOLD_AUDIT_H */

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * loader.c - bring pinfold's kernel side up, or adopt it where it is pinned.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/pinfold.h"
+#include "bpf/net.skel.h"
+#include "bpf/files.skel.h"
+#include "cgroup.h"
+#include "loader.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+#define SECURITYFS_MAGIC 0x73636673
+#define KERNEL_ENOTSUPP 524 /* the kernel's internal ENOTSUPP, seen by BPF_PROG_LOAD */
+#define PF_RUN_DIR "/run/pinfold"
+#define PF_LOAD_LOCK PF_RUN_DIR "/load.lock"
+
+static int libbpf_verbosity;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if ((level == LIBBPF_WARN && libbpf_verbosity < 1) ||
+	    (level != LIBBPF_WARN && libbpf_verbosity < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void loader_set_verbosity(int level)
+{
+	libbpf_verbosity = level;
+	libbpf_set_print(libbpf_print);
+}
+
+static int set_msg(char *msg, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Mount fstype at dir unless a filesystem with magic is already there. */
+static int mount_if_missing(const char *dir, const char *fstype, long magic, const char *opts)
+{
+	struct statfs st;
+
+	if (statfs(dir, &st) == 0 && st.f_type == magic)
+		return 0;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount(fstype, dir, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return -errno;
+	return 0;
+}
+
+static int pin_path(char *buf, size_t len, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", PF_PIN_DIR, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static bool pinned(const char *name)
+{
+	char p[256];
+
+	return pin_path(p, sizeof(p), name) == 0 && access(p, F_OK) == 0;
+}
+
+/* All of the object's programs have a pinned link. */
+static bool links_pinned(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	char name[128];
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
+		if (!pinned(name))
+			return false;
+	}
+	return true;
+}
+
+/* How to turn BPF LSM on: "lsm=<active list>,bpf". */
+static void lsm_hint(char *buf, size_t len)
+{
+	char lsm[256] = "";
+	FILE *f;
+
+	f = fopen(PF_SECURITYFS "/lsm", "re");
+	if (f) {
+		if (!fgets(lsm, sizeof(lsm), f))
+			lsm[0] = '\0';
+		fclose(f);
+	}
+	lsm[strcspn(lsm, "\n")] = '\0';
+	snprintf(buf, len, "lsm=%s%sbpf", lsm, lsm[0] ? "," : "");
+}
+
+/* Is "bpf" among the active LSMs? */
+static bool bpf_lsm_active(void)
+{
+	char lsm[256] = "", *tok, *save = NULL;
+	bool found = false;
+	FILE *f;
+
+	f = fopen(PF_SECURITYFS "/lsm", "re");
+	if (!f)
+		return false;
+	if (fgets(lsm, sizeof(lsm), f))
+		for (tok = strtok_r(lsm, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+			found |= strcmp(tok, "bpf") == 0;
+	fclose(f);
+	return found;
+}
+
+/* Attach every program of obj and pin its link; cgroup programs to cg_fd. */
+static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t len)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char name[128], path[256];
+	int err;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (cg_fd >= 0)
+			link = bpf_program__attach_cgroup(prog, cg_fd);
+		else
+			link = bpf_program__attach_lsm(prog);
+		err = libbpf_get_error(link);
+		if (err)
+			return set_msg(msg, len, err, "cannot attach %s: %s", bpf_program__name(prog),
+				       strerror(-err));
+
+		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
+		pin_path(path, sizeof(path), name);
+		err = bpf_link__pin(link, path);
+		bpf_link__destroy(link);
+		if (err)
+			return set_msg(msg, len, err, "cannot pin %s: %s", path, strerror(-err));
+	}
+	return 0;
+}
+
+static int write_config(int fd, uint64_t parent_id, uint32_t level)
+{
+	struct pf_config cfg = {
+		.parent_cgroup_id = parent_id,
+		.parent_level = level,
+		.abi_version = PF_ABI_VERSION,
+	};
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char *msg,
+		    size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PF_PIN_DIR);
+	struct pf_net *skel;
+	int cg_fd = -1, err;
+
+	skel = pf_net__open_opts(&opts);
+	if (!skel)
+		return set_msg(msg, len, -errno, "cannot open network programs: %s",
+			       strerror(errno));
+	err = pf_net__load(skel);
+	if (err) {
+		set_msg(msg, len, err, "cannot load network programs: %s", strerror(-err));
+		goto out;
+	}
+	err = write_config(bpf_map__fd(skel->maps.pf_config), parent_id, level);
+	if (err) {
+		set_msg(msg, len, err, "cannot write pf_config: %s", strerror(-err));
+		goto out;
+	}
+	cg_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		err = set_msg(msg, len, -errno, "cannot open %s: %s", parent, strerror(errno));
+		goto out;
+	}
+	err = attach_and_pin(skel->obj, cg_fd, msg, len);
+out:
+	if (cg_fd >= 0)
+		close(cg_fd);
+	pf_net__destroy(skel);
+	return err;
+}
+
+/*
+ * Load and attach the BPF LSM programs. When the kernel cannot run them,
+ * return -EOPNOTSUPP with why (one clause) in why.
+ */
+static int load_files(struct pf_kernel *k, char *msg, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PF_PIN_DIR);
+	char *why = k->files_why, *how = k->files_how;
+	size_t why_len = sizeof(k->files_why), how_len = sizeof(k->files_how);
+	struct pf_files *skel;
+	char lsm[200];
+	int err;
+
+	if (!bpf_lsm_active()) {
+		lsm_hint(lsm, sizeof(lsm));
+		snprintf(why, why_len, "BPF LSM is not among the kernel's active LSMs");
+		snprintf(how, how_len, "boot with %s", lsm);
+		return -EOPNOTSUPP;
+	}
+	snprintf(how, how_len, "use a kernel that lets BPF programs attach to kernel "
+		 "functions (CONFIG_BPF_LSM, no lockdown of BPF trampolines)");
+	skel = pf_files__open_opts(&opts);
+	if (!skel)
+		return set_msg(msg, len, -errno, "cannot open file programs: %s", strerror(errno));
+	err = pf_files__load(skel);
+	/* EPERM: the kernel forbids attaching to kernel functions; a verifier
+	 * rejection (EINVAL, EACCES) is a bug of ours and must not pass for a
+	 * missing feature */
+	if (err == -EPERM || err == -KERNEL_ENOTSUPP || err == -EOPNOTSUPP) {
+		snprintf(why, why_len, "bpf is an active LSM but the kernel refused its programs: %s",
+			 strerror(-err));
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	if (err) {
+		set_msg(msg, len, err, "cannot load file programs: %s", strerror(-err));
+		goto out;
+	}
+	err = attach_and_pin(skel->obj, -1, msg, len);
+	if (err == -EPERM) {
+		snprintf(why, why_len, "the kernel refused to attach BPF LSM programs (%s)",
+			 strerror(-err));
+		err = -EOPNOTSUPP;
+	}
+out:
+	pf_files__destroy(skel);
+	return err;
+}
+
+static int open_pinned(const char *name, int *fd, char *msg, size_t len)
+{
+	char p[256];
+
+	pin_path(p, sizeof(p), name);
+	*fd = bpf_obj_get(p);
+	if (*fd < 0)
+		return set_msg(msg, len, -errno, "cannot open pinned %s: %s", p, strerror(errno));
+	return 0;
+}
+
+static int open_maps(struct pf_kernel *k, char *msg, size_t len)
+{
+	int err;
+
+	err = open_pinned("pf_config", &k->config_fd, msg, len);
+	err = err ?: open_pinned("pf_instances", &k->instances_fd, msg, len);
+	err = err ?: open_pinned("pf_trees", &k->trees_fd, msg, len);
+	err = err ?: open_pinned("pf_net", &k->net_fd, msg, len);
+	err = err ?: open_pinned("pf_rings", &k->rings_fd, msg, len);
+	err = err ?: open_pinned("pf_stats", &k->stats_fd, msg, len);
+	err = err ?: open_pinned("pf_lost", &k->lost_fd, msg, len);
+	return err;
+}
+
+/* Whether the pinned state was made for this build and this parent. */
+static bool pinned_state_current(uint64_t parent_id)
+{
+	struct pf_config cfg = {};
+	uint32_t zero = 0;
+	char p[256];
+	int fd;
+	bool ok;
+
+	pin_path(p, sizeof(p), "pf_config");
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return false;
+	ok = bpf_map_lookup_elem(fd, &zero, &cfg) == 0 && cfg.abi_version == PF_ABI_VERSION &&
+	     cfg.parent_cgroup_id == parent_id;
+	close(fd);
+	return ok;
+}
+
+/* Remove every pin below PF_PIN_DIR; detaches links nobody else holds. */
+static int unpin_all(void)
+{
+	struct dirent *de;
+	char p[512];
+	int err = 0;
+	DIR *d;
+
+	d = opendir(PF_PIN_DIR);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", PF_PIN_DIR, de->d_name);
+		if (unlink(p) < 0 && !err)
+			err = -errno;
+	}
+	closedir(d);
+	return err;
+}
+
+/* Are instances registered in the pinned state? */
+static int instances_registered(void)
+{
+	uint64_t key;
+	char p[256];
+	int fd, n;
+
+	pin_path(p, sizeof(p), "pf_instances");
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = bpf_map_get_next_key(fd, NULL, &key) == 0;
+	close(fd);
+	return n;
+}
+
+static int lock_load(char *msg, size_t len)
+{
+	int fd;
+
+	if (mkdir(PF_RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return set_msg(msg, len, -errno, "cannot create %s: %s", PF_RUN_DIR,
+			       strerror(errno));
+	fd = open(PF_LOAD_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return set_msg(msg, len, -errno, "cannot open %s: %s", PF_LOAD_LOCK,
+			       strerror(errno));
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return set_msg(msg, len, -errno, "cannot lock %s: %s", PF_LOAD_LOCK,
+			       strerror(errno));
+	}
+	return fd;
+}
+
+/* Adopt or (re)load the network programs; the caller holds the load lock. */
+static int bring_up_net(struct pf_kernel *k, uint32_t level, char *msg, size_t len)
+{
+	struct pf_net *probe;
+	bool have_links;
+	int busy;
+
+	probe = pf_net__open();
+	if (!probe)
+		return set_msg(msg, len, -errno, "cannot open network programs: %s",
+			       strerror(errno));
+	have_links = links_pinned(probe->obj);
+	pf_net__destroy(probe);
+
+	if (have_links && pinned_state_current(k->parent_id))
+		return 0;
+
+	busy = instances_registered();
+	if (have_links && busy > 0)
+		return set_msg(msg, len, -EBUSY,
+			       "pinned pinfold state in %s is from another build or parent cgroup "
+			       "and agents are running; stop them, then run 'pinfold unload'",
+			       PF_PIN_DIR);
+	/* no links, or stale ones nobody uses: start from a clean slate */
+	unpin_all();
+	return load_net(k->parent_id, level, k->parent, msg, len);
+}
+
+static void bring_up_files(struct pf_kernel *k, char *msg, size_t len)
+{
+	struct pf_files *probe;
+	int err;
+
+	probe = pf_files__open();
+	k->files_enforced = probe && links_pinned(probe->obj);
+	pf_files__destroy(probe);
+	if (k->files_enforced)
+		return;
+
+	err = load_files(k, msg, len);
+	k->files_enforced = err == 0;
+	if (err && err != -EOPNOTSUPP)
+		snprintf(k->files_why, sizeof(k->files_why), "%s", msg);
+}
+
+int loader_open(struct pf_kernel *k, char *msg, size_t len)
+{
+	uint32_t level;
+	int lock_fd, err;
+
+	err = mount_if_missing(PF_BPFFS, "bpf", BPF_FS_MAGIC, "mode=0700");
+	if (err)
+		return set_msg(msg, len, err, "cannot mount bpffs at %s: %s", PF_BPFFS,
+			       strerror(-err));
+	/* only needed to read the active LSMs; failing to mount it is not fatal */
+	mount_if_missing(PF_SECURITYFS, "securityfs", SECURITYFS_MAGIC, NULL);
+	if (mkdir(PF_PIN_DIR, 0700) < 0 && errno != EEXIST)
+		return set_msg(msg, len, -errno, "cannot create %s: %s", PF_PIN_DIR,
+			       strerror(errno));
+	err = cgroup_parent(k->parent, sizeof(k->parent), &k->parent_id, &level);
+	if (err)
+		return set_msg(msg, len, err, "cannot set up the parent cgroup: %s",
+			       strerror(-err));
+
+	lock_fd = lock_load(msg, len);
+	if (lock_fd < 0)
+		return lock_fd;
+	err = bring_up_net(k, level, msg, len);
+	if (!err)
+		bring_up_files(k, msg, len);
+	close(lock_fd);
+	if (err)
+		return err;
+
+	return open_maps(k, msg, len);
+}
+
+void loader_close(struct pf_kernel *k)
+{
+	int *fds[] = { &k->config_fd, &k->instances_fd, &k->trees_fd, &k->net_fd,
+		       &k->rings_fd,  &k->stats_fd,     &k->lost_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int loader_unload(bool force, char *msg, size_t len)
+{
+	int lock_fd, busy, err;
+
+	lock_fd = lock_load(msg, len);
+	if (lock_fd < 0)
+		return lock_fd;
+	busy = instances_registered();
+	if (busy > 0 && !force) {
+		close(lock_fd);
+		return set_msg(msg, len, -EBUSY,
+			       "agents are confined right now; unloading would free them "
+			       "(use --force to do it anyway)");
+	}
+	err = unpin_all();
+	if (err)
+		set_msg(msg, len, err, "cannot unpin everything in %s: %s", PF_PIN_DIR,
+			strerror(-err));
+	close(lock_fd);
+	return err;
+}
+
+int loader_percpu_sum(int map_fd, uint32_t key, uint64_t *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	int i, err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	*sum = 0;
+	if (bpf_map_lookup_elem(map_fd, &key, vals))
+		err = -errno;
+	for (i = 0; !err && i < ncpu; i++)
+		*sum += vals[i];
+	free(vals);
+	return err;
+}

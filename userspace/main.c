@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * main.c - the pinfold command line.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader.h"
+#include "policy/policy.h"
+#include "run.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pinfold [-v|-vv] COMMAND [ARGS]\n"
+		   "\n"
+		   "commands:\n"
+		   "  check FILE          validate a policy (exit 2 on an error)\n"
+		   "  run --policy FILE --agent NAME [--audit FILE] [--allow-degraded] -- CMD...\n"
+		   "                      run CMD confined as an instance of agent NAME\n"
+		   "  unload [--force]    detach and unpin pinfold's kernel programs\n");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct policy_error err = {};
+	struct policy p = {};
+	char msg[600];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: pinfold check FILE\n");
+		return RUN_EXIT_USAGE;
+	}
+	if (policy_load(argv[1], &p, &err)) {
+		policy_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return RUN_EXIT_USAGE;
+	}
+	printf("%s: ok (%zu agents)\n", argv[1], p.n_agents);
+	policy_release(&p);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	bool force = argc == 2 && strcmp(argv[1], "--force") == 0;
+	char msg[512];
+
+	if (argc > 2 || (argc == 2 && !force)) {
+		fprintf(stderr, "usage: pinfold unload [--force]\n");
+		return RUN_EXIT_USAGE;
+	}
+	if (loader_unload(force, msg, sizeof(msg))) {
+		fprintf(stderr, "pinfold: %s\n", msg);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	int verbose = 0;
+
+	while (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'v') {
+		verbose += strspn(argv[1] + 1, "v");
+		argc--;
+		argv++;
+	}
+	loader_set_verbosity(verbose);
+
+	if (argc < 2) {
+		usage(stderr);
+		return RUN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return run_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "unload") == 0)
+		return cmd_unload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	fprintf(stderr, "pinfold: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return RUN_EXIT_USAGE;
+}

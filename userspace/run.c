@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * run.c - `pinfold run`: confine one command as an instance of an agent,
+ * write its audit records, and exit with its status.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "audit.h"
+#include "cgroup.h"
+#include "instance.h"
+#include "loader.h"
+#include "policy/compile.h"
+#include "policy/policy.h"
+#include "run.h"
+
+#define DEFAULT_AUDIT "/var/log/pinfold/audit.jsonl"
+
+/* What the event callback needs. */
+struct run_ctx {
+	struct audit_instance who;
+	FILE *audit;
+	const char *audit_path;
+	int64_t boot_to_real;
+	uint64_t written;
+	uint64_t unwritten; /* records that could not be written */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pinfold run --policy FILE --agent NAME [--audit FILE] "
+		   "[--allow-degraded] -- CMD [ARGS...]\n");
+}
+
+/* Write one record; a failure is said once per run and counted. */
+static void emit(struct run_ctx *rc, char *line)
+{
+	int err;
+
+	if (!line) {
+		rc->unwritten++;
+		fprintf(stderr, "pinfold: cannot format an audit record: %s\n", strerror(errno));
+		return;
+	}
+	err = audit_write_line(rc->audit, line);
+	if (err) {
+		if (!rc->unwritten)
+			fprintf(stderr, "pinfold: cannot write audit record to %s: %s\n",
+				rc->audit_path, strerror(-err));
+		rc->unwritten++;
+	} else {
+		rc->written++;
+	}
+	free(line);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct run_ctx *rc = ctx;
+	struct pf_event ev = {};
+	char *line;
+
+	/* a short event still becomes a record: the formatter flags it */
+	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+	emit(rc, audit_format_event(&ev, &rc->who, rc->boot_to_real));
+
+	if (ev.decision == PF_DECISION_DENY) {
+		line = audit_format_denial(&ev, &rc->who);
+		if (line)
+			fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+	return 0;
+}
+
+/* An instance record with detail members; takes detail's reference. */
+static void note(struct run_ctx *rc, const char *kind, struct json_object *detail)
+{
+	const char *text = detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN)
+				  : NULL;
+
+	emit(rc, audit_format_note(kind, &rc->who, text));
+	json_object_put(detail);
+}
+
+static struct json_object *detail_new(void)
+{
+	return json_object_new_object();
+}
+
+static void detail_add(struct json_object *d, const char *key, struct json_object *v)
+{
+	if (d)
+		json_object_object_add(d, key, v);
+	else
+		json_object_put(v);
+}
+
+static void child_exec(int procs_fd, const sigset_t *oldmask, char **argv)
+{
+	int code;
+
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	if (write(procs_fd, "0\n", 2) != 2) {
+		fprintf(stderr, "pinfold: cannot join the instance cgroup: %s\n", strerror(errno));
+		_exit(RUN_EXIT_INTERNAL);
+	}
+	close(procs_fd);
+	execvp(argv[0], argv);
+	code = errno == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
+	fprintf(stderr, "pinfold: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(code);
+}
+
+/* Wait for the child, consuming events and forwarding signals. */
+static int supervise(pid_t child, struct ring_buffer *rb, int sig_fd, int *status)
+{
+	struct epoll_event evs[4], e = { .events = EPOLLIN };
+	int ep, pidfd, n, i, err = 0;
+
+	pidfd = syscall(SYS_pidfd_open, child, 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (pidfd < 0 || ep < 0) {
+		err = -errno;
+		goto out;
+	}
+	e.data.fd = pidfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &e);
+	e.data.fd = sig_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sig_fd, &e);
+	e.data.fd = ring_buffer__epoll_fd(rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, e.data.fd, &e);
+
+	for (;;) {
+		n = epoll_wait(ep, evs, 4, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == sig_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+					kill(child, si.ssi_signo);
+			} else if (evs[i].data.fd != pidfd) {
+				ring_buffer__consume(rb);
+			}
+		}
+		for (i = 0; i < n; i++)
+			if (evs[i].data.fd == pidfd && waitpid(child, status, 0) == child)
+				goto out;
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (ep >= 0)
+		close(ep);
+	return err;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return RUN_EXIT_INTERNAL;
+}
+
+/* Parse options; 0, or an exit status for a usage error. */
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "agent", required_argument, NULL, 'a' },
+		{ "audit", required_argument, NULL, 'o' },
+		{ "allow-degraded", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:a:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->policy = optarg;
+			break;
+		case 'a':
+			o->agent = optarg;
+			break;
+		case 'o':
+			o->audit = optarg;
+			break;
+		case 'D':
+			o->allow_degraded = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -EXIT_SUCCESS - 1;
+		default:
+			usage(stderr);
+			return RUN_EXIT_USAGE;
+		}
+	}
+	if (!o->policy || !o->agent || optind >= argc) {
+		fprintf(stderr, "pinfold: run needs --policy, --agent and a command after --\n");
+		usage(stderr);
+		return RUN_EXIT_USAGE;
+	}
+	o->argv = argv + optind;
+	if (!o->audit)
+		o->audit = DEFAULT_AUDIT;
+	return 0;
+}
+
+static FILE *open_audit(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	int fd;
+
+	if (strcmp(path, DEFAULT_AUDIT) == 0) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+		mkdir("/var/log", 0755);
+		mkdir(dir, 0700);
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	return fdopen(fd, "a");
+}
+
+/* Say, in one line, what is enforced; refuse unless degraded is allowed. */
+static int check_enforcement(const struct pf_kernel *k, const struct run_opts *o)
+{
+	if (k->files_enforced)
+		return 0;
+	if (!o->allow_degraded) {
+		fprintf(stderr,
+			"pinfold: refusing to run agent %s: file rules cannot be enforced (%s), "
+			"network rules can; to enforce files, %s; or pass --allow-degraded to "
+			"run with network rules only\n",
+			o->agent, k->files_why, k->files_how);
+		return RUN_EXIT_USAGE;
+	}
+	fprintf(stderr,
+		"pinfold: degraded: network rules enforced, file rules NOT enforced (%s); "
+		"to enforce them, %s\n",
+		k->files_why, k->files_how);
+	return 0;
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_opts o = {};
+	struct policy pol = {};
+	struct policy_error perr = {};
+	struct compiled comp = {};
+	struct pf_kernel k = PF_KERNEL_INIT;
+	struct instance in = INSTANCE_INIT;
+	struct run_ctx rc = {};
+	struct ring_buffer *rb = NULL;
+	char msg[512], cg[PATH_MAX] = "", name[128];
+	struct json_object *detail;
+	const struct policy_agent *agent;
+	sigset_t mask, oldmask;
+	int ret, err, procs_fd = -1, sig_fd = -1, status = 0;
+	uint64_t lost = 0;
+	pid_t child;
+
+	ret = parse(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? EXIT_SUCCESS : ret;
+
+	err = policy_load(o.policy, &pol, &perr);
+	if (err) {
+		policy_error_format(&perr, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return RUN_EXIT_USAGE;
+	}
+	agent = policy_find_agent(&pol, o.agent);
+	if (!agent) {
+		fprintf(stderr, "pinfold: no agent '%s' in %s\n", o.agent, o.policy);
+		ret = RUN_EXIT_USAGE;
+		goto out;
+	}
+
+	ret = RUN_EXIT_INTERNAL;
+	err = instance_acquire_slot(&in);
+	if (err) {
+		fprintf(stderr, "pinfold: cannot take an instance slot: %s\n",
+			err == -EAGAIN ? "all slots are in use" : strerror(-err));
+		goto out;
+	}
+	err = compile_agent(&pol, agent, in.slot, compile_resolve_stat, NULL, &comp, &perr);
+	if (err) {
+		policy_error_format(&perr, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		ret = RUN_EXIT_USAGE;
+		goto out;
+	}
+
+	err = loader_open(&k, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "pinfold: %s\n", msg);
+		goto out;
+	}
+	ret = check_enforcement(&k, &o);
+	if (ret)
+		goto out;
+	ret = RUN_EXIT_INTERNAL;
+
+	rc.audit_path = o.audit;
+	rc.audit = open_audit(o.audit);
+	if (!rc.audit) {
+		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", o.audit,
+			strerror(errno));
+		ret = RUN_EXIT_USAGE;
+		goto out;
+	}
+	snprintf(name, sizeof(name), "%s.%d", o.agent, (int)getpid());
+	rc.who = (struct audit_instance){
+		.agent = o.agent,
+		.instance = name,
+		.policy = &pol,
+		.policy_agent = agent,
+		.files_unenforced = !k.files_enforced,
+	};
+	rc.boot_to_real = audit_boot_to_realtime_offset();
+
+	err = cgroup_instance_create(k.parent, name, cg, sizeof(cg));
+	if (err) {
+		fprintf(stderr, "pinfold: cannot create cgroup %s/%s: %s\n", k.parent, name,
+			strerror(-err));
+		cg[0] = '\0';
+		goto out;
+	}
+	err = cgroup_id(cg, &in.cgroup_id);
+	procs_fd = err ? err : cgroup_procs_open(cg);
+	if (procs_fd < 0) {
+		fprintf(stderr, "pinfold: cannot use cgroup %s: %s\n", cg, strerror(-procs_fd));
+		goto out;
+	}
+	in.flags = k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
+	err = instance_install(&k, &in, &comp);
+	if (err) {
+		fprintf(stderr, "pinfold: cannot install the rules of agent %s: %s\n", o.agent,
+			strerror(-err));
+		goto out;
+	}
+	rb = ring_buffer__new(in.ring_fd, on_event, &rc, NULL);
+	if (!rb) {
+		fprintf(stderr, "pinfold: cannot read the event ring: %s\n", strerror(errno));
+		goto out;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		fprintf(stderr, "pinfold: cannot set up signals: %s\n", strerror(errno));
+		goto out;
+	}
+
+	detail = detail_new();
+	detail_add(detail, "policy", json_object_new_string(o.policy));
+	detail_add(detail, "command", json_object_new_string(o.argv[0]));
+	detail_add(detail, "cgroup_id", json_object_new_uint64(in.cgroup_id));
+	detail_add(detail, "slot", json_object_new_int(in.slot));
+	note(&rc, "instance-start", detail);
+
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "pinfold: cannot fork: %s\n", strerror(errno));
+		goto out;
+	}
+	if (child == 0)
+		child_exec(procs_fd, &oldmask, o.argv);
+	close(procs_fd);
+	procs_fd = -1;
+
+	err = supervise(child, rb, sig_fd, &status);
+	if (err) {
+		fprintf(stderr, "pinfold: lost track of the agent: %s\n", strerror(-err));
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+
+	/* leftover tasks die with the instance; then every event is in */
+	err = cgroup_instance_destroy(cg);
+	if (err)
+		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", cg, strerror(-err));
+	else
+		cg[0] = '\0';
+	ring_buffer__consume(rb);
+	if (loader_percpu_sum(k.lost_fd, in.slot, &lost) == 0 && lost) {
+		detail = detail_new();
+		detail_add(detail, "count", json_object_new_uint64(lost));
+		note(&rc, "events-lost", detail);
+	}
+	detail = detail_new();
+	detail_add(detail, "status", json_object_new_int(exit_code(status)));
+	note(&rc, "instance-exit", detail);
+	ret = exit_code(status);
+	if (rc.unwritten)
+		fprintf(stderr, "pinfold: %llu audit records could not be written to %s\n",
+			(unsigned long long)rc.unwritten, o.audit);
+
+out:
+	ring_buffer__free(rb);
+	if (cg[0] && cgroup_instance_destroy(cg) < 0)
+		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", cg, strerror(errno));
+	instance_release(&k, &in);
+	if (procs_fd >= 0)
+		close(procs_fd);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	if (rc.audit)
+		fclose(rc.audit);
+	loader_close(&k);
+	compiled_release(&comp);
+	policy_release(&pol);
+	return ret;
+}

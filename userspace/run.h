@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * run.h - `pinfold run`: launch one confined agent instance.
+ */
+#ifndef PINFOLD_RUN_H
+#define PINFOLD_RUN_H
+
+#include <stdbool.h>
+
+/* Exit statuses of pinfold itself; otherwise run exits with the agent's. */
+enum {
+	RUN_EXIT_USAGE = 2,      /* bad policy, bad options, or refused */
+	RUN_EXIT_INTERNAL = 125, /* pinfold failed */
+	RUN_EXIT_NOEXEC = 126,   /* the command could not be executed */
+	RUN_EXIT_NOTFOUND = 127, /* the command was not found */
+};
+
+struct run_opts {
+	const char *policy;
+	const char *agent;
+	const char *audit;
+	bool allow_degraded;
+	char **argv;
+};
+
+/* `pinfold run ARGS`; returns the exit status. */
+int run_main(int argc, char **argv);
+
+#endif /* PINFOLD_RUN_H */
