@@ -21,7 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Per-CPU room for a walk: too large for the 512-byte BPF stack. */
 struct pf_scratch {
-	struct dentry *dentries[PF_WALK_DEPTH]; /* leaf first, roots skipped */
+	struct dentry *dentries[PF_WALK_DEPTH]; /* a path's, leaf first */
 	/* Twice the path size, so that a bounded offset plus a bounded copy
 	 * always stays inside: the verifier checks both bounds apart. */
 	char path[2 * PF_PATH_MAX];
@@ -35,107 +35,162 @@ struct {
 	__type(value, struct pf_scratch); /* walk state */
 } pf_scratch SEC(".maps");
 
-/* What an ancestry walk found. */
-struct pf_walk {
-	struct pf_tree tree; /* the deepest tree met, when found */
-	__u32 depth;         /* dentries recorded in scratch */
-	__u8 found;
-	__u8 complete; /* reached the root of the mount namespace */
-};
-
 static __always_inline struct mount *pf_real_mount(struct vfsmount *mnt)
 {
 	return (void *)mnt - bpf_core_field_offset(struct mount, mnt);
 }
 
 /*
- * Walk from d (on mount mnt) towards the root. Within a filesystem the walk
- * follows d_parent, past the root of a bind mount, so that where a tree is
- * mounted never changes what its files are; at a filesystem's root it
- * steps to the mount point. With need_path it records every named dentry
- * and goes on to the root; without, it stops at the first tree.
+ * The walks below are bpf_loop callbacks: each is verified once for any
+ * position, where an unrolled loop would multiply the verifier's states.
  */
-static __always_inline void pf_walk(struct dentry *d, struct vfsmount *vfsmnt, __u32 slot,
-				    bool need_path, struct pf_scratch *s, struct pf_walk *w)
-{
-	struct pf_tree_key key = { .slot = slot };
-	struct mount *m = pf_real_mount(vfsmnt);
-	struct pf_tree *t;
-	__u32 i;
 
-	for (i = 0; i < PF_WALK_DEPTH; i++) {
-		struct dentry *parent = BPF_CORE_READ(d, d_parent);
-		struct inode *inode = BPF_CORE_READ(d, d_inode);
-
-		if (inode && !w->found) {
-			key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-			key.ino = BPF_CORE_READ(inode, i_ino);
-			t = bpf_map_lookup_elem(&pf_trees, &key);
-			if (t) {
-				w->tree = *t;
-				w->found = 1;
-				if (!need_path)
-					return;
-			}
-		}
-
-		if (d != parent) {
-			if (need_path && w->depth < PF_WALK_DEPTH)
-				s->dentries[w->depth++ & (PF_WALK_DEPTH - 1)] = d;
-			d = parent;
-			continue;
-		}
-
-		/* the root of a filesystem: step to where its mount sits */
-		struct mount *up = BPF_CORE_READ(m, mnt_parent);
-
-		if (up == m) {
-			w->complete = 1;
-			return;
-		}
-		d = BPF_CORE_READ(m, mnt_mountpoint);
-		m = up;
-	}
-}
+/* State of an ancestry walk. */
+struct pf_walk {
+	struct dentry *d;
+	struct mount *m;
+	struct pf_tree_key key;
+	struct pf_tree tree; /* the deepest tree met, when found */
+	__u8 found;
+	__u8 complete; /* no tree, and the walk reached its end */
+};
 
 /*
- * Write "/a/b/c" from the recorded dentries into the event. Offsets are
- * masked to PF_PATH_MAX - 1 and copies bounded by PF_NAME_MAX, which the
- * doubled scratch buffer absorbs.
+ * One step of the search for the deepest tree holding w->d. Within a
+ * filesystem the walk follows d_parent, past the root of a bind mount, so
+ * that where a tree is mounted never changes what its files are. At a
+ * filesystem's root it steps to the mount point, unless the mount shows
+ * only a subdirectory (a bind mount): its files were already walked to
+ * their filesystem's root, and its mount point must not lend them a tree.
  */
-static __always_inline void pf_path_build(struct pf_scratch *s, const struct pf_walk *w,
-					  struct pf_event *ev)
+static long pf_match_step(__u32 i, void *data)
 {
-	__u32 off = 0, i;
+	struct pf_walk *w = data;
+	/* locals: BPF_CORE_READ(w->d, ...) would relocate w's fields too */
+	struct dentry *d = w->d;
+	struct mount *m = w->m, *up;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+	struct pf_tree *t;
+
+	if (inode) {
+		w->key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		w->key.ino = BPF_CORE_READ(inode, i_ino);
+		t = bpf_map_lookup_elem(&pf_trees, &w->key);
+		if (t) {
+			w->tree = *t;
+			w->found = 1;
+			return 1;
+		}
+	}
+	if (d != parent) {
+		w->d = parent;
+		return 0;
+	}
+	up = BPF_CORE_READ(m, mnt_parent);
+	if (up == m || BPF_CORE_READ(m, mnt.mnt_root) != d) {
+		w->complete = 1;
+		return 1;
+	}
+	w->d = BPF_CORE_READ(m, mnt_mountpoint);
+	w->m = up;
+	return 0;
+}
+
+/* State of a path walk. */
+struct pf_path_walk {
+	struct dentry *d;
+	struct mount *m;
+	struct pf_scratch *s;
+	__u32 n;       /* dentries recorded */
+	__u8 complete; /* reached the root */
+};
+
+/*
+ * One step of recording d's path as the task sees it (as d_path would),
+ * leaf first: mounts are crossed at their own root.
+ */
+static long pf_path_walk_step(__u32 i, void *data)
+{
+	struct pf_path_walk *p = data;
+	struct dentry *d = p->d;
+	struct mount *m = p->m, *up;
+	struct dentry *root = BPF_CORE_READ(m, mnt.mnt_root);
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+
+	if (d == root || d == parent) {
+		up = BPF_CORE_READ(m, mnt_parent);
+		if (up == m) {
+			p->complete = 1;
+			return 1;
+		}
+		p->d = BPF_CORE_READ(m, mnt_mountpoint);
+		p->m = up;
+		return 0;
+	}
+	if (p->n >= PF_WALK_DEPTH)
+		return 1;
+	p->s->dentries[p->n & (PF_WALK_DEPTH - 1)] = d;
+	p->n++;
+	p->d = parent;
+	return 0;
+}
+
+/* State of pf_path_build's loop, shared with its callback. */
+struct pf_path_ctx {
+	struct pf_scratch *s;
+	__u64 off;
+	__u32 depth;
+	__u8 truncated;
+};
+
+/*
+ * Append component i (counted from the root) to the path. A bpf_loop
+ * callback is verified once for any i and off, where an unrolled loop's
+ * exact offsets would multiply the verifier's states. Offsets are masked
+ * to PF_PATH_MAX - 1 and copies bounded by PF_NAME_MAX, which the doubled
+ * scratch buffer absorbs.
+ */
+static long pf_path_step(__u32 i, void *data)
+{
+	struct pf_path_ctx *c = data;
+	const unsigned char *name;
+	struct dentry *d;
+	__u64 at;
 	long n;
 
-	for (i = 0; i < PF_WALK_DEPTH; i++) {
-		__u32 idx = w->depth - 1 - i;
-		const unsigned char *name;
+	if (i >= c->depth)
+		return 1;
+	if (c->off >= PF_PATH_MAX - 2) {
+		c->truncated = 1;
+		return 1;
+	}
+	d = c->s->dentries[(c->depth - 1 - i) & (PF_WALK_DEPTH - 1)];
+	name = BPF_CORE_READ(d, d_name.name);
 
-		if (i >= w->depth)
-			break;
-		if (off >= PF_PATH_MAX - 2) {
-			ev->path_truncated = 1;
-			break;
-		}
-		s->path[off & (PF_PATH_MAX - 1)] = '/';
-		off++;
-		name = BPF_CORE_READ(s->dentries[idx & (PF_WALK_DEPTH - 1)], d_name.name);
-		n = bpf_probe_read_kernel_str(&s->path[off & (PF_PATH_MAX - 1)], PF_NAME_MAX,
-					      name);
-		if (n > 1)
-			off += n - 1;
+	at = c->off;
+	c->s->path[at & (PF_PATH_MAX - 1)] = '/';
+	at++;
+	n = bpf_probe_read_kernel_str(&c->s->path[at & (PF_PATH_MAX - 1)], PF_NAME_MAX, name);
+	c->off = at + (n > 1 ? n - 1 : 0);
+	return 0;
+}
+
+/* Write "/a/b/c" from the recorded dentries into the event. */
+static __always_inline void pf_path_build(struct pf_scratch *s, __u32 depth, __u8 complete,
+					  struct pf_event *ev)
+{
+	struct pf_path_ctx c = { .s = s, .depth = depth };
+
+	bpf_loop(PF_WALK_DEPTH, pf_path_step, &c, 0);
+	if (c.off >= PF_PATH_MAX) {
+		c.off = PF_PATH_MAX - 1;
+		c.truncated = 1;
 	}
-	if (off == 0)
-		s->path[off++] = '/';
-	if (off >= PF_PATH_MAX) {
-		off = PF_PATH_MAX - 1;
-		ev->path_truncated = 1;
-	}
-	s->path[off & (PF_PATH_MAX - 1)] = '\0';
-	if (!w->complete)
-		ev->path_truncated = 1;
+	if (c.off == 0)
+		s->path[c.off++] = '/';
+	s->path[c.off & (PF_PATH_MAX - 1)] = '\0';
+	ev->path_truncated = c.truncated || !complete;
 	bpf_probe_read_kernel(ev->path, sizeof(ev->path), s->path);
 	ev->path[PF_PATH_MAX - 1] = '\0';
 }
@@ -149,7 +204,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 {
 	__u32 need = action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
 	struct pf_instance *inst = NULL;
-	struct pf_walk w = {};
+	struct pf_walk w = { .d = d, .m = pf_real_mount(mnt) };
 	struct pf_scratch *s;
 	struct pf_event *ev;
 	__u8 reason, decision;
@@ -167,7 +222,9 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	if (!inst || !s)
 		return -EACCES;
 
-	pf_walk(d, mnt, inst->slot, false, s, &w);
+	w.key.slot = inst->slot;
+	/* mount crossings count as steps: allow for a few */
+	bpf_loop(PF_WALK_DEPTH + 8, pf_match_step, &w, 0);
 	if (w.found) {
 		rule_id = w.tree.rule_id;
 		reason = (w.tree.access & need) ? PF_REASON_RULE : PF_REASON_ACCESS;
@@ -181,15 +238,15 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason, rule_id);
 	if (ev) {
 		struct inode *inode = BPF_CORE_READ(d, d_inode);
-		struct pf_walk full = {};
+		struct pf_path_walk p = { .d = d, .m = pf_real_mount(mnt), .s = s };
 
 		if (inode) {
 			ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 			ev->ino = BPF_CORE_READ(inode, i_ino);
 		}
 		ev->side = side;
-		pf_walk(d, mnt, inst->slot, true, s, &full);
-		pf_path_build(s, &full, ev);
+		bpf_loop(PF_WALK_DEPTH + 8, pf_path_walk_step, &p, 0);
+		pf_path_build(s, p.n, p.complete, ev);
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return decision == PF_DECISION_ALLOW ? 0 : -EACCES;

@@ -34,7 +34,9 @@
  *   open /srv/ehr/archive/2019.txt O_WRONLY   -> archive decides: denied
  *   open /etc/passwd O_RDONLY                 -> no tree: denied
  * Mounting /srv/ehr at /mnt/x changes nothing: /mnt/x/a/chart.txt is walked
- * through /srv/ehr. Reads need PF_ACCESS_READ; opening for write, creating,
+ * through /srv/ehr. A bind mount of a subdirectory ends the walk at its
+ * filesystem's root, so binding /srv/secret below /srv/ehr lends it nothing;
+ * a whole filesystem mounted below a tree is part of that tree. Reads need PF_ACCESS_READ; opening for write, creating,
  * unlinking, renaming (both ends) and hard-linking (both ends) need
  * PF_ACCESS_WRITE.
  *

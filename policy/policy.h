@@ -67,7 +67,7 @@ struct policy {
 #define POLICY_RULE_NET(j) (POLICY_RULE_NET_BIT | (uint32_t)(j))
 
 /* Limits policy_load enforces; rules per list stay below POLICY_RULE_NET_BIT. */
-#define POLICY_MAX_RULES 4096  /* network rules, and files rules, per agent */
+#define POLICY_MAX_RULES 4096 /* network rules, and files rules, per agent */
 #define POLICY_MAX_AGENTS 4096
 
 /*

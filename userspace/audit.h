@@ -19,7 +19,7 @@
 
 /* What the writer knows about the instance an event came from. */
 struct audit_instance {
-	const char *agent;    /* agent name in the policy */
+	const char *agent; /* agent name in the policy */
 	const char *instance; /* instance name, e.g. "billing.3f2a" */
 	const struct policy *policy;
 	const struct policy_agent *policy_agent;
@@ -31,7 +31,8 @@ int64_t audit_boot_to_realtime_offset(void);
 
 /*
  * real_ns (ns since the epoch, UTC) as RFC 3339 with microseconds, e.g.
- * "2026-12-04T15:49:43.123456Z", into buf; 0, or -ENOSPC when len is short.
+ * "2026-12-04T15:49:43.123456Z", into buf (28 bytes); 0, or -ENOSPC when
+ * len is short, -EOVERFLOW when the year does not fit.
  */
 int audit_format_time(int64_t real_ns, char *buf, size_t len);
 
@@ -49,29 +50,36 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 
 /*
  * One readable line for a denial, for the agent's stderr, for example
- *   pinfold: denied open-write /srv/ehr/a.txt (agent scheduling): tree
- *   /srv/ehr is read-only (policy.yaml:14:11); allow with access: read-write
- * malloc'ed, no trailing newline; NULL with errno on failure.
+ *   pinfold: denied open-write /srv/ehr/a.txt (agent scheduling, pid 42,
+ *   python3): tree /srv/ehr is read-only (policy.yaml:14:11); allow with:
+ *   access: read-write in the rule at policy.yaml:14:11
+ * Control characters and invalid UTF-8 are shown escaped (\n, \x1b).
+ * malloc'ed, no trailing newline; NULL with errno on failure (EINVAL for
+ * an event that is not a denial).
  */
 char *audit_format_denial(const struct pf_event *ev, const struct audit_instance *inst);
 
 /*
  * A record about the instance itself (kind "instance-start",
  * "instance-exit", "events-lost"), with detail as extra members given as a
- * JSON object text or NULL. malloc'ed; NULL with errno on failure.
+ * JSON object text or NULL. malloc'ed; NULL with errno on failure:
+ * EINVAL for another kind, or a detail that is not one JSON object or
+ * that would replace a member every record has.
  */
 char *audit_format_note(const char *kind, const struct audit_instance *inst,
 			const char *detail_json);
 
 /*
- * The "events-lost" note for events the kernel could not queue since the
- * last one: ring_full and no_ring are the PF_STAT_RINGBUF_FULL and
- * PF_STAT_NO_RINGBUF increments. malloc'ed; NULL with errno on failure.
+ * The "events-lost" note: count events of the instance that the kernel
+ * could not queue (its pf_lost counter) since the last such note.
+ * malloc'ed; NULL with errno on failure.
  */
-char *audit_format_events_lost(const struct audit_instance *inst, uint64_t ring_full,
-			       uint64_t no_ring);
+char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count);
 
-/* Append line and a newline to f and flush; 0 or -errno. */
+/*
+ * Append line and a newline to f and flush; 0 or -errno, -EINVAL for a
+ * line holding '\n'.
+ */
 int audit_write_line(FILE *f, const char *line);
 
 #endif /* PINFOLD_AUDIT_H */

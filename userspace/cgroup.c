@@ -3,6 +3,7 @@
  * cgroup.c - cgroup v2 plumbing for pinfold's parent and instance cgroups.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,8 @@
 
 /* How long destroy waits for killed tasks to leave, in ms. */
 #define CGROUP_DRAIN_MS 5000
+/* How deep removal follows cgroups an agent made below its own. */
+#define CGROUP_MAX_NESTING 32
 
 int cgroup_find_mount(char *buf, size_t len)
 {
@@ -145,6 +148,37 @@ static int cgroup_populated(const char *dir)
 	return populated;
 }
 
+/*
+ * Remove the cgroups below dir, deepest first: a task of the instance may
+ * have made some. Their tasks are dead by then (cgroup.kill is recursive).
+ */
+static int remove_children(const char *dir, int depth)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	if (depth > CGROUP_MAX_NESTING)
+		return -ELOOP;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= sizeof(p)) {
+			err = -ENAMETOOLONG;
+			continue;
+		}
+		err = remove_children(p, depth + 1) ?: err;
+		if (rmdir(p) < 0 && !err)
+			err = -errno;
+	}
+	closedir(d);
+	return err;
+}
+
 int cgroup_instance_destroy(const char *path)
 {
 	int waited, populated, err;
@@ -160,6 +194,9 @@ int cgroup_instance_destroy(const char *path)
 			break;
 		poll(NULL, 0, 10);
 	}
+	err = remove_children(path, 0);
+	if (err)
+		return err;
 	if (rmdir(path) < 0)
 		return -errno;
 	return 0;

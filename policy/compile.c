@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * compile.c - one agent's rules as pf_trees and pf_net entries for a slot.
+ *
+ * The matching rules these entries serve are in bpf/pinfold.h. Trees are
+ * keyed by the inode of their root, so paths are resolved here, once. Each
+ * network prefix gets one entry holding its own port rules and those of every
+ * shorter prefix containing it, so that the kernel's longest-prefix match
+ * alone decides.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "compile.h"
+
+_Static_assert(POLICY_MAX_RULES < POLICY_RULE_NET_BIT, "rule indexes must not reach the net bit");
+
+int compile_resolve_stat(const char *path, uint64_t *dev, uint64_t *ino, void *ctx)
+{
+	struct stat st;
+
+	(void)ctx;
+	if (stat(path, &st))
+		return -errno;
+	/* the kernel's internal dev_t, as in its inodes: MAJOR << 20 | MINOR */
+	*dev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
+	*ino = st.st_ino;
+	return 0;
+}
+
+__attribute__((format(printf, 4, 5))) static int fail_at(struct policy_error *err, unsigned line,
+							 unsigned column, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->line = line;
+	err->column = column;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int compile_trees(const struct policy_agent *a, uint32_t slot, compile_resolve_fn resolve,
+			 void *ctx, struct compiled *out, struct policy_error *err)
+{
+	size_t i, j;
+
+	if (!a->n_trees)
+		return 0;
+	out->trees = calloc(a->n_trees, sizeof(*out->trees));
+	if (!out->trees)
+		return -ENOMEM;
+
+	for (i = 0; i < a->n_trees; i++) {
+		const struct policy_tree *t = &a->trees[i];
+		struct compiled_tree *c = &out->trees[i];
+		uint64_t dev = 0, ino = 0;
+		int rc;
+
+		/* NEEDSWORK: resolved once; a re-created tree is denied until recompiled */
+		rc = resolve(t->path, &dev, &ino, ctx);
+		if (rc == -ENOENT || rc == -ENOTDIR)
+			return fail_at(err, t->line, t->column, "tree does not exist: %s: %s",
+				       t->path, strerror(-rc));
+		if (rc)
+			return fail_at(err, t->line, t->column, "cannot resolve tree %s: %s",
+				       t->path, strerror(rc < 0 ? -rc : EIO));
+
+		for (j = 0; j < i; j++)
+			if (out->trees[j].key.dev == dev && out->trees[j].key.ino == ino)
+				return fail_at(err, t->line, t->column,
+					       "tree %s is the same inode as %s at %u:%u", t->path,
+					       a->trees[j].path, a->trees[j].line,
+					       a->trees[j].column);
+
+		c->key.slot = slot;
+		c->key.dev = dev;
+		c->key.ino = ino;
+		c->val.rule_id = POLICY_RULE_FILE(i);
+		c->val.access = PF_ACCESS_READ;
+		if (t->access == POLICY_ACCESS_READ_WRITE)
+			c->val.access |= PF_ACCESS_WRITE;
+		if (t->audited)
+			c->val.access |= PF_RULE_AUDITED;
+		out->n_trees++;
+	}
+	return 0;
+}
+
+/* Whether the prefix net/plen holds addr (both in IPv6 bits). */
+static bool prefix_holds(const uint8_t net[16], unsigned plen, const uint8_t addr[16])
+{
+	unsigned full = plen / 8, rest = plen % 8;
+
+	if (memcmp(net, addr, full))
+		return false;
+	if (!rest)
+		return true;
+	return ((net[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+}
+
+static bool same_prefix(const struct policy_dest *a, const struct policy_dest *b)
+{
+	return a->prefix == b->prefix && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/*
+ * The entry for the prefix of rule o: every rule whose prefix holds it,
+ * longest prefix first, then in policy order.
+ */
+static int compile_prefix(const struct policy_agent *a, size_t o, uint32_t slot,
+			  struct compiled_net *c, struct policy_error *err)
+{
+	const struct policy_dest *key = &a->dests[o];
+	size_t idx[PF_PORTS_PER_PREFIX];
+	size_t i, j, n = 0;
+	char net[64];
+
+	for (i = 0; i < a->n_dests; i++) {
+		const struct policy_dest *d = &a->dests[i];
+
+		if (d->prefix > key->prefix || !prefix_holds(d->addr, d->prefix, key->addr))
+			continue;
+		if (n == PF_PORTS_PER_PREFIX) {
+			policy_net_format(key->addr, key->prefix, net, sizeof(net));
+			return fail_at(
+				err, key->line, key->column,
+				"too many port rules for %s: at most %d, counting those of shorter prefixes that contain it",
+				net, PF_PORTS_PER_PREFIX);
+		}
+		idx[n++] = i;
+	}
+
+	/* stable insertion sort, longest prefix first: at most 16 entries */
+	for (i = 1; i < n; i++) {
+		size_t v = idx[i];
+
+		for (j = i; j > 0 && a->dests[idx[j - 1]].prefix < a->dests[v].prefix; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = v;
+	}
+
+	c->key.prefixlen = 32 + key->prefix;
+	c->key.slot = htonl(slot);
+	memcpy(c->key.addr, key->addr, sizeof(c->key.addr));
+	c->val.count = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		const struct policy_dest *d = &a->dests[idx[i]];
+		struct pf_port_rule *r = &c->val.rules[i];
+
+		r->port_lo = d->port_lo;
+		r->port_hi = d->port_hi;
+		r->proto = d->proto;
+		r->flags = d->audited ? PF_RULE_AUDITED : 0;
+		r->rule_id = POLICY_RULE_NET(idx[i]);
+	}
+	return 0;
+}
+
+static int compile_nets(const struct policy_agent *a, uint32_t slot, struct compiled *out,
+			struct policy_error *err)
+{
+	size_t i, j;
+	int rc;
+
+	if (!a->n_dests)
+		return 0;
+	out->nets = calloc(a->n_dests, sizeof(*out->nets));
+	if (!out->nets)
+		return -ENOMEM;
+
+	for (i = 0; i < a->n_dests; i++) {
+		/* one entry per distinct prefix, made for its first rule */
+		for (j = 0; j < i; j++)
+			if (same_prefix(&a->dests[i], &a->dests[j]))
+				break;
+		if (j < i)
+			continue;
+		rc = compile_prefix(a, i, slot, &out->nets[out->n_nets], err);
+		if (rc)
+			return rc;
+		out->n_nets++;
+	}
+	return 0;
+}
+
+int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot,
+		  compile_resolve_fn resolve, void *ctx, struct compiled *out,
+		  struct policy_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", p->file ? p->file : "(policy)");
+
+	if (slot >= PF_MAX_INSTANCES) {
+		rc = fail_at(err, 0, 0, "instance slot %u out of range: at most %d", slot,
+			     PF_MAX_INSTANCES - 1);
+		goto out;
+	}
+	rc = compile_trees(a, slot, resolve, ctx, out, err);
+	if (!rc)
+		rc = compile_nets(a, slot, out, err);
+out:
+	if (rc == -ENOMEM)
+		fail_at(err, 0, 0, "out of memory");
+	if (rc)
+		compiled_release(out);
+	else
+		memset(err, 0, sizeof(*err));
+	return rc;
+}
+
+void compiled_release(struct compiled *c)
+{
+	free(c->trees);
+	free(c->nets);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,1055 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_audit.c - audit records and denial lines (userspace/audit.c).
+ *
+ * Every record is parsed back with json-c and checked member by member;
+ * UTF-8 validity is checked with iconv, independently of audit.c's own
+ * decoder. Rule descriptions come from a real policy loaded from a buffer.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "userspace/audit.h"
+
+#define TEST_POLICY_NAME "test.yaml"
+#define REAL_NS_EXAMPLE 1796399383123456789LL /* 2026-12-04T15:49:43.123456789Z */
+
+static const char test_policy[] = "version: 1\n"
+				  "agents:\n"
+				  "  billing:\n"
+				  "    network:\n"
+				  "      - { to: 127.0.0.1, port: 18082, proto: tcp }\n"
+				  "      - { to: \"::1\", port: 53, proto: udp }\n"
+				  "    files:\n"
+				  "      - { path: /srv/ehr, access: read-write }\n"
+				  "      - { path: /srv/ehr/archive, access: read }\n";
+
+struct fixture {
+	struct policy policy;
+	struct audit_instance inst;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct policy_error err;
+
+	if (!fx)
+		return -1;
+	if (policy_load_buffer(TEST_POLICY_NAME, test_policy, strlen(test_policy), &fx->policy,
+			       &err)) {
+		free(fx);
+		return -1;
+	}
+	fx->inst.agent = "billing";
+	fx->inst.instance = "billing.3f2a";
+	fx->inst.policy = &fx->policy;
+	fx->inst.policy_agent = policy_find_agent(&fx->policy, "billing");
+	if (!fx->inst.policy_agent) {
+		policy_release(&fx->policy);
+		free(fx);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	policy_release(&fx->policy);
+	free(fx);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void set_path(struct pf_event *ev, const char *path)
+{
+	memset(ev->path, 0, sizeof(ev->path));
+	memcpy(ev->path, path, strlen(path));
+}
+
+static void set_comm(struct pf_event *ev, const char *comm)
+{
+	memset(ev->comm, 0, sizeof(ev->comm));
+	memcpy(ev->comm, comm, strnlen(comm, sizeof(ev->comm)));
+}
+
+/* action on path denied for pid 42 "python3" (uid 1000): no rule covers it */
+static struct pf_event file_event(unsigned action, const char *path)
+{
+	struct pf_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.boot_ns = 5000000000ULL;
+	ev.cgroup_id = 4242;
+	ev.dev = (8ULL << 20) | 3;
+	ev.ino = 1234;
+	ev.pid = 42;
+	ev.uid = 1000;
+	ev.rule_id = PF_RULE_NONE;
+	ev.action = (__u16)action;
+	ev.decision = PF_DECISION_DENY;
+	ev.reason = PF_REASON_NO_RULE;
+	set_comm(&ev, "python3");
+	set_path(&ev, path);
+	return ev;
+}
+
+/* A denied network event to addr (16 bytes) port/proto, called as family. */
+static struct pf_event net_event(unsigned action, const __u8 *addr, unsigned port, unsigned proto,
+				 unsigned family)
+{
+	struct pf_event ev = file_event(action, "");
+
+	ev.dev = 0;
+	ev.ino = 0;
+	memcpy(ev.addr, addr, 16);
+	ev.port = (__u16)port;
+	ev.proto = (__u8)proto;
+	ev.family = (__u8)family;
+	set_comm(&ev, "curl");
+	return ev;
+}
+
+static const __u8 addr_v4_loopback[16] = {[10] = 0xff, [11] = 0xff, 127, 0, 0, 1};
+static const __u8 addr_v6_loopback[16] = {[15] = 1};
+
+/* Whether s[0..n) is valid UTF-8, by iconv (which refuses overlongs and surrogates). */
+static bool valid_utf8(const char *s, size_t n)
+{
+	iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+	char *in = (char *)s, *out;
+	size_t in_left = n, out_left, rc;
+	char *buf;
+
+	assert_true(cd != (iconv_t)-1);
+	buf = malloc(4 * n + 4);
+	assert_non_null(buf);
+	out = buf;
+	out_left = 4 * n + 4;
+	rc = iconv(cd, &in, &in_left, &out, &out_left);
+	iconv_close(cd);
+	free(buf);
+	return rc != (size_t)-1 && in_left == 0;
+}
+
+/* line must be one line of valid UTF-8 holding exactly one JSON object: return it. */
+static struct json_object *parse_record(const char *line)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	size_t len;
+
+	assert_non_null(line);
+	len = strlen(line);
+	assert_null(memchr(line, '\n', len));
+	assert_null(memchr(line, '\r', len));
+	assert_true(valid_utf8(line, len));
+
+	tok = json_tokener_new();
+	assert_non_null(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, line, (int)len + 1);
+	assert_int_equal(json_tokener_get_error(tok), json_tokener_success);
+	json_tokener_free(tok);
+	assert_non_null(obj);
+	assert_true(json_object_is_type(obj, json_type_object));
+	return obj;
+}
+
+static struct json_object *format_record(const struct pf_event *ev,
+					 const struct audit_instance *inst)
+{
+	char *line = audit_format_event(ev, inst, 0);
+	struct json_object *obj = parse_record(line);
+
+	free(line);
+	return obj;
+}
+
+/* The string member key of obj, which must exist. */
+static const char *str_member(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		fail_msg("member \"%s\" missing", key);
+	assert_true(json_object_is_type(v, json_type_string));
+	return json_object_get_string(v);
+}
+
+static int64_t int_member(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		fail_msg("member \"%s\" missing", key);
+	assert_true(json_object_is_type(v, json_type_int));
+	return json_object_get_int64(v);
+}
+
+static bool bool_member(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		fail_msg("member \"%s\" missing", key);
+	assert_true(json_object_is_type(v, json_type_boolean));
+	return json_object_get_boolean(v);
+}
+
+static bool has_member(struct json_object *obj, const char *key)
+{
+	return json_object_object_get_ex(obj, key, NULL);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("\"%s\" does not contain \"%s\"", haystack, needle);
+}
+
+static char *hex_of(const char *s, size_t n)
+{
+	char *hex = malloc(2 * n + 1);
+	size_t i;
+
+	assert_non_null(hex);
+	for (i = 0; i < n; i++)
+		sprintf(hex + 2 * i, "%02x", (unsigned char)s[i]);
+	hex[2 * n] = '\0';
+	return hex;
+}
+
+static char *rule_description(const struct fixture *fx, uint32_t rule_id)
+{
+	char *buf = malloc(1024);
+
+	assert_non_null(buf);
+	assert_true(policy_rule_describe(&fx->policy, fx->inst.policy_agent, rule_id, buf, 1024) >
+		    0);
+	return buf;
+}
+
+/*
+ * Load the denial hint "network: {...}" or "files: {...}" as the one rule
+ * of a policy, so that the test proves the hint is a rule the loader takes.
+ */
+static void load_hint(const char *hint, struct policy *p)
+{
+	const char *colon = strchr(hint, ':');
+	struct policy_error err;
+	char yaml[4096];
+	int rc;
+
+	assert_non_null(colon);
+	snprintf(yaml, sizeof(yaml), "version: 1\nagents:\n  t:\n    %.*s:\n      - %s\n",
+		 (int)(colon - hint), hint, colon + 2);
+	rc = policy_load_buffer("hint.yaml", yaml, strlen(yaml), p, &err);
+	if (rc)
+		fail_msg("hint does not load: %s: %u:%u %s", yaml, err.line, err.column, err.msg);
+}
+
+/* The text after "; allow with: " in a denial line. */
+static const char *hint_of(const char *line)
+{
+	const char *h = strstr(line, "; allow with: ");
+
+	assert_non_null(h);
+	return h + strlen("; allow with: ");
+}
+
+/* ---- records ---- */
+
+static void test_every_action_named(void **state)
+{
+	static const char *const names[] = {NULL,     "open-read", "open-write", "create", "unlink",
+					    "rename", "link",      "connect",    "sendmsg"};
+	struct fixture *fx = *state;
+	unsigned a;
+
+	for (a = PF_ACT_OPEN_READ; a < PF_ACT_MAX; a++) {
+		struct pf_event ev = file_event(a, "/srv/x/f");
+		struct json_object *rec;
+
+		if (a == PF_ACT_CONNECT || a == PF_ACT_SENDMSG)
+			ev = net_event(a, addr_v4_loopback, 80, IPPROTO_TCP, AF_INET);
+		rec = format_record(&ev, &fx->inst);
+		assert_string_equal(audit_action_name(a), names[a]);
+		assert_string_equal(str_member(rec, "action"), names[a]);
+		assert_int_equal(int_member(rec, "schema"), 1);
+		assert_string_equal(str_member(rec, "kind"), "decision");
+		assert_string_equal(str_member(rec, "agent"), "billing");
+		assert_string_equal(str_member(rec, "instance"), "billing.3f2a");
+		assert_int_equal(int_member(rec, "pid"), 42);
+		assert_int_equal(int_member(rec, "uid"), 1000);
+		assert_string_equal(str_member(rec, "decision"), "deny");
+		assert_false(has_member(rec, "bad_event"));
+		json_object_put(rec);
+	}
+	assert_null(audit_action_name(0));
+	assert_null(audit_action_name(PF_ACT_MAX));
+}
+
+static void test_file_object_members(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_WRITE, "/srv/ehr/a.txt");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	ev.dev = (259ULL << 20) | 65537; /* minors use 20 bits */
+	ev.ino = 0xfffffffffffffff0ULL;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "object"), "/srv/ehr/a.txt");
+	assert_string_equal(str_member(rec, "path"), "/srv/ehr/a.txt");
+	assert_string_equal(str_member(rec, "dev"), "259:65537");
+	assert_true(json_object_get_uint64(json_object_object_get(rec, "ino")) == ev.ino);
+	assert_false(has_member(rec, "side"));
+	assert_false(has_member(rec, "path_truncated"));
+	assert_false(has_member(rec, "path_hex"));
+	assert_false(has_member(rec, "address"));
+	json_object_put(rec);
+
+	ev.dev = 0;
+	ev.ino = 0; /* e.g. a create: no inode yet */
+	rec = format_record(&ev, &fx->inst);
+	assert_false(has_member(rec, "dev"));
+	assert_false(has_member(rec, "ino"));
+	json_object_put(rec);
+}
+
+static void test_rename_and_link_sides(void **state)
+{
+	static const unsigned actions[] = {PF_ACT_RENAME, PF_ACT_LINK};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct pf_event ev = file_event(actions[i], "/srv/ehr/old");
+		struct json_object *rec;
+
+		ev.side = PF_SIDE_SOURCE;
+		rec = format_record(&ev, &fx->inst);
+		assert_string_equal(str_member(rec, "side"), "source");
+		json_object_put(rec);
+
+		ev.side = PF_SIDE_TARGET;
+		rec = format_record(&ev, &fx->inst);
+		assert_string_equal(str_member(rec, "side"), "target");
+		json_object_put(rec);
+
+		ev.side = 7;
+		rec = format_record(&ev, &fx->inst);
+		assert_false(has_member(rec, "side"));
+		assert_contains(str_member(rec, "bad_event"), "unknown side 7");
+		json_object_put(rec);
+	}
+}
+
+static void test_ipv4_object(void **state)
+{
+	struct pf_event ev =
+		net_event(PF_ACT_CONNECT, addr_v4_loopback, 8080, IPPROTO_TCP, AF_INET);
+	struct fixture *fx = *state;
+	struct json_object *rec = format_record(&ev, &fx->inst);
+
+	assert_string_equal(str_member(rec, "object"), "127.0.0.1:8080/tcp");
+	assert_string_equal(str_member(rec, "address"), "127.0.0.1");
+	assert_int_equal(int_member(rec, "port"), 8080);
+	assert_string_equal(str_member(rec, "protocol"), "tcp");
+	assert_false(has_member(rec, "via"));
+	assert_false(has_member(rec, "path"));
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+}
+
+static void test_ipv6_object(void **state)
+{
+	static const __u8 doc[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x42};
+	struct pf_event ev =
+		net_event(PF_ACT_SENDMSG, addr_v6_loopback, 8080, IPPROTO_UDP, AF_INET6);
+	struct fixture *fx = *state;
+	struct json_object *rec = format_record(&ev, &fx->inst);
+
+	assert_string_equal(str_member(rec, "object"), "[::1]:8080/udp");
+	assert_string_equal(str_member(rec, "address"), "::1");
+	assert_string_equal(str_member(rec, "protocol"), "udp");
+	assert_false(has_member(rec, "via"));
+	json_object_put(rec);
+
+	ev = net_event(PF_ACT_CONNECT, doc, 443, IPPROTO_TCP, AF_INET6);
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "object"), "[2001:db8::42]:443/tcp");
+	json_object_put(rec);
+}
+
+static void test_v4_mapped_says_via(void **state)
+{
+	struct pf_event ev =
+		net_event(PF_ACT_CONNECT, addr_v4_loopback, 8080, IPPROTO_TCP, AF_INET6);
+	struct fixture *fx = *state;
+	struct json_object *rec = format_record(&ev, &fx->inst);
+
+	assert_string_equal(str_member(rec, "object"), "127.0.0.1:8080/tcp");
+	assert_string_equal(str_member(rec, "address"), "127.0.0.1");
+	assert_string_equal(str_member(rec, "via"), "ipv4-mapped-ipv6");
+	json_object_put(rec);
+
+	/* AF_INET with a plain IPv6 address cannot come from the kernel */
+	ev = net_event(PF_ACT_CONNECT, addr_v6_loopback, 80, IPPROTO_TCP, AF_INET);
+	rec = format_record(&ev, &fx->inst);
+	assert_contains(str_member(rec, "bad_event"), "AF_INET");
+	json_object_put(rec);
+}
+
+static void test_other_protocol_named(void **state)
+{
+	struct pf_event ev = net_event(PF_ACT_SENDMSG, addr_v4_loopback, 9, 132, AF_INET);
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	ev.reason = PF_REASON_PROTOCOL;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "object"), "127.0.0.1:9/proto-132");
+	assert_string_equal(str_member(rec, "reason_code"), "protocol");
+	assert_contains(str_member(rec, "reason"), "132");
+	json_object_put(rec);
+}
+
+static void test_hostile_names_round_trip(void **state)
+{
+	static const char *const names[] = {
+		"/srv/\"quoted\" name",
+		"/srv/new\nline/and\rreturn",
+		"/srv/\x1b[31mred\x1b[0m",
+		"/srv/ctl\x01\x02\x07\x08\x0b\x0c\x1f\x7f",
+		"/srv/back\\slash/and/tab\t",
+		/* "/srv/ünïcødé/日本/🙂"; \143 and \144 are c and d after a hex escape */
+		"/srv/\xc3\xbcn\xc3\xaf\143\xc3\xb8\144\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x99\x82",
+		/* U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+10000, U+10FFFF */
+		"/\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf",
+		"/srv/</script>\u2028\u2029",
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct pf_event ev = file_event(PF_ACT_CREATE, names[i]);
+		struct json_object *rec = format_record(&ev, &fx->inst);
+
+		assert_string_equal(str_member(rec, "path"), names[i]);
+		assert_string_equal(str_member(rec, "object"), names[i]);
+		assert_false(has_member(rec, "path_hex"));
+		json_object_put(rec);
+	}
+}
+
+static void test_invalid_utf8_replaced_and_kept_in_hex(void **state)
+{
+	static const struct {
+		const char *raw, *clean;
+	} cases[] = {
+		{"/a\xff/b", "/a\xef\xbf\xbd/b"},
+		{"/overlong\xc0\xaf", "/overlong\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/overlong3\xe0\x80\xaf", "/overlong3\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/surrogate\xed\xa0\x80", "/surrogate\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/big\xf4\x90\x80\x80", "/big\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/f5\xf5\x80\x80\x80", "/f5\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/cut\xe2\x82", "/cut\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/cut\xe2\x82x", "/cut\xef\xbf\xbd\xef\xbf\xbdx"},
+		{"/lone\x80\xbf", "/lone\xef\xbf\xbd\xef\xbf\xbd"},
+		{"/latin1-caf\xe9\n\"", "/latin1-caf\xef\xbf\xbd\n\""},
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pf_event ev = file_event(PF_ACT_OPEN_READ, cases[i].raw);
+		struct json_object *rec = format_record(&ev, &fx->inst);
+		char *hex = hex_of(cases[i].raw, strlen(cases[i].raw));
+
+		assert_string_equal(str_member(rec, "path"), cases[i].clean);
+		assert_string_equal(str_member(rec, "path_hex"), hex);
+		free(hex);
+		json_object_put(rec);
+	}
+}
+
+static void test_comm_bounded_and_sanitized(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/after/comm");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	memcpy(ev.comm, "abcdefghijklmnop", 16); /* all 16 bytes, no NUL */
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "comm"), "abcdefghijklmnop");
+	assert_false(has_member(rec, "comm_hex"));
+	json_object_put(rec);
+
+	set_comm(&ev, "py\xff\x1b\n");
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "comm"), "py\xef\xbf\xbd\x1b\n");
+	assert_string_equal(str_member(rec, "comm_hex"), "7079ff1b0a");
+	json_object_put(rec);
+}
+
+static void test_truncated_path_flagged(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/very/long");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	char *path;
+
+	ev.path_truncated = 1;
+	rec = format_record(&ev, &fx->inst);
+	assert_true(bool_member(rec, "path_truncated"));
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+
+	/* no NUL within PF_PATH_MAX: bounded, flagged, and said to be bad */
+	ev.path_truncated = 0;
+	memset(ev.path, 'a', sizeof(ev.path));
+	ev.path[0] = '/';
+	rec = format_record(&ev, &fx->inst);
+	path = (char *)str_member(rec, "path");
+	assert_int_equal(strlen(path), PF_PATH_MAX);
+	assert_int_equal(path[0], '/');
+	assert_true(bool_member(rec, "path_truncated"));
+	assert_contains(str_member(rec, "bad_event"), "NUL");
+	json_object_put(rec);
+}
+
+static void test_unknown_action_still_a_record(void **state)
+{
+	static const unsigned actions[] = {0, PF_ACT_MAX, 42, 65535};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		struct pf_event ev = file_event(actions[i], "/srv/x");
+		struct json_object *rec = format_record(&ev, &fx->inst);
+		char want[64];
+
+		snprintf(want, sizeof(want), "unknown-%u", actions[i]);
+		assert_string_equal(str_member(rec, "action"), want);
+		snprintf(want, sizeof(want), "unknown action %u", actions[i]);
+		assert_contains(str_member(rec, "bad_event"), want);
+		assert_string_equal(str_member(rec, "object"), "/srv/x");
+		json_object_put(rec);
+	}
+}
+
+static void test_unknown_decision_and_reason(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	ev.decision = 9;
+	ev.reason = 99;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "decision"), "unknown-9");
+	assert_string_equal(str_member(rec, "reason_code"), "unknown-99");
+	assert_contains(str_member(rec, "bad_event"), "unknown decision 9");
+	assert_contains(str_member(rec, "bad_event"), "unknown reason 99");
+	json_object_put(rec);
+}
+
+static void test_time_formatting(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	struct timespec boot, real;
+	char buf[64], *line;
+	int64_t off;
+
+	assert_int_equal(audit_format_time(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1970-01-01T00:00:00.000000Z");
+	assert_int_equal(audit_format_time(REAL_NS_EXAMPLE, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-12-04T15:49:43.123456Z");
+	assert_int_equal(audit_format_time(-1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1969-12-31T23:59:59.999999Z");
+	assert_int_equal(audit_format_time(REAL_NS_EXAMPLE, buf, 27), -ENOSPC);
+	assert_int_equal(audit_format_time(REAL_NS_EXAMPLE, buf, 28), 0);
+
+	/* the record dates the event at boot_ns + offset */
+	ev.boot_ns = 7000000999ULL;
+	line = audit_format_event(&ev, &fx->inst, REAL_NS_EXAMPLE - 7000000000LL);
+	rec = parse_record(line);
+	assert_string_equal(str_member(rec, "time"), "2026-12-04T15:49:43.123457Z");
+	json_object_put(rec);
+	free(line);
+
+	/* the offset maps boot time now to real time now, within a second */
+	off = audit_boot_to_realtime_offset();
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_REALTIME, &real);
+	assert_true(llabs((boot.tv_sec * 1000000000LL + boot.tv_nsec + off) -
+			  (real.tv_sec * 1000000000LL + real.tv_nsec)) < 1000000000LL);
+}
+
+static void test_files_unenforced_said(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
+	struct fixture *fx = *state;
+	struct json_object *rec, *enforced;
+
+	rec = format_record(&ev, &fx->inst);
+	assert_true(json_object_object_get_ex(rec, "enforced", &enforced));
+	assert_true(bool_member(enforced, "network"));
+	assert_true(bool_member(enforced, "files"));
+	json_object_put(rec);
+
+	fx->inst.files_unenforced = true;
+	rec = format_record(&ev, &fx->inst);
+	assert_true(json_object_object_get_ex(rec, "enforced", &enforced));
+	assert_true(bool_member(enforced, "network"));
+	assert_false(bool_member(enforced, "files"));
+	json_object_put(rec);
+}
+
+static void test_reasons_and_rules(void **state)
+{
+	struct fixture *fx = *state;
+	struct pf_event ev;
+	struct json_object *rec;
+	char *want;
+
+	ev = file_event(PF_ACT_OPEN_READ, "/srv/ehr/a.txt");
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.rule_id = POLICY_RULE_FILE(0);
+	rec = format_record(&ev, &fx->inst);
+	want = rule_description(fx, ev.rule_id);
+	assert_string_equal(str_member(rec, "decision"), "allow");
+	assert_string_equal(str_member(rec, "reason"), "allowed by rule");
+	assert_string_equal(str_member(rec, "reason_code"), "rule");
+	assert_string_equal(str_member(rec, "rule"), want);
+	assert_contains(want, "files /srv/ehr read-write");
+	assert_int_equal(int_member(rec, "rule_id"), 0);
+	free(want);
+	json_object_put(rec);
+
+	ev = file_event(PF_ACT_OPEN_WRITE, "/srv/ehr/archive/2019.txt");
+	ev.reason = PF_REASON_ACCESS;
+	ev.rule_id = POLICY_RULE_FILE(1);
+	rec = format_record(&ev, &fx->inst);
+	want = rule_description(fx, ev.rule_id);
+	assert_string_equal(str_member(rec, "reason_code"), "access");
+	assert_string_equal(str_member(rec, "reason"),
+			    "write access into tree /srv/ehr/archive, which is read-only");
+	assert_string_equal(str_member(rec, "rule"), want);
+	free(want);
+	json_object_put(rec);
+
+	ev = net_event(PF_ACT_CONNECT, addr_v4_loopback, 18082, IPPROTO_TCP, AF_INET);
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.rule_id = POLICY_RULE_NET(0);
+	rec = format_record(&ev, &fx->inst);
+	want = rule_description(fx, ev.rule_id);
+	assert_string_equal(str_member(rec, "rule"), want);
+	assert_contains(want, "network 127.0.0.1/32 port 18082 tcp");
+	free(want);
+	json_object_put(rec);
+
+	ev = net_event(PF_ACT_CONNECT, addr_v4_loopback, 18083, IPPROTO_TCP, AF_INET);
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "reason_code"), "no-rule");
+	assert_string_equal(str_member(rec, "reason"), "no rule of agent billing covers it");
+	assert_false(has_member(rec, "rule"));
+	assert_false(has_member(rec, "rule_id"));
+	json_object_put(rec);
+
+	ev.reason = PF_REASON_NO_INSTANCE;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "reason_code"), "no-instance");
+	assert_contains(str_member(rec, "reason"), "not a confined instance");
+	json_object_put(rec);
+
+	ev = file_event(PF_ACT_OPEN_READ, "/deep/x");
+	ev.reason = PF_REASON_TOO_DEEP;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "reason_code"), "too-deep");
+	assert_contains(str_member(rec, "reason"), "32");
+	json_object_put(rec);
+}
+
+static void test_rule_unknown_to_policy(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.rule_id = 77;
+	rec = format_record(&ev, &fx->inst);
+	assert_int_equal(int_member(rec, "rule_id"), 77);
+	assert_false(has_member(rec, "rule"));
+	assert_contains(str_member(rec, "bad_event"), "rule id 77");
+	json_object_put(rec);
+
+	/* without a policy there is nothing to describe, and nothing wrong */
+	fx->inst.policy = NULL;
+	fx->inst.policy_agent = NULL;
+	fx->inst.agent = NULL;
+	ev.rule_id = 0;
+	rec = format_record(&ev, &fx->inst);
+	assert_false(has_member(rec, "rule"));
+	assert_false(has_member(rec, "bad_event"));
+	assert_true(json_object_is_type(json_object_object_get(rec, "agent"), json_type_null));
+	json_object_put(rec);
+}
+
+static void test_random_events_stay_valid(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned seed = 12345, i;
+	size_t b;
+
+	for (i = 0; i < 3000; i++) {
+		struct pf_event ev;
+		struct json_object *rec;
+		char *line;
+
+		for (b = 0; b < sizeof(ev); b++)
+			((unsigned char *)&ev)[b] = (unsigned char)rand_r(&seed);
+		if (i % 3 == 0)
+			ev.action = (__u16)(1 + i % (PF_ACT_MAX - 1));
+		if (i % 5 == 0)
+			ev.rule_id = PF_RULE_NONE;
+		line = audit_format_event(&ev, &fx->inst, 0);
+		rec = parse_record(line);
+		json_object_put(rec);
+		free(line);
+
+		ev.decision = PF_DECISION_DENY;
+		line = audit_format_denial(&ev, &fx->inst);
+		assert_non_null(line);
+		assert_true(valid_utf8(line, strlen(line)));
+		for (b = 0; line[b]; b++)
+			assert_true((unsigned char)line[b] >= 0x20 && line[b] != 0x7f);
+		free(line);
+	}
+}
+
+/* ---- denial lines ---- */
+
+static void test_denial_network_no_rule(void **state)
+{
+	struct pf_event ev =
+		net_event(PF_ACT_CONNECT, addr_v4_loopback, 18083, IPPROTO_TCP, AF_INET);
+	struct fixture *fx = *state;
+	const struct policy_dest *d;
+	struct policy p;
+	char *line;
+
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_string_equal(
+		line,
+		"pinfold: denied connect 127.0.0.1:18083/tcp (agent billing, pid 42, curl): no network rule covers it; allow with: network: {to: 127.0.0.1, port: 18083, proto: tcp}");
+	load_hint(hint_of(line), &p);
+	d = &p.agents[0].dests[0];
+	assert_int_equal(d->port_lo, 18083);
+	assert_int_equal(d->proto, IPPROTO_TCP);
+	assert_memory_equal(d->addr, addr_v4_loopback, 16);
+	assert_int_equal(d->prefix, 128);
+	policy_release(&p);
+	free(line);
+
+	ev = net_event(PF_ACT_SENDMSG, addr_v6_loopback, 5353, IPPROTO_UDP, AF_INET6);
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "denied sendmsg [::1]:5353/udp ");
+	load_hint(hint_of(line), &p);
+	d = &p.agents[0].dests[0];
+	assert_int_equal(d->port_lo, 5353);
+	assert_int_equal(d->proto, IPPROTO_UDP);
+	assert_memory_equal(d->addr, addr_v6_loopback, 16);
+	policy_release(&p);
+	free(line);
+}
+
+static void test_denial_file_no_rule(void **state)
+{
+	static const struct {
+		unsigned action;
+		const char *path, *tree, *access;
+	} cases[] = {
+		{PF_ACT_OPEN_READ, "/srv/x/dir/f.txt", "/srv/x/dir/f.txt", "read"},
+		{PF_ACT_OPEN_WRITE, "/srv/x/dir/f.txt", "/srv/x/dir/f.txt", "read-write"},
+		{PF_ACT_CREATE, "/srv/x/dir/new.txt", "/srv/x/dir", "read-write"},
+		{PF_ACT_UNLINK, "/srv/x/dir/", "/srv/x", "read-write"},
+		{PF_ACT_RENAME, "/top", "/", "read-write"},
+		{PF_ACT_LINK, "/srv/a b/it's \"here\", {x}: #1\n", "/srv/a b", "read-write"},
+		{PF_ACT_OPEN_READ, "/srv/a b/it's \"here\", {x}: #1\n",
+		 "/srv/a b/it's \"here\", {x}: #1\n", "read"},
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pf_event ev = file_event(cases[i].action, cases[i].path);
+		char *line = audit_format_denial(&ev, &fx->inst);
+		struct policy p;
+
+		assert_non_null(line);
+		assert_contains(line, ": no files rule covers it; allow with: files: {path: ");
+		assert_null(strchr(line, '\n'));
+		load_hint(hint_of(line), &p);
+		assert_string_equal(p.agents[0].trees[0].path, cases[i].tree);
+		assert_int_equal(p.agents[0].trees[0].access, strcmp(cases[i].access, "read")
+								      ? POLICY_ACCESS_READ_WRITE
+								      : POLICY_ACCESS_READ);
+		policy_release(&p);
+		free(line);
+	}
+}
+
+static void test_denial_read_only_tree(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_WRITE, "/srv/ehr/archive/2019.txt");
+	struct fixture *fx = *state;
+	const struct policy_tree *t = &fx->inst.policy_agent->trees[1];
+	char want[512], *line;
+
+	ev.reason = PF_REASON_ACCESS;
+	ev.rule_id = POLICY_RULE_FILE(1);
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	snprintf(
+		want, sizeof(want),
+		"pinfold: denied open-write /srv/ehr/archive/2019.txt (agent billing, pid 42, python3): tree /srv/ehr/archive is read-only (test.yaml:%u:%u); allow with: access: read-write in the rule at test.yaml:%u:%u",
+		t->line, t->column, t->line, t->column);
+	assert_string_equal(line, want);
+	assert_true(t->line > 0);
+	free(line);
+}
+
+static void test_denial_escapes_controls(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/a\nb/\x1b[31mred/\xc2\x9b"
+							  "1m/\xe2\x80\xae"
+							  "txt.exe/\xff/c\\d/\x7f");
+	struct fixture *fx = *state;
+	char *line;
+	size_t i;
+
+	set_comm(&ev, "evil\x1b]0;x\x07");
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			fail_msg("control byte 0x%02x at %zu in %s", line[i], i, line);
+	assert_true(valid_utf8(line, strlen(line)));
+	assert_contains(
+		line,
+		"denied open-read /srv/a\\nb/\\x1b[31mred/\\u009b1m/\\u202etxt.exe/\\xff/c\\\\d/\\x7f (agent billing, pid 42, evil\\x1b]0;x\\x07): ");
+	assert_null(strstr(line, "\xe2\x80\xae"));
+	free(line);
+}
+
+static void test_denial_without_a_policy_rule(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/etc/passwd");
+	struct fixture *fx = *state;
+	char *line;
+
+	ev.reason = PF_REASON_NO_INSTANCE;
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "not a confined instance; no policy rule can allow it");
+	assert_null(strstr(line, "allow with"));
+	free(line);
+
+	ev = net_event(PF_ACT_SENDMSG, addr_v4_loopback, 9, 132, AF_INET);
+	ev.reason = PF_REASON_PROTOCOL;
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "denied sendmsg 127.0.0.1:9/proto-132 ");
+	assert_contains(line, "protocol 132 is neither tcp nor udp; no policy rule can allow it");
+	free(line);
+
+	ev = file_event(PF_ACT_OPEN_READ, "/a/b/c");
+	ev.reason = PF_REASON_TOO_DEEP;
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(
+		line,
+		"no tree within the 32 nearest ancestors holds it; allow with: files: {path: /a/b/c, access: read}");
+	free(line);
+}
+
+static void test_denial_refuses_allowed_events(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/ehr/a");
+	struct fixture *fx = *state;
+
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	errno = 0;
+	assert_null(audit_format_denial(&ev, &fx->inst));
+	assert_int_equal(errno, EINVAL);
+}
+
+/* ---- notes and writing ---- */
+
+static void test_note_records(void **state)
+{
+	struct fixture *fx = *state;
+	struct json_object *rec, *enforced;
+	char *line;
+
+	fx->inst.files_unenforced = true;
+	line = audit_format_note(
+		"instance-start", &fx->inst,
+		"{\"pid\": 7, \"cgroup\": \"/sys/fs/cgroup/pinfold/billing.3f2a\"}\n");
+	rec = parse_record(line);
+	assert_int_equal(int_member(rec, "schema"), 1);
+	assert_string_equal(str_member(rec, "kind"), "instance-start");
+	assert_string_equal(str_member(rec, "agent"), "billing");
+	assert_string_equal(str_member(rec, "instance"), "billing.3f2a");
+	assert_int_equal(strlen(str_member(rec, "time")), strlen("2026-12-04T15:49:43.123456Z"));
+	assert_int_equal(int_member(rec, "pid"), 7);
+	assert_string_equal(str_member(rec, "cgroup"), "/sys/fs/cgroup/pinfold/billing.3f2a");
+	assert_true(json_object_object_get_ex(rec, "enforced", &enforced));
+	assert_false(bool_member(enforced, "files"));
+	json_object_put(rec);
+	free(line);
+
+	line = audit_format_note("instance-exit", &fx->inst, NULL);
+	rec = parse_record(line);
+	assert_string_equal(str_member(rec, "kind"), "instance-exit");
+	json_object_put(rec);
+	free(line);
+
+	line = audit_format_events_lost(&fx->inst, 7);
+	rec = parse_record(line);
+	assert_string_equal(str_member(rec, "kind"), "events-lost");
+	assert_int_equal(int_member(rec, "count"), 7);
+	json_object_put(rec);
+	free(line);
+}
+
+static void test_note_detail_made_valid_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct json_object *rec, *nested, *list;
+	char *line;
+
+	line = audit_format_note("instance-start", &fx->inst,
+				 "{\"command\": \"caf\xe9\", \"n\": null, \"deep\": "
+				 "{\"k\xff\": [\"\xc0\xaf\", 1, true, \"ok\\u00e9\"]}}");
+	rec = parse_record(line);
+	assert_string_equal(str_member(rec, "command"), "caf\xef\xbf\xbd");
+	assert_true(has_member(rec, "n"));
+	assert_true(json_object_object_get_ex(rec, "deep", &nested));
+	assert_true(json_object_object_get_ex(nested, "k\xef\xbf\xbd", &list));
+	assert_int_equal(json_object_array_length(list), 4);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(list, 0)),
+			    "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(list, 1)), 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(list, 3)),
+			    "ok\xc3\xa9");
+	json_object_put(rec);
+	free(line);
+}
+
+static void test_note_rejects_bad_detail(void **state)
+{
+	static const char *const bad[] = {
+		"", "{", "[1]", "42", "{} x", "{\"a\":1}{}", "{\"kind\": 1}", "{\"time\": \"now\"}",
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		if (audit_format_note("instance-start", &fx->inst, bad[i]))
+			fail_msg("detail %s accepted", bad[i]);
+		assert_int_equal(errno, EINVAL);
+	}
+	errno = 0;
+	assert_null(audit_format_note("instance-paused", &fx->inst, NULL));
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_write_line(void **state)
+{
+	char buf[64] = {0};
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(audit_write_line(f, "{\"a\":1}"), 0);
+	assert_int_equal(audit_write_line(f, "{}"), 0);
+	rewind(f);
+	assert_int_equal(fread(buf, 1, sizeof(buf) - 1, f), 11);
+	assert_string_equal(buf, "{\"a\":1}\n{}\n");
+
+	assert_int_equal(audit_write_line(f, "{}\n{}"), -EINVAL);
+	fclose(f);
+
+	f = fopen("/dev/full", "w");
+	assert_non_null(f);
+	assert_int_equal(audit_write_line(f, "{}"), -ENOSPC);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_action_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_object_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_and_link_sides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv4_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v4_mapped_says_via, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_protocol_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_names_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_utf8_replaced_and_kept_in_hex, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_comm_bounded_and_sanitized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_path_flagged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_action_still_a_record, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_decision_and_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_formatting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_unenforced_said, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reasons_and_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_unknown_to_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_events_stay_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_network_no_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_file_no_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_read_only_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_escapes_controls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_without_a_policy_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_refuses_allowed_events, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_note_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_detail_made_valid_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_rejects_bad_detail, setup, teardown),
+		cmocka_unit_test(test_write_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

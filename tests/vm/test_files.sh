@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# File enforcement with BPF LSM, inside the test VM (tests/vm/run.sh): every
+# case runs pf-probe confined by `pinfold run`, checks the errno it got, and
+# checks the audit file holds exactly the one record the case should leave.
+# Each denial has an allowed twin, so a rule that denies everything fails.
+set -u
+cd /pinfold
+PF=build/pinfold
+PROBE=/pinfold/build/tests/pf-probe
+POLICY=tests/vm/files-policy.yaml
+AUDIT=/tmp/files-audit.jsonl
+D=/srv/data
+pass=0
+fail=0
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+setup()
+{
+	rm -rf $D
+	mkdir -p $D/ehr/sealed $D/ref $D/secret $D/audited
+	echo chart > $D/ehr/a.txt
+	echo chart > $D/ehr/b.txt
+	echo old > $D/ehr/sealed/old.txt
+	echo ref > $D/ref/r.txt
+	echo secret > $D/secret/s.txt
+	echo seen > $D/audited/x.txt
+	ln -s $D/secret/s.txt $D/ehr/escape
+	ln -s $D/ehr/a.txt $D/ehr/inside
+}
+
+# count_records ACTION OBJECT DECISION: records in the audit file matching all three
+count_records()
+{
+	grep -F "\"action\":\"$1\"" $AUDIT | grep -F "\"object\":\"$2\"" |
+		grep -cF "\"decision\":\"$3\""
+}
+
+# case NAME EXPECT ACTION OBJECT DECISION RECORDS -- PROBE-ARGS...
+# runs the probe confined; EXPECT is its output ("ok" or "err EACCES");
+# RECORDS is how many matching records the audit file must gain (0 or 1)
+case_()
+{
+	name=$1 expect=$2 action=$3 object=$4 decision=$5 records=$6
+	shift 7
+	: > $AUDIT
+	out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE "$@" 2>/tmp/stderr)
+	case "$out" in
+	"$expect"*) ;;
+	*) bad "$name" "probe said '$out', expected '$expect'; stderr: $(cat /tmp/stderr)"; return ;;
+	esac
+	n=$(count_records "$action" "$object" "$decision")
+	if [ "$n" != "$records" ]; then
+		bad "$name" "$n audit records for $action $object $decision, expected $records"
+		cat $AUDIT
+		return
+	fi
+	if [ "$decision" = deny ] && [ "$records" = 1 ] && ! grep -q "pinfold: denied $action $object" /tmp/stderr; then
+		bad "$name" "no denial line on stderr: $(cat /tmp/stderr)"
+		return
+	fi
+	ok "$name"
+}
+
+if ! grep -qw bpf /sys/kernel/security/lsm; then
+	echo "SKIP test_files: BPF LSM is not active in this kernel"
+	exit 77
+fi
+setup
+
+case_ read-allowed "ok" open-read $D/ehr/a.txt deny 0 -- read $D/ehr/a.txt
+case_ read-denied "err EACCES" open-read $D/secret/s.txt deny 1 -- read $D/secret/s.txt
+case_ write-allowed "ok" open-write $D/ehr/a.txt deny 0 -- write $D/ehr/a.txt
+case_ write-readonly-denied "err EACCES" open-write $D/ref/r.txt deny 1 -- write $D/ref/r.txt
+case_ write-nested-readonly-denied "err EACCES" open-write $D/ehr/sealed/old.txt deny 1 -- \
+	write $D/ehr/sealed/old.txt
+case_ create-allowed "ok" create $D/ehr/new.txt deny 0 -- create $D/ehr/new.txt
+case_ create-denied "err EACCES" create $D/ref/new.txt deny 1 -- create $D/ref/new.txt
+case_ mkdir-denied "err EACCES" create $D/ref/dir deny 1 -- mkdir $D/ref/dir
+case_ unlink-allowed "ok" unlink $D/ehr/new.txt deny 0 -- unlink $D/ehr/new.txt
+case_ unlink-denied "err EACCES" unlink $D/ref/r.txt deny 1 -- unlink $D/ref/r.txt
+case_ rename-allowed "ok" rename $D/ehr/b.txt deny 0 -- rename $D/ehr/b.txt $D/ehr/c.txt
+case_ rename-out-denied "err EACCES" rename $D/ref/moved.txt deny 1 -- \
+	rename $D/ehr/c.txt $D/ref/moved.txt
+case_ rename-in-denied "err EACCES" rename $D/secret/s.txt deny 1 -- \
+	rename $D/secret/s.txt $D/ehr/s.txt
+case_ link-allowed "ok" link $D/ehr/a.txt deny 0 -- link $D/ehr/a.txt $D/ehr/a2.txt
+case_ link-in-denied "err EACCES" link $D/secret/s.txt deny 1 -- \
+	link $D/secret/s.txt $D/ehr/s-link
+case_ link-readonly-denied "err EACCES" link $D/ref/r.txt deny 1 -- \
+	link $D/ref/r.txt $D/ehr/r-link
+case_ symlink-inside-allowed "ok" open-read $D/ehr/a.txt deny 0 -- read $D/ehr/inside
+case_ symlink-escape-denied "err EACCES" open-read $D/secret/s.txt deny 1 -- \
+	read $D/ehr/escape
+case_ audited-read-recorded "ok" open-read $D/audited/x.txt allow 1 -- read $D/audited/x.txt
+
+# A tree mounted elsewhere keeps its rules; a denied tree bound inside an
+# allowed one gains nothing.
+mkdir -p /mnt/ehr-view $D/ehr/view
+mount --bind $D/ehr /mnt/ehr-view
+mount --bind $D/secret $D/ehr/view
+case_ bind-of-allowed-tree "ok" open-read $D/ehr/a.txt deny 0 -- read /mnt/ehr-view/a.txt
+case_ bind-of-denied-tree "err EACCES" open-read $D/ehr/view/s.txt deny 1 -- \
+	read $D/ehr/view/s.txt
+umount $D/ehr/view /mnt/ehr-view
+
+echo "test_files: $pass passed, $fail failed"
+[ $fail -eq 0 ]

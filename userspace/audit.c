@@ -1,0 +1,1145 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * audit.c - audit records (JSON Lines) and denial lines for decision events.
+ *
+ * json-c builds every record. It escapes control characters but copies
+ * bytes >= 0x80 unchecked, while paths and comms from the kernel are raw
+ * bytes: every string is checked as UTF-8 here first, each byte outside a
+ * valid sequence becomes U+FFFD, and the raw bytes of a path or comm that
+ * needed that go into a "_hex" member as well. Schema: docs/audit.md.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "audit.h"
+
+#define AUDIT_SCHEMA 1
+#define AUDIT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define NSEC_PER_SEC 1000000000LL
+
+enum {
+	BAD_MAX = 512, /* bytes of "bad_event" text */
+	RULE_TEXT = 512 /* first guess at a rule description's length */
+};
+
+/* ---- UTF-8 ---- */
+
+/*
+ * Length of the valid UTF-8 sequence at s (n bytes available), or 0 when
+ * s[0] does not start one. Overlong forms, surrogates and code points above
+ * U+10FFFF are invalid (RFC 3629).
+ */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0; /* continuation byte, overlong lead C0/C1, or above U+10FFFF */
+
+	/* the second byte's range excludes overlongs, surrogates, > U+10FFFF */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* The code point of the valid sequence s of len bytes. */
+static uint32_t utf8_decode(const unsigned char *s, size_t len)
+{
+	static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	uint32_t cp = s[0] & lead_mask[len];
+	size_t i;
+
+	for (i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/*
+ * s[0..n) as a malloc'ed, NUL-terminated, valid UTF-8 string: each byte
+ * that is not part of a valid sequence becomes U+FFFD, and *replaced says
+ * whether any did. NULL when out of memory.
+ */
+static char *utf8_sanitize(const char *s, size_t n, bool *replaced)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc(3 * n + 1);
+	size_t i = 0, o = 0, len;
+
+	*replaced = false;
+	if (!out)
+		return NULL;
+	while (i < n) {
+		len = utf8_seq_len(u + i, n - i);
+		if (len) {
+			memcpy(out + o, u + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		i++;
+		*replaced = true;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static char *hex_encode(const char *s, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *out = malloc(2 * n + 1);
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[(unsigned char)s[i] >> 4];
+		out[2 * i + 1] = digits[(unsigned char)s[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+	return out;
+}
+
+/* ---- the record builder ---- */
+
+/* A record being built: the first error sticks, later adds do nothing. */
+struct rec {
+	struct json_object *obj;
+	int err;
+	char bad[BAD_MAX]; /* what was wrong with the event, "; "-separated */
+};
+
+/* Add val (owned; NULL if its allocation failed) to o; 0 or -ENOMEM. */
+static int obj_add(struct json_object *o, const char *key, struct json_object *val)
+{
+	if (!val)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, val)) {
+		json_object_put(val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Record err, unless an earlier step failed already. */
+static void rec_fail(struct rec *r, int err)
+{
+	if (!r->err)
+		r->err = err;
+}
+
+/* obj_add to the record, unless an earlier step failed */
+static void rec_add(struct rec *r, const char *key, struct json_object *val)
+{
+	if (r->err) {
+		json_object_put(val);
+		return;
+	}
+	r->err = obj_add(r->obj, key, val);
+}
+
+/*
+ * Add s[0..n) as a UTF-8 string member; when a byte had to be replaced
+ * and hex_key is given, add the raw bytes in hex under hex_key too.
+ */
+static void rec_bytes(struct rec *r, const char *key, const char *s, size_t n, const char *hex_key)
+{
+	bool replaced;
+	char *clean;
+
+	clean = utf8_sanitize(s, n, &replaced);
+	if (!clean) {
+		rec_fail(r, -ENOMEM);
+		return;
+	}
+	rec_add(r, key, json_object_new_string(clean));
+	free(clean);
+	if (replaced && hex_key) {
+		char *hex = hex_encode(s, n);
+
+		if (!hex) {
+			rec_fail(r, -ENOMEM);
+			return;
+		}
+		rec_add(r, hex_key, json_object_new_string(hex));
+		free(hex);
+	}
+}
+
+/* A string member, or null for a NULL s. */
+static void rec_str(struct rec *r, const char *key, const char *s)
+{
+	if (!s) {
+		/* json-c's null is the NULL pointer */
+		if (!r->err && json_object_object_add(r->obj, key, NULL))
+			r->err = -ENOMEM;
+	} else {
+		rec_bytes(r, key, s, strlen(s), NULL);
+	}
+}
+
+__attribute__((format(printf, 2, 3))) static void rec_bad(struct rec *r, const char *fmt, ...)
+{
+	size_t o = strlen(r->bad);
+	va_list ap;
+
+	if (o && o + 2 < sizeof(r->bad)) {
+		memcpy(r->bad + o, "; ", 3);
+		o += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(r->bad + o, sizeof(r->bad) - o, fmt, ap);
+	va_end(ap);
+}
+
+static int rec_init(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->obj = json_object_new_object();
+	return r->obj ? 0 : -ENOMEM;
+}
+
+/* The record as a malloc'ed line, releasing the builder; NULL with errno. */
+static char *rec_finish(struct rec *r)
+{
+	const char *text;
+	char *line = NULL;
+	int err;
+
+	if (r->bad[0])
+		rec_add(r, "bad_event", json_object_new_string(r->bad));
+	err = r->err;
+	if (!err) {
+		text = json_object_to_json_string_ext(r->obj, AUDIT_JSON_FLAGS);
+		line = text ? strdup(text) : NULL;
+		if (!line)
+			err = -ENOMEM;
+	}
+	json_object_put(r->obj);
+	r->obj = NULL;
+	if (err)
+		errno = -err;
+	return line;
+}
+
+/* ---- names and small formatting ---- */
+
+static const char *const action_names[PF_ACT_MAX] = {
+	[PF_ACT_OPEN_READ] = "open-read", [PF_ACT_OPEN_WRITE] = "open-write",
+	[PF_ACT_CREATE] = "create",       [PF_ACT_UNLINK] = "unlink",
+	[PF_ACT_RENAME] = "rename",       [PF_ACT_LINK] = "link",
+	[PF_ACT_CONNECT] = "connect",     [PF_ACT_SENDMSG] = "sendmsg",
+};
+
+const char *audit_action_name(unsigned action)
+{
+	return action < PF_ACT_MAX ? action_names[action] : NULL;
+}
+
+/* The action's name, or "unknown-N", in buf. */
+static const char *action_label(unsigned action, char *buf, size_t len)
+{
+	const char *name = audit_action_name(action);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "unknown-%u", action);
+	return buf;
+}
+
+static bool action_is_network(unsigned action)
+{
+	return action == PF_ACT_CONNECT || action == PF_ACT_SENDMSG;
+}
+
+/*
+ * Whether ev is about a network destination. An unknown action is judged
+ * by its address family, so that its record still shows what it carried.
+ */
+static bool event_is_network(const struct pf_event *ev)
+{
+	if (audit_action_name(ev->action))
+		return action_is_network(ev->action);
+	return ev->family == AF_INET || ev->family == AF_INET6;
+}
+
+/* Access a file action needs: "read" or "write". */
+static const char *action_access(unsigned action)
+{
+	return action == PF_ACT_OPEN_READ ? "read" : "write";
+}
+
+static bool addr_is_v4_mapped(const __u8 addr[16])
+{
+	static const __u8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return memcmp(addr, prefix, sizeof(prefix)) == 0;
+}
+
+/* The address as text, IPv4-mapped ones as a dotted quad, in buf. */
+static void addr_text(const __u8 addr[16], char *buf, size_t len)
+{
+	if (addr_is_v4_mapped(addr))
+		inet_ntop(AF_INET, addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, addr, buf, len);
+}
+
+static const char *proto_label(unsigned proto, char *buf, size_t len)
+{
+	if (proto == IPPROTO_TCP)
+		return "tcp";
+	if (proto == IPPROTO_UDP)
+		return "udp";
+	snprintf(buf, len, "proto-%u", proto);
+	return buf;
+}
+
+/* "ADDR:PORT/PROTO", IPv6 addresses in brackets, in buf. */
+static void net_object(const struct pf_event *ev, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN], proto[16];
+	bool v4 = addr_is_v4_mapped(ev->addr);
+
+	addr_text(ev->addr, addr, sizeof(addr));
+	snprintf(buf, len, "%s%s%s:%u/%s", v4 ? "" : "[", addr, v4 ? "" : "]", ev->port,
+		 proto_label(ev->proto, proto, sizeof(proto)));
+}
+
+/* Length of ev->path, at most PF_PATH_MAX: *unterminated when it is that. */
+static size_t event_path_len(const struct pf_event *ev, bool *unterminated)
+{
+	size_t n = strnlen(ev->path, sizeof(ev->path));
+
+	*unterminated = n == sizeof(ev->path);
+	return n;
+}
+
+int audit_format_time(int64_t real_ns, char *buf, size_t len)
+{
+	int64_t sec = real_ns / NSEC_PER_SEC, ns = real_ns % NSEC_PER_SEC;
+	time_t t;
+	struct tm tm;
+	size_t n;
+
+	if (ns < 0) {
+		ns += NSEC_PER_SEC;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (!gmtime_r(&t, &tm))
+		return -EOVERFLOW;
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!n || (size_t)snprintf(buf + n, len - n, ".%06" PRId64 "Z", ns / 1000) >= len - n)
+		return -ENOSPC;
+	return 0;
+}
+
+static int64_t timespec_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/*
+ * Sampled between two reads of CLOCK_BOOTTIME to halve the error. It moves
+ * when the wall clock is set, so long-running callers refresh it.
+ */
+int64_t audit_boot_to_realtime_offset(void)
+{
+	struct timespec boot1, real, boot2;
+
+	clock_gettime(CLOCK_BOOTTIME, &boot1);
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot2);
+	return timespec_ns(&real) - (timespec_ns(&boot1) + timespec_ns(&boot2)) / 2;
+}
+
+/* A malloc'ed printf; NULL with errno ENOMEM. */
+__attribute__((format(printf, 1, 2))) static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* ---- policy lookups ---- */
+
+/* The file tree rule_id names in the instance's agent, or NULL. */
+static const struct policy_tree *event_tree(const struct audit_instance *inst, uint32_t rule_id)
+{
+	const struct policy_agent *a = inst->policy_agent;
+
+	if (!a || rule_id == PF_RULE_NONE || (rule_id & POLICY_RULE_NET_BIT) ||
+	    rule_id >= a->n_trees)
+		return NULL;
+	return &a->trees[rule_id];
+}
+
+/*
+ * The description of rule_id in a malloc'ed string: NULL with errno ENOENT
+ * when the policy has no such rule (or no policy is known), ENOMEM.
+ */
+static char *rule_text(const struct audit_instance *inst, uint32_t rule_id)
+{
+	size_t len = RULE_TEXT;
+	char *buf;
+	int n;
+
+	if (!inst->policy || !inst->policy_agent) {
+		errno = ENOENT;
+		return NULL;
+	}
+	for (;;) {
+		buf = malloc(len);
+		if (!buf)
+			return NULL;
+		n = policy_rule_describe(inst->policy, inst->policy_agent, rule_id, buf, len);
+		if (n < 0) {
+			free(buf);
+			errno = -n;
+			return NULL;
+		}
+		if ((size_t)n < len)
+			return buf;
+		free(buf);
+		len = (size_t)n + 1;
+	}
+}
+
+/* ---- event records ---- */
+
+static const char *const reason_codes[] = {
+	[PF_REASON_RULE] = "rule",         [PF_REASON_NO_RULE] = "no-rule",
+	[PF_REASON_ACCESS] = "access",     [PF_REASON_NO_INSTANCE] = "no-instance",
+	[PF_REASON_TOO_DEEP] = "too-deep", [PF_REASON_PROTOCOL] = "protocol",
+};
+
+static const char *reason_code(unsigned reason)
+{
+	if (reason < sizeof(reason_codes) / sizeof(reason_codes[0]))
+		return reason_codes[reason];
+	return NULL;
+}
+
+/*
+ * Why ev was decided as it was, as a malloc'ed sentence; for_line words it
+ * for the denial line, which names the agent already and wants the place
+ * of the rule. NULL with errno ENOMEM, or EINVAL for an unknown reason.
+ */
+static char *reason_text(const struct pf_event *ev, const struct audit_instance *inst,
+			 bool for_line)
+{
+	const struct policy_tree *tree = event_tree(inst, ev->rule_id);
+	const char *agent = inst->agent ? inst->agent : "(unknown)";
+	const char *file = inst->policy && inst->policy->file ? inst->policy->file : "policy";
+	const char *kind = event_is_network(ev) ? "network" : "files";
+	char *s;
+
+	switch (ev->reason) {
+	case PF_REASON_RULE:
+		s = str_printf("allowed by rule");
+		break;
+	case PF_REASON_NO_RULE:
+		if (for_line)
+			s = str_printf("no %s rule covers it", kind);
+		else
+			s = str_printf("no rule of agent %s covers it", agent);
+		break;
+	case PF_REASON_ACCESS:
+		if (tree && for_line)
+			s = str_printf("tree %s is %s (%s:%u:%u)", tree->path,
+				       tree->access == POLICY_ACCESS_READ_WRITE ? "read-write"
+										: "read-only",
+				       file, tree->line, tree->column);
+		else if (tree)
+			s = str_printf("%s access into tree %s, which is %s",
+				       action_access(ev->action), tree->path,
+				       tree->access == POLICY_ACCESS_READ_WRITE ? "read-write"
+										: "read-only");
+		else
+			s = str_printf("the deepest tree holding it lacks %s access",
+				       action_access(ev->action));
+		break;
+	case PF_REASON_NO_INSTANCE:
+		s = str_printf(
+			"its cgroup is below pinfold's parent cgroup but is not a confined instance");
+		break;
+	case PF_REASON_TOO_DEEP:
+		s = str_printf("no tree within the %d nearest ancestors holds it", PF_WALK_DEPTH);
+		break;
+	case PF_REASON_PROTOCOL:
+		s = str_printf("protocol %u is neither tcp nor udp", ev->proto);
+		break;
+	default:
+		errno = EINVAL;
+		return NULL;
+	}
+	return s;
+}
+
+/* schema, kind, time, agent, instance: the members every record starts with */
+static void rec_header(struct rec *r, const char *kind, const struct audit_instance *inst,
+		       int64_t real_ns)
+{
+	char time[64];
+	int err;
+
+	rec_add(r, "schema", json_object_new_int(AUDIT_SCHEMA));
+	rec_str(r, "kind", kind);
+	err = audit_format_time(real_ns, time, sizeof(time));
+	if (err)
+		rec_fail(r, err);
+	else
+		rec_str(r, "time", time);
+	rec_str(r, "agent", inst->agent);
+	rec_str(r, "instance", inst->instance);
+}
+
+static void rec_enforced(struct rec *r, const struct audit_instance *inst)
+{
+	struct json_object *e = json_object_new_object();
+
+	if (!e || obj_add(e, "network", json_object_new_boolean(1)) ||
+	    obj_add(e, "files", json_object_new_boolean(!inst->files_unenforced))) {
+		json_object_put(e);
+		rec_fail(r, -ENOMEM);
+		return;
+	}
+	rec_add(r, "enforced", e);
+}
+
+/* object, path and the file members */
+static void rec_file_object(struct rec *r, const struct pf_event *ev)
+{
+	char dev[32];
+	bool unterminated;
+	size_t n = event_path_len(ev, &unterminated);
+
+	rec_bytes(r, "object", ev->path, n, NULL);
+	rec_bytes(r, "path", ev->path, n, "path_hex");
+	if (ev->dev) {
+		snprintf(dev, sizeof(dev), "%llu:%llu", (unsigned long long)(ev->dev >> 20),
+			 (unsigned long long)(ev->dev & 0xfffff));
+		rec_str(r, "dev", dev);
+	}
+	if (ev->ino)
+		rec_add(r, "ino", json_object_new_uint64(ev->ino));
+
+	if (ev->side == PF_SIDE_SOURCE)
+		rec_str(r, "side", "source");
+	else if (ev->side == PF_SIDE_TARGET)
+		rec_str(r, "side", "target");
+	else if (ev->side != PF_SIDE_OBJECT)
+		rec_bad(r, "unknown side %u", ev->side);
+
+	if (ev->path_truncated || unterminated)
+		rec_add(r, "path_truncated", json_object_new_boolean(1));
+	if (unterminated)
+		rec_bad(r, "path not NUL-terminated within %d bytes", PF_PATH_MAX);
+}
+
+/* object and the network members */
+static void rec_net_object(struct rec *r, const struct pf_event *ev)
+{
+	char obj[INET6_ADDRSTRLEN + 32], addr[INET6_ADDRSTRLEN], proto[16];
+	bool v4 = addr_is_v4_mapped(ev->addr);
+
+	net_object(ev, obj, sizeof(obj));
+	addr_text(ev->addr, addr, sizeof(addr));
+	rec_str(r, "object", obj);
+	rec_str(r, "address", addr);
+	rec_add(r, "port", json_object_new_int(ev->port));
+	rec_str(r, "protocol", proto_label(ev->proto, proto, sizeof(proto)));
+
+	if (ev->family == AF_INET6 && v4)
+		rec_str(r, "via", "ipv4-mapped-ipv6");
+	else if (ev->family == AF_INET && !v4)
+		rec_bad(r, "family AF_INET with an address that is not IPv4-mapped");
+	else if (ev->family != AF_INET && ev->family != AF_INET6)
+		rec_bad(r, "unknown address family %u", ev->family);
+}
+
+/* decision, reason, reason_code, rule_id, rule */
+static void rec_decision(struct rec *r, const struct pf_event *ev,
+			 const struct audit_instance *inst)
+{
+	char buf[32], *text;
+
+	if (ev->decision == PF_DECISION_ALLOW || ev->decision == PF_DECISION_DENY) {
+		rec_str(r, "decision", ev->decision == PF_DECISION_ALLOW ? "allow" : "deny");
+	} else {
+		snprintf(buf, sizeof(buf), "unknown-%u", ev->decision);
+		rec_str(r, "decision", buf);
+		rec_bad(r, "unknown decision %u", ev->decision);
+	}
+
+	text = reason_text(ev, inst, false);
+	if (text) {
+		rec_str(r, "reason", text);
+		rec_str(r, "reason_code", reason_code(ev->reason));
+		free(text);
+	} else if (errno == EINVAL) {
+		snprintf(buf, sizeof(buf), "unknown-%u", ev->reason);
+		rec_str(r, "reason", "unknown reason");
+		rec_str(r, "reason_code", buf);
+		rec_bad(r, "unknown reason %u", ev->reason);
+	} else {
+		rec_fail(r, -ENOMEM);
+	}
+
+	if (ev->rule_id == PF_RULE_NONE)
+		return;
+	rec_add(r, "rule_id", json_object_new_int64(ev->rule_id));
+	text = rule_text(inst, ev->rule_id);
+	if (text) {
+		rec_str(r, "rule", text);
+		free(text);
+	} else if (errno == ENOMEM) {
+		rec_fail(r, -ENOMEM);
+	} else if (inst->policy && inst->policy_agent) {
+		rec_bad(r, "rule id %u is not in the agent's policy", ev->rule_id);
+	}
+}
+
+char *audit_format_event(const struct pf_event *ev, const struct audit_instance *inst,
+			 int64_t boot_to_real_ns)
+{
+	char action[32];
+	struct rec r;
+
+	if (!ev || !inst) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (rec_init(&r)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+
+	/* unsigned, so that a garbage boot_ns wraps instead of overflowing */
+	rec_header(&r, "decision", inst, (int64_t)(ev->boot_ns + (uint64_t)boot_to_real_ns));
+	rec_add(&r, "pid", json_object_new_int64(ev->pid));
+	rec_add(&r, "uid", json_object_new_int64(ev->uid));
+	rec_bytes(&r, "comm", ev->comm, strnlen(ev->comm, sizeof(ev->comm)), "comm_hex");
+	rec_add(&r, "cgroup_id", json_object_new_uint64(ev->cgroup_id));
+
+	rec_str(&r, "action", action_label(ev->action, action, sizeof(action)));
+	if (!audit_action_name(ev->action))
+		rec_bad(&r, "unknown action %u", ev->action);
+	if (event_is_network(ev))
+		rec_net_object(&r, ev);
+	else
+		rec_file_object(&r, ev);
+
+	rec_decision(&r, ev, inst);
+	rec_enforced(&r, inst);
+	return rec_finish(&r);
+}
+
+/* ---- denial lines ---- */
+
+/* U+061C, U+200E/F, U+2028..202E, U+2066..2069: break or reorder lines */
+static bool is_format_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Write s[0..n) to f so that nothing in it can act on a terminal or hide
+ * text: backslash, C0 and C1 controls, DEL, bidirectional and line
+ * separator characters, and bytes outside valid UTF-8 are written as \\,
+ * \n, \t, \r, \xNN (a byte) or \uNNNN (a character). With quote, '"' is
+ * written as \" too. The result is also a YAML double-quoted body, except
+ * for \xNN of invalid bytes.
+ */
+static void put_escaped(FILE *f, const char *s, size_t n, bool quote)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+	uint32_t cp;
+
+	while (i < n) {
+		len = utf8_seq_len(u + i, n - i);
+		if (!len) {
+			fprintf(f, "\\x%02x", u[i++]);
+			continue;
+		}
+		cp = utf8_decode(u + i, len);
+		if (cp == '\\' || (quote && cp == '"'))
+			fprintf(f, "\\%c", (char)cp);
+		else if (cp == '\n')
+			fputs("\\n", f);
+		else if (cp == '\t')
+			fputs("\\t", f);
+		else if (cp == '\r')
+			fputs("\\r", f);
+		else if (cp < 0x20 || cp == 0x7f)
+			fprintf(f, "\\x%02x", (unsigned)cp);
+		else if ((cp >= 0x80 && cp < 0xa0) || is_format_control(cp))
+			fprintf(f, "\\u%04x", (unsigned)cp);
+		else
+			fwrite(u + i, 1, len, f);
+		i += len;
+	}
+}
+
+static void put_escaped_str(FILE *f, const char *s)
+{
+	put_escaped(f, s, strlen(s), false);
+}
+
+static bool yaml_plain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("/._+-", c));
+}
+
+/* s[0..n) as a YAML flow scalar: plain when unambiguous, else quoted. */
+static void put_yaml_scalar(FILE *f, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && yaml_plain_char(s[i]))
+		i++;
+	if (n && i == n && s[0] != '-') {
+		fwrite(s, 1, n, f);
+		return;
+	}
+	/* NEEDSWORK: YAML reads \xNN as U+00NN; hints for non-UTF-8 paths are wrong */
+	fputc('"', f);
+	put_escaped(f, s, n, true);
+	fputc('"', f);
+}
+
+/*
+ * Length of the parent directory of path[0..n): "/srv/x" for
+ * "/srv/x/f.txt", "/" for "/f"; 0 when the path has no slash.
+ */
+static size_t parent_len(const char *path, size_t n)
+{
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/*
+ * The tail after WHY: what policy change would allow ev. An open names the
+ * file itself, the narrowest tree (a tree root may be a file; it follows
+ * that inode). Creating, unlinking, renaming and linking change names in a
+ * directory, and the object may not exist yet: those name the parent
+ * directory.
+ */
+static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_instance *inst)
+{
+	const struct policy_tree *tree = event_tree(inst, ev->rule_id);
+	char addr[INET6_ADDRSTRLEN], proto[16];
+	bool unterminated, is_open;
+	size_t n, dir;
+
+	switch (ev->reason) {
+	case PF_REASON_ACCESS:
+		fprintf(f, "; allow with: access: read-write in the rule at ");
+		if (tree && inst->policy && inst->policy->file) {
+			put_escaped_str(f, inst->policy->file);
+			fprintf(f, ":%u:%u", tree->line, tree->column);
+		} else {
+			fprintf(f, "files rule %u", ev->rule_id);
+		}
+		return;
+	case PF_REASON_NO_RULE:
+	case PF_REASON_TOO_DEEP:
+		break;
+	case PF_REASON_NO_INSTANCE:
+		fputs("; no policy rule can allow it: keep the process in its instance's cgroup",
+		      f);
+		return;
+	case PF_REASON_PROTOCOL:
+		fputs("; no policy rule can allow it: pinfold allows tcp and udp only", f);
+		return;
+	default:
+		return;
+	}
+
+	fputs("; allow with: ", f);
+	if (event_is_network(ev)) {
+		addr_text(ev->addr, addr, sizeof(addr));
+		fputs("network: {to: ", f);
+		put_yaml_scalar(f, addr, strlen(addr));
+		fprintf(f, ", port: %u, proto: %s}", ev->port,
+			proto_label(ev->proto, proto, sizeof(proto)));
+		return;
+	}
+	n = event_path_len(ev, &unterminated);
+	is_open = ev->action == PF_ACT_OPEN_READ || ev->action == PF_ACT_OPEN_WRITE;
+	dir = is_open ? n : parent_len(ev->path, n);
+	fputs("files: {path: ", f);
+	if (dir)
+		put_yaml_scalar(f, ev->path, dir);
+	else if (n)
+		put_yaml_scalar(f, ev->path, n);
+	else
+		fputs(is_open ? "FILE" : "DIRECTORY", f);
+	fprintf(f, ", access: %s}", ev->action == PF_ACT_OPEN_READ ? "read" : "read-write");
+	if (ev->path_truncated || unterminated)
+		fputs(" (the path was truncated: check it)", f);
+	else if (!n)
+		fputs(" (the kernel reported no path)", f);
+}
+
+/* "ACTION OBJECT (agent A, pid P, COMM): WHY", escaped */
+static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audit_instance *inst)
+{
+	char action[32], obj[INET6_ADDRSTRLEN + 32], *why;
+	bool unterminated;
+	size_t n;
+
+	why = reason_text(ev, inst, true);
+	if (!why && errno == ENOMEM)
+		return -ENOMEM;
+
+	fprintf(f, "pinfold: denied %s ", action_label(ev->action, action, sizeof(action)));
+	if (event_is_network(ev)) {
+		net_object(ev, obj, sizeof(obj));
+		fputs(obj, f);
+	} else {
+		n = event_path_len(ev, &unterminated);
+		put_escaped(f, ev->path, n, false);
+		if (ev->path_truncated || unterminated)
+			fputs(" (path truncated)", f);
+	}
+	fputs(" (", f);
+	if (inst->agent) {
+		fputs("agent ", f);
+		put_escaped_str(f, inst->agent);
+		fputs(", ", f);
+	}
+	fprintf(f, "pid %u, ", ev->pid);
+	put_escaped(f, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), false);
+	fputs("): ", f);
+	if (why)
+		put_escaped_str(f, why);
+	else
+		fprintf(f, "unknown reason %u", ev->reason);
+	free(why);
+	return 0;
+}
+
+char *audit_format_denial(const struct pf_event *ev, const struct audit_instance *inst)
+{
+	char *line = NULL;
+	size_t size;
+	FILE *f;
+	int err;
+
+	if (!ev || !inst || ev->decision != PF_DECISION_DENY) {
+		errno = EINVAL;
+		return NULL;
+	}
+	f = open_memstream(&line, &size);
+	if (!f)
+		return NULL;
+
+	err = put_denial_head(f, ev, inst);
+	if (!err)
+		put_hint(f, ev, inst);
+	if (!err && ferror(f))
+		err = -ENOMEM;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err) {
+		free(line);
+		errno = -err;
+		return NULL;
+	}
+	return line;
+}
+
+/* ---- notes and writing ---- */
+
+static const char *const note_kinds[] = {"instance-start", "instance-exit", "events-lost"};
+static const char *const header_keys[] = {"schema", "kind",     "time",
+					  "agent",  "instance", "enforced"};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
+#define IN_LIST(s, list) in_list(s, list, sizeof(list) / sizeof((list)[0]))
+
+/*
+ * detail_json parsed strictly as one JSON object, with nothing but white
+ * space after it; NULL with errno EINVAL or ENOMEM. Invalid UTF-8 is let
+ * through here (a caller may hold a command name in any encoding) and
+ * replaced by json_clean.
+ */
+static struct json_object *parse_detail(const char *detail_json)
+{
+	size_t len = strlen(detail_json), end;
+	struct json_tokener *tok;
+	struct json_object *obj;
+
+	if (len >= INT32_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	obj = json_tokener_parse_ex(tok, detail_json, (int)len + 1);
+	end = json_tokener_get_parse_end(tok);
+	if (obj && (json_tokener_get_error(tok) != json_tokener_success ||
+		    !json_object_is_type(obj, json_type_object) ||
+		    end + strspn(detail_json + end, " \t\r\n") < len)) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	if (!obj)
+		errno = EINVAL;
+	return obj;
+}
+
+static struct json_object *json_clean_string(const char *s, size_t n)
+{
+	struct json_object *str;
+	bool replaced;
+	char *clean;
+
+	clean = utf8_sanitize(s, n, &replaced);
+	if (!clean)
+		return NULL;
+	str = json_object_new_string(clean);
+	free(clean);
+	return str;
+}
+
+static int json_clean(struct json_object *v, struct json_object **out);
+
+/* Clean copies of the members of object v into copy; 0 or -ENOMEM. */
+static int json_clean_members(struct json_object *v, struct json_object *copy)
+{
+	struct json_object *kid;
+	bool replaced;
+	char *k;
+	int err;
+
+	json_object_object_foreach(v, key, val)
+	{
+		k = utf8_sanitize(key, strlen(key), &replaced);
+		err = k ? json_clean(val, &kid) : -ENOMEM;
+		/* json_object_object_add copies the key */
+		if (!err && json_object_object_add(copy, k, kid)) {
+			json_object_put(kid);
+			err = -ENOMEM;
+		}
+		free(k);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Clean copies of the items of array v into copy; 0 or -ENOMEM. */
+static int json_clean_items(struct json_object *v, struct json_object *copy)
+{
+	struct json_object *kid;
+	size_t i;
+	int err;
+
+	for (i = 0; i < json_object_array_length(v); i++) {
+		err = json_clean(json_object_array_get_idx(v, i), &kid);
+		if (!err && json_object_array_add(copy, kid)) {
+			json_object_put(kid);
+			err = -ENOMEM;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * A copy of v whose strings and keys are all valid UTF-8, into *out (NULL
+ * for a JSON null); 0 or -ENOMEM. Recursion is bounded by the tokener's
+ * depth limit.
+ */
+static int json_clean(struct json_object *v, struct json_object **out)
+{
+	struct json_object *copy;
+	int err = 0;
+
+	*out = NULL;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		copy = json_clean_string(json_object_get_string(v),
+					 (size_t)json_object_get_string_len(v));
+		break;
+	case json_type_array:
+		copy = json_object_new_array();
+		if (copy)
+			err = json_clean_items(v, copy);
+		break;
+	case json_type_object:
+		copy = json_object_new_object();
+		if (copy)
+			err = json_clean_members(v, copy);
+		break;
+	default:
+		*out = json_object_get(v); /* null, numbers, booleans: shared */
+		return 0;
+	}
+	if (!copy || err) {
+		json_object_put(copy);
+		return -ENOMEM;
+	}
+	*out = copy;
+	return 0;
+}
+
+/* Copy detail's members into r, cleaned; replacing a header member is EINVAL. */
+static void rec_merge(struct rec *r, struct json_object *detail)
+{
+	struct json_object *clean;
+
+	if (json_clean(detail, &clean)) {
+		rec_fail(r, -ENOMEM);
+		return;
+	}
+	json_object_object_foreach(clean, key, val)
+	{
+		if (IN_LIST(key, header_keys)) {
+			rec_fail(r, -EINVAL);
+			break;
+		}
+		if (!r->err && json_object_object_add(r->obj, key, json_object_get(val))) {
+			json_object_put(val);
+			rec_fail(r, -ENOMEM);
+		}
+	}
+	json_object_put(clean);
+}
+
+/* The note of kind with detail's members (owned, may be NULL) merged in. */
+static char *format_note(const char *kind, const struct audit_instance *inst,
+			 struct json_object *detail)
+{
+	struct timespec now;
+	struct rec r;
+
+	if (rec_init(&r)) {
+		json_object_put(detail);
+		errno = ENOMEM;
+		return NULL;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	rec_header(&r, kind, inst, timespec_ns(&now));
+	if (detail)
+		rec_merge(&r, detail);
+	rec_enforced(&r, inst);
+	json_object_put(detail);
+	return rec_finish(&r);
+}
+
+char *audit_format_note(const char *kind, const struct audit_instance *inst,
+			const char *detail_json)
+{
+	struct json_object *detail = NULL;
+
+	if (!kind || !inst || !IN_LIST(kind, note_kinds)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (detail_json) {
+		detail = parse_detail(detail_json);
+		if (!detail)
+			return NULL;
+	}
+	return format_note(kind, inst, detail);
+}
+
+char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count)
+{
+	struct json_object *detail;
+
+	if (!inst) {
+		errno = EINVAL;
+		return NULL;
+	}
+	detail = json_object_new_object();
+	if (!detail || obj_add(detail, "count", json_object_new_uint64(count))) {
+		json_object_put(detail);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return format_note("events-lost", inst, detail);
+}
+
+int audit_write_line(FILE *f, const char *line)
+{
+	/* a newline inside would split the record in two */
+	if (!f || !line || strchr(line, '\n'))
+		return -EINVAL;
+	errno = 0;
+	if (fputs(line, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)
+		return errno ? -errno : -EIO;
+	return 0;
+}
