@@ -270,6 +270,16 @@ int BPF_PROG(file_open, struct file *file, int ret)
 			      action, PF_SIDE_OBJECT);
 }
 
+/* truncate(2), and open with O_TRUNC even when read-only */
+SEC("lsm/path_truncate")
+int BPF_PROG(path_truncate, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
+			      PF_ACT_TRUNCATE, PF_SIDE_OBJECT);
+}
+
 SEC("lsm/path_mknod")
 int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
 	     unsigned int dev, int ret)

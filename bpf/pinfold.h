@@ -84,6 +84,7 @@ enum pf_action {
 	PF_ACT_LINK = 6,
 	PF_ACT_CONNECT = 7,
 	PF_ACT_SENDMSG = 8,
+	PF_ACT_TRUNCATE = 9, /* truncate(2), O_TRUNC */
 	PF_ACT_MAX
 };
 

@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,19 +33,6 @@ int compile_resolve_stat(const char *path, uint64_t *dev, uint64_t *ino, void *c
 	return 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int fail_at(struct policy_error *err, unsigned line,
-							 unsigned column, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->line = line;
-	err->column = column;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int compile_trees(const struct policy_agent *a, uint32_t slot, compile_resolve_fn resolve,
 			 void *ctx, struct compiled *out, struct policy_error *err)
 {
@@ -67,18 +53,20 @@ static int compile_trees(const struct policy_agent *a, uint32_t slot, compile_re
 		/* NEEDSWORK: resolved once; a re-created tree is denied until recompiled */
 		rc = resolve(t->path, &dev, &ino, ctx);
 		if (rc == -ENOENT || rc == -ENOTDIR)
-			return fail_at(err, t->line, t->column, "tree does not exist: %s: %s",
-				       t->path, strerror(-rc));
+			return policy_error_set(err, t->line, t->column,
+						"tree does not exist: %s: %s", t->path,
+						strerror(-rc));
 		if (rc)
-			return fail_at(err, t->line, t->column, "cannot resolve tree %s: %s",
-				       t->path, strerror(rc < 0 ? -rc : EIO));
+			return policy_error_set(err, t->line, t->column,
+						"cannot resolve tree %s: %s", t->path,
+						strerror(rc < 0 ? -rc : EIO));
 
 		for (j = 0; j < i; j++)
 			if (out->trees[j].key.dev == dev && out->trees[j].key.ino == ino)
-				return fail_at(err, t->line, t->column,
-					       "tree %s is the same inode as %s at %u:%u", t->path,
-					       a->trees[j].path, a->trees[j].line,
-					       a->trees[j].column);
+				return policy_error_set(err, t->line, t->column,
+							"tree %s is the same inode as %s at %u:%u",
+							t->path, a->trees[j].path, a->trees[j].line,
+							a->trees[j].column);
 
 		c->key.slot = slot;
 		c->key.dev = dev;
@@ -130,7 +118,7 @@ static int compile_prefix(const struct policy_agent *a, size_t o, uint32_t slot,
 			continue;
 		if (n == PF_PORTS_PER_PREFIX) {
 			policy_net_format(key->addr, key->prefix, net, sizeof(net));
-			return fail_at(
+			return policy_error_set(
 				err, key->line, key->column,
 				"too many port rules for %s: at most %d, counting those of shorter prefixes that contain it",
 				net, PF_PORTS_PER_PREFIX);
@@ -202,8 +190,8 @@ int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t
 	snprintf(err->file, sizeof(err->file), "%s", p->file ? p->file : "(policy)");
 
 	if (slot >= PF_MAX_INSTANCES) {
-		rc = fail_at(err, 0, 0, "instance slot %u out of range: at most %d", slot,
-			     PF_MAX_INSTANCES - 1);
+		rc = policy_error_set(err, 0, 0, "instance slot %u out of range: at most %d", slot,
+				      PF_MAX_INSTANCES - 1);
 		goto out;
 	}
 	rc = compile_trees(a, slot, resolve, ctx, out, err);
@@ -211,7 +199,7 @@ int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t
 		rc = compile_nets(a, slot, out, err);
 out:
 	if (rc == -ENOMEM)
-		fail_at(err, 0, 0, "out of memory");
+		policy_error_set(err, 0, 0, "out of memory");
 	if (rc)
 		compiled_release(out);
 	else

@@ -2,10 +2,9 @@
 /*
  * policy.c - parse and validate YAML policies; see docs/policy.md.
  *
- * The YAML text is first read into a small tree of nodes, refusing what a
- * reviewer could misread (anchors, aliases, tags, several documents). The
- * tree is then checked against the policy schema. Every error carries the
- * line and column of the node it is about.
+ * yaml_tree.c reads the text into nodes, literally; this file checks them
+ * against the policy schema. Every error carries the line and column of the
+ * node it is about.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,40 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "policy.h"
+#include "yaml_tree.h"
 
 enum {
-	NEST_MAX = 16, /* a valid policy nests 6 deep */
 	QUOTE_MAX = 48, /* bytes of a value quoted in a message */
 	AGENT_NAME_MAX = 63,
 	FIELDS_MAX = 8, /* keys of one schema mapping */
 	POLICY_FILE_MAX = 1 << 20,
-};
-
-enum node_kind {
-	NODE_SCALAR,
-	NODE_SEQUENCE,
-	NODE_MAPPING,
-};
-
-/* One YAML node. A mapping's kids are its keys and values, alternating. */
-struct node {
-	enum node_kind kind;
-	unsigned line, column;
-	char *text; /* scalar, NUL-terminated */
-	size_t len;
-	bool plain; /* scalar written without quotes */
-	struct node **kids;
-	size_t n_kids, cap;
-};
-
-struct reader {
-	yaml_parser_t parser;
-	const char *buf;
-	size_t len;
-	struct policy_error *err;
 };
 
 /* One key a mapping may hold. */
@@ -65,20 +39,7 @@ static const struct field tree_fields[] = {{"path", true}, {"access", true}, {"a
 
 #define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
-__attribute__((format(printf, 4, 5))) static int fail_at(struct policy_error *err, unsigned line,
-							 unsigned column, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->line = line;
-	err->column = column;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-#define fail_node(err, n, ...) fail_at(err, (n)->line, (n)->column, __VA_ARGS__)
+#define fail_node(err, n, ...) policy_error_set(err, (n)->line, (n)->column, __VA_ARGS__)
 
 /* s as a double-quoted, escaped string of at most QUOTE_MAX bytes, in buf */
 static const char *quote(char *buf, size_t size, const char *s, size_t len)
@@ -106,255 +67,25 @@ static const char *quote(char *buf, size_t size, const char *s, size_t len)
 }
 
 /* What a node is, for "found ..." in messages. */
-static const char *found(char *buf, size_t size, const struct node *n)
+static const char *found(char *buf, size_t size, const struct ynode *n)
 {
-	if (n->kind == NODE_MAPPING)
+	if (n->kind == YNODE_MAPPING)
 		return "a mapping";
-	if (n->kind == NODE_SEQUENCE)
+	if (n->kind == YNODE_SEQUENCE)
 		return "a sequence";
 	if (n->plain && n->len == 0)
 		return "an empty value";
 	return quote(buf, size, n->text, n->len);
 }
 
-/* ---- YAML text to nodes ---- */
-
-static void node_free(struct node *n)
-{
-	size_t i;
-
-	if (!n)
-		return;
-	for (i = 0; i < n->n_kids; i++)
-		node_free(n->kids[i]);
-	free(n->kids);
-	free(n->text);
-	free(n);
-}
-
-static int node_add_kid(struct node *n, struct node *kid)
-{
-	if (n->n_kids == n->cap) {
-		size_t cap = n->cap ? 2 * n->cap : 8;
-		struct node **kids = realloc(n->kids, cap * sizeof(*kids));
-
-		if (!kids)
-			return -ENOMEM;
-		n->kids = kids;
-		n->cap = cap;
-	}
-	n->kids[n->n_kids++] = kid;
-	return 0;
-}
-
-/* Line and column of byte offset off, for reader errors, which carry no mark. */
-static void offset_place(const struct reader *r, size_t off, unsigned *line, unsigned *column)
-{
-	size_t i;
-
-	*line = 1;
-	*column = 1;
-	for (i = 0; i < off && i < r->len; i++) {
-		if (r->buf[i] == '\n') {
-			(*line)++;
-			*column = 1;
-		} else if (((unsigned char)r->buf[i] & 0xc0) != 0x80) {
-			(*column)++;
-		}
-	}
-}
-
-static int yaml_failed(struct reader *r)
-{
-	const yaml_parser_t *y = &r->parser;
-	const char *problem = y->problem ? y->problem : "unknown error";
-	unsigned line, column;
-
-	if (y->error == YAML_MEMORY_ERROR) {
-		fail_at(r->err, 0, 0, "out of memory");
-		return -ENOMEM;
-	}
-	if (y->error == YAML_READER_ERROR) {
-		offset_place(r, y->problem_offset, &line, &column);
-		return fail_at(r->err, line, column, "invalid YAML text: %s", problem);
-	}
-	if (y->context)
-		return fail_at(r->err, y->problem_mark.line + 1, y->problem_mark.column + 1,
-			       "invalid YAML: %s %s (%zu:%zu)", problem, y->context,
-			       y->context_mark.line + 1, y->context_mark.column + 1);
-	return fail_at(r->err, y->problem_mark.line + 1, y->problem_mark.column + 1,
-		       "invalid YAML: %s", problem);
-}
-
-static int next_event(struct reader *r, yaml_event_t *ev)
-{
-	if (!yaml_parser_parse(&r->parser, ev))
-		return yaml_failed(r);
-	return 0;
-}
-
-/* Refuse what would make the text mean something other than it reads. */
-static int check_literal(struct reader *r, const yaml_event_t *ev)
-{
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-	unsigned line = ev->start_mark.line + 1, column = ev->start_mark.column + 1;
-
-	if (ev->type == YAML_ALIAS_EVENT)
-		anchor = ev->data.alias.anchor;
-	if (ev->type == YAML_SCALAR_EVENT) {
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-	} else if (ev->type == YAML_SEQUENCE_START_EVENT) {
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-	} else if (ev->type == YAML_MAPPING_START_EVENT) {
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-	}
-	if (anchor || ev->type == YAML_ALIAS_EVENT)
-		return fail_at(
-			r->err, line, column,
-			"YAML anchors and aliases are not allowed: a reviewer must be able to read the policy literally, every rule written out where it applies");
-	if (tag)
-		return fail_at(
-			r->err, line, column,
-			"YAML tags are not allowed: a reviewer must be able to read the policy literally");
-	return 0;
-}
-
-static int build_node(struct reader *r, const yaml_event_t *ev, unsigned depth, struct node **out);
-
-/* The kids of a sequence or mapping, up to its end event. */
-static int build_kids(struct reader *r, struct node *n, yaml_event_type_t end, unsigned depth)
-{
-	yaml_event_t ev;
-	struct node *kid;
-	int err;
-
-	for (;;) {
-		err = next_event(r, &ev);
-		if (err)
-			return err;
-		if (ev.type == end) {
-			yaml_event_delete(&ev);
-			return 0;
-		}
-		err = build_node(r, &ev, depth + 1, &kid);
-		yaml_event_delete(&ev);
-		if (err)
-			return err;
-		err = node_add_kid(n, kid);
-		if (err) {
-			node_free(kid);
-			return err;
-		}
-	}
-}
-
-/* The node that starts with event ev, read to its end. */
-static int build_node(struct reader *r, const yaml_event_t *ev, unsigned depth, struct node **out)
-{
-	struct node *n;
-	int err;
-
-	err = check_literal(r, ev);
-	if (err)
-		return err;
-	if (depth > NEST_MAX)
-		return fail_at(r->err, ev->start_mark.line + 1, ev->start_mark.column + 1,
-			       "nested too deeply: at most %d levels, where a policy needs 6",
-			       NEST_MAX);
-
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->line = ev->start_mark.line + 1;
-	n->column = ev->start_mark.column + 1;
-
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		n->kind = NODE_SCALAR;
-		n->len = ev->data.scalar.length;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		n->text = malloc(n->len + 1);
-		if (!n->text) {
-			err = -ENOMEM;
-			break;
-		}
-		memcpy(n->text, ev->data.scalar.value, n->len);
-		n->text[n->len] = '\0';
-		if (strlen(n->text) != n->len)
-			err = fail_node(r->err, n, "NUL byte in a value");
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		n->kind = NODE_SEQUENCE;
-		err = build_kids(r, n, YAML_SEQUENCE_END_EVENT, depth);
-		break;
-	case YAML_MAPPING_START_EVENT:
-		n->kind = NODE_MAPPING;
-		err = build_kids(r, n, YAML_MAPPING_END_EVENT, depth);
-		break;
-	default:
-		err = fail_node(r->err, n, "invalid YAML: unexpected event %d", ev->type);
-		break;
-	}
-	if (err) {
-		node_free(n);
-		return err;
-	}
-	*out = n;
-	return 0;
-}
-
-/*
- * The one document of the stream, or NULL when the stream holds none. A
- * second document is an error: it would be easy to overlook in review.
- */
-static int build_document(struct reader *r, struct node **root)
-{
-	yaml_event_t ev;
-	int err;
-
-	*root = NULL;
-	for (;;) {
-		err = next_event(r, &ev);
-		if (err)
-			goto fail;
-		if (ev.type == YAML_STREAM_END_EVENT)
-			break;
-		if (ev.type == YAML_DOCUMENT_START_EVENT && *root) {
-			err = fail_at(
-				r->err, ev.start_mark.line + 1, ev.start_mark.column + 1,
-				"a second YAML document is not allowed: a policy is one document, so that a reviewer reads all of it");
-			yaml_event_delete(&ev);
-			goto fail;
-		}
-		if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_ALIAS_EVENT) {
-			err = build_node(r, &ev, 1, root);
-			if (err) {
-				yaml_event_delete(&ev);
-				goto fail;
-			}
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_event_delete(&ev);
-	return 0;
-fail:
-	node_free(*root);
-	*root = NULL;
-	return err;
-}
-
 /* ---- schema ---- */
 
 /* The scalar node n, or an error saying what was expected instead. */
-static int need_scalar(struct policy_error *err, const struct node *n, const char *what)
+static int need_scalar(struct policy_error *err, const struct ynode *n, const char *what)
 {
 	char q[QUOTE_MAX + 16];
 
-	if (n->kind != NODE_SCALAR || (n->plain && n->len == 0))
+	if (n->kind != YNODE_SCALAR || (n->plain && n->len == 0))
 		return fail_node(err, n, "expected %s, found %s", what, found(q, sizeof(q), n));
 	return 0;
 }
@@ -372,25 +103,25 @@ static void field_list(char *buf, size_t size, const struct field *fields, size_
  * Check that map is a mapping holding only the given keys, each at most
  * once, and all the required ones; vals[i] is the value of fields[i] or NULL.
  */
-static int get_fields(struct policy_error *err, const struct node *map, const char *what,
-		      const struct field *fields, size_t n_fields, const struct node **vals)
+static int get_fields(struct policy_error *err, const struct ynode *map, const char *what,
+		      const struct field *fields, size_t n_fields, const struct ynode **vals)
 {
-	const struct node *keys[FIELDS_MAX] = {0};
+	const struct ynode *keys[FIELDS_MAX] = {0};
 	char q[QUOTE_MAX + 16], list[128];
 	size_t i, f;
 
 	if (n_fields > FIELDS_MAX)
 		return -E2BIG;
-	if (map->kind != NODE_MAPPING)
+	if (map->kind != YNODE_MAPPING)
 		return fail_node(err, map, "expected a mapping for %s, found %s", what,
 				 found(q, sizeof(q), map));
 	for (f = 0; f < n_fields; f++)
 		vals[f] = NULL;
 
 	for (i = 0; i + 1 < map->n_kids; i += 2) {
-		const struct node *key = map->kids[i];
+		const struct ynode *key = map->kids[i];
 
-		if (key->kind != NODE_SCALAR)
+		if (key->kind != YNODE_SCALAR)
 			return fail_node(err, key, "expected a key in %s, found %s", what,
 					 found(q, sizeof(q), key));
 		for (f = 0; f < n_fields; f++)
@@ -414,15 +145,15 @@ static int get_fields(struct policy_error *err, const struct node *map, const ch
 	return 0;
 }
 
-static int parse_bool(struct policy_error *err, const struct node *n, const char *key, bool *out)
+static int parse_bool(struct policy_error *err, const struct ynode *n, const char *key, bool *out)
 {
 	char q[QUOTE_MAX + 16];
 
-	if (n->kind == NODE_SCALAR && n->plain && !strcmp(n->text, "true")) {
+	if (n->kind == YNODE_SCALAR && n->plain && !strcmp(n->text, "true")) {
 		*out = true;
 		return 0;
 	}
-	if (n->kind == NODE_SCALAR && n->plain && !strcmp(n->text, "false")) {
+	if (n->kind == YNODE_SCALAR && n->plain && !strcmp(n->text, "false")) {
 		*out = false;
 		return 0;
 	}
@@ -481,7 +212,7 @@ static long parse_decimal(const char *s, size_t len, size_t max_digits)
 	return v;
 }
 
-static int parse_to(struct policy_error *err, const struct node *n, struct policy_dest *d)
+static int parse_to(struct policy_error *err, const struct ynode *n, struct policy_dest *d)
 {
 	char q[QUOTE_MAX + 16], text[INET6_ADDRSTRLEN + 8], net[INET6_ADDRSTRLEN + 8];
 	const char *slash;
@@ -534,7 +265,7 @@ bad_address:
 		quote(q, sizeof(q), n->text, n->len));
 }
 
-static int parse_port(struct policy_error *err, const struct node *n, struct policy_dest *d)
+static int parse_port(struct policy_error *err, const struct ynode *n, struct policy_dest *d)
 {
 	char q[QUOTE_MAX + 16];
 	const char *dash;
@@ -565,7 +296,7 @@ static int parse_port(struct policy_error *err, const struct node *n, struct pol
 	return 0;
 }
 
-static int parse_proto(struct policy_error *err, const struct node *n, struct policy_dest *d)
+static int parse_proto(struct policy_error *err, const struct ynode *n, struct policy_dest *d)
 {
 	char q[QUOTE_MAX + 16];
 	int rc;
@@ -583,9 +314,9 @@ static int parse_proto(struct policy_error *err, const struct node *n, struct po
 	return 0;
 }
 
-static int parse_dest(struct policy_error *err, const struct node *n, struct policy_dest *d)
+static int parse_dest(struct policy_error *err, const struct ynode *n, struct policy_dest *d)
 {
-	const struct node *v[N_FIELDS(dest_fields)];
+	const struct ynode *v[N_FIELDS(dest_fields)];
 	int rc;
 
 	rc = get_fields(err, n, "a network rule", dest_fields, N_FIELDS(dest_fields), v);
@@ -615,14 +346,14 @@ static bool has_dotdot(const char *path)
 	return false;
 }
 
-static int parse_path(struct policy_error *err, const struct node *n, struct policy_tree *t)
+static int parse_path(struct policy_error *err, const struct ynode *n, struct policy_tree *t)
 {
 	char q[QUOTE_MAX + 16];
 
-	if (n->kind != NODE_SCALAR || n->len == 0)
+	if (n->kind != YNODE_SCALAR || n->len == 0)
 		return fail_node(err, n, "expected an absolute path for path, found %s",
-				 n->kind == NODE_SCALAR ? "an empty value"
-							: found(q, sizeof(q), n));
+				 n->kind == YNODE_SCALAR ? "an empty value"
+							 : found(q, sizeof(q), n));
 	if (n->text[0] != '/')
 		return fail_node(err, n, "relative path %s: expected an absolute path",
 				 quote(q, sizeof(q), n->text, n->len));
@@ -635,7 +366,7 @@ static int parse_path(struct policy_error *err, const struct node *n, struct pol
 	return t->path ? 0 : -ENOMEM;
 }
 
-static int parse_access(struct policy_error *err, const struct node *n, struct policy_tree *t)
+static int parse_access(struct policy_error *err, const struct ynode *n, struct policy_tree *t)
 {
 	char q[QUOTE_MAX + 16];
 	int rc;
@@ -653,9 +384,9 @@ static int parse_access(struct policy_error *err, const struct node *n, struct p
 	return 0;
 }
 
-static int parse_tree(struct policy_error *err, const struct node *n, struct policy_tree *t)
+static int parse_tree(struct policy_error *err, const struct ynode *n, struct policy_tree *t)
 {
-	const struct node *v[N_FIELDS(tree_fields)];
+	const struct ynode *v[N_FIELDS(tree_fields)];
 	int rc;
 
 	rc = get_fields(err, n, "a files rule", tree_fields, N_FIELDS(tree_fields), v);
@@ -672,11 +403,11 @@ static int parse_tree(struct policy_error *err, const struct node *n, struct pol
 }
 
 /* The items of a rule list: a sequence of at most POLICY_MAX_RULES. */
-static int need_rules(struct policy_error *err, const struct node *n, const char *key)
+static int need_rules(struct policy_error *err, const struct ynode *n, const char *key)
 {
 	char q[QUOTE_MAX + 16];
 
-	if (n->kind != NODE_SEQUENCE)
+	if (n->kind != YNODE_SEQUENCE)
 		return fail_node(err, n, "expected a sequence of rules for %s, found %s", key,
 				 found(q, sizeof(q), n));
 	if (n->n_kids > POLICY_MAX_RULES)
@@ -699,7 +430,7 @@ static int check_duplicate_dests(struct policy_error *err, const struct policy_a
 			if (d->prefix == e->prefix && !memcmp(d->addr, e->addr, 16) &&
 			    d->port_lo == e->port_lo && d->port_hi == e->port_hi &&
 			    d->proto == e->proto)
-				return fail_at(
+				return policy_error_set(
 					err, d->line, d->column,
 					"duplicate network rule: same destination, port and proto as the rule at %u:%u",
 					e->line, e->column);
@@ -724,10 +455,10 @@ static bool valid_agent_name(const char *s, size_t len)
 	return true;
 }
 
-static int parse_agent(struct policy_error *err, const struct node *key, const struct node *val,
+static int parse_agent(struct policy_error *err, const struct ynode *key, const struct ynode *val,
 		       struct policy_agent *a)
 {
-	const struct node *v[N_FIELDS(agent_fields)];
+	const struct ynode *v[N_FIELDS(agent_fields)];
 	char what[AGENT_NAME_MAX + 16];
 	size_t i;
 	int rc;
@@ -739,7 +470,7 @@ static int parse_agent(struct policy_error *err, const struct node *key, const s
 	a->column = key->column;
 
 	snprintf(what, sizeof(what), "agent %s", a->name);
-	if (val->kind == NODE_SCALAR && val->plain && val->len == 0)
+	if (val->kind == YNODE_SCALAR && val->plain && val->len == 0)
 		return fail_node(
 			err, val,
 			"expected a mapping for %s, found an empty value (write {} for an agent with no rules)",
@@ -780,13 +511,13 @@ static int parse_agent(struct policy_error *err, const struct node *key, const s
 }
 
 /* An agent name: a scalar, well formed, not used before in p. */
-static int check_agent_name(struct policy_error *err, const struct node *key,
+static int check_agent_name(struct policy_error *err, const struct ynode *key,
 			    const struct policy *p)
 {
 	char q[QUOTE_MAX + 16];
 	size_t i;
 
-	if (key->kind != NODE_SCALAR)
+	if (key->kind != YNODE_SCALAR)
 		return fail_node(err, key, "expected an agent name, found %s",
 				 found(q, sizeof(q), key));
 	if (!valid_agent_name(key->text, key->len))
@@ -802,13 +533,13 @@ static int check_agent_name(struct policy_error *err, const struct node *key,
 	return 0;
 }
 
-static int parse_agents(struct policy_error *err, const struct node *n, struct policy *p)
+static int parse_agents(struct policy_error *err, const struct ynode *n, struct policy *p)
 {
 	char q[QUOTE_MAX + 16];
 	size_t i;
 	int rc;
 
-	if (n->kind != NODE_MAPPING)
+	if (n->kind != YNODE_MAPPING)
 		return fail_node(err, n, "expected a mapping of agent names for agents, found %s",
 				 found(q, sizeof(q), n));
 	if (n->n_kids / 2 > POLICY_MAX_AGENTS)
@@ -830,19 +561,19 @@ static int parse_agents(struct policy_error *err, const struct node *n, struct p
 	return 0;
 }
 
-static int parse_policy(struct policy_error *err, const struct node *root, struct policy *p)
+static int parse_policy(struct policy_error *err, const struct ynode *root, struct policy *p)
 {
-	const struct node *v[N_FIELDS(policy_fields)];
+	const struct ynode *v[N_FIELDS(policy_fields)];
 	char q[QUOTE_MAX + 16];
 	int rc;
 
 	rc = get_fields(err, root, "the policy", policy_fields, N_FIELDS(policy_fields), v);
 	if (rc)
 		return rc;
-	if (v[0]->kind == NODE_SCALAR && v[0]->plain && v[0]->len && strcmp(v[0]->text, "1"))
+	if (v[0]->kind == YNODE_SCALAR && v[0]->plain && v[0]->len && strcmp(v[0]->text, "1"))
 		return fail_node(err, v[0], "unsupported version %s: expected 1",
 				 quote(q, sizeof(q), v[0]->text, v[0]->len));
-	if (v[0]->kind != NODE_SCALAR || !v[0]->plain || strcmp(v[0]->text, "1"))
+	if (v[0]->kind != YNODE_SCALAR || !v[0]->plain || strcmp(v[0]->text, "1"))
 		return fail_node(err, v[0], "expected version 1 as an unquoted number, found %s",
 				 found(q, sizeof(q), v[0]));
 	return parse_agents(err, v[1], p);
@@ -850,29 +581,35 @@ static int parse_policy(struct policy_error *err, const struct node *root, struc
 
 /* ---- public ---- */
 
+int policy_error_set(struct policy_error *err, unsigned line, unsigned column, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->line = line;
+	err->column = column;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 int policy_load_buffer(const char *name, const char *buf, size_t len, struct policy *p,
 		       struct policy_error *err)
 {
-	struct reader r = {.buf = buf, .len = len, .err = err};
-	struct node *root = NULL;
+	struct ynode *root = NULL;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
 	memset(err, 0, sizeof(*err));
 	snprintf(err->file, sizeof(err->file), "%s", name);
 
-	if (!yaml_parser_initialize(&r.parser)) {
-		fail_at(err, 0, 0, "out of memory");
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&r.parser, (const unsigned char *)buf, len);
-	rc = build_document(&r, &root);
-	yaml_parser_delete(&r.parser);
+	rc = ynode_read(buf, len, &root, err);
 	if (rc)
 		goto out;
 
 	if (!root) {
-		rc = fail_at(err, 1, 1, "empty policy: expected a mapping with version and agents");
+		rc = policy_error_set(err, 1, 1,
+				      "empty policy: expected a mapping with version and agents");
 		goto out;
 	}
 	p->file = strdup(name);
@@ -883,12 +620,12 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct pol
 	rc = parse_policy(err, root, p);
 out:
 	if (rc == -ENOMEM)
-		fail_at(err, 0, 0, "out of memory");
+		policy_error_set(err, 0, 0, "out of memory");
 	if (rc)
 		policy_release(p);
 	else
 		memset(err, 0, sizeof(*err));
-	node_free(root);
+	ynode_free(root);
 	return rc;
 }
 
@@ -906,25 +643,25 @@ int policy_load(const char *path, struct policy *p, struct policy_error *err)
 	f = fopen(path, "rb");
 	if (!f) {
 		rc = -errno;
-		fail_at(err, 0, 0, "cannot open policy: %s", strerror(-rc));
+		policy_error_set(err, 0, 0, "cannot open policy: %s", strerror(-rc));
 		return rc;
 	}
 	buf = malloc(POLICY_FILE_MAX + 1);
 	if (!buf) {
 		rc = -ENOMEM;
-		fail_at(err, 0, 0, "out of memory");
+		policy_error_set(err, 0, 0, "out of memory");
 		goto out;
 	}
 	errno = 0;
 	len = fread(buf, 1, POLICY_FILE_MAX + 1, f);
 	if (ferror(f)) {
 		rc = errno ? -errno : -EIO;
-		fail_at(err, 0, 0, "cannot read policy: %s", strerror(-rc));
+		policy_error_set(err, 0, 0, "cannot read policy: %s", strerror(-rc));
 		goto out;
 	}
 	if (len > POLICY_FILE_MAX) {
 		rc = -EFBIG;
-		fail_at(err, 0, 0, "policy too large: at most %d bytes", POLICY_FILE_MAX);
+		policy_error_set(err, 0, 0, "policy too large: at most %d bytes", POLICY_FILE_MAX);
 		goto out;
 	}
 	rc = policy_load_buffer(path, buf, len, p, err);

@@ -102,6 +102,13 @@ int policy_rule_describe(const struct policy *p, const struct policy_agent *a, u
  */
 int policy_net_format(const uint8_t addr[16], unsigned prefix, char *buf, size_t len);
 
+/*
+ * Set err's place (line 0: none) and printf-style message; err->file is
+ * kept. Returns -EINVAL, for "return policy_error_set(...)".
+ */
+__attribute__((format(printf, 4, 5))) int policy_error_set(struct policy_error *err, unsigned line,
+							   unsigned column, const char *fmt, ...);
+
 /* "policy.yaml:3:5: error: expected ..." into buf */
 void policy_error_format(const struct policy_error *err, char *buf, size_t len);
 

@@ -260,6 +260,7 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_CREATE] = "create",       [PF_ACT_UNLINK] = "unlink",
 	[PF_ACT_RENAME] = "rename",       [PF_ACT_LINK] = "link",
 	[PF_ACT_CONNECT] = "connect",     [PF_ACT_SENDMSG] = "sendmsg",
+	[PF_ACT_TRUNCATE] = "truncate",
 };
 
 const char *audit_action_name(unsigned action)
@@ -819,7 +820,9 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 		return;
 	}
 	n = event_path_len(ev, &unterminated);
-	is_open = ev->action == PF_ACT_OPEN_READ || ev->action == PF_ACT_OPEN_WRITE;
+	/* actions on an existing file name the file; the others its directory */
+	is_open = ev->action == PF_ACT_OPEN_READ || ev->action == PF_ACT_OPEN_WRITE ||
+		  ev->action == PF_ACT_TRUNCATE;
 	dir = is_open ? n : parent_len(ev->path, n);
 	fputs("files: {path: ", f);
 	if (dir)

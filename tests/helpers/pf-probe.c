@@ -98,7 +98,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: pf-probe connect ADDR PORT tcp|udp\n"
 			"       pf-probe sendto ADDR PORT udp\n"
-			"       pf-probe read|write|create|mkdir|unlink|rmdir PATH\n"
+			"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
 			"       pf-probe rename|link OLD NEW\n"
 			"       pf-probe symlink TARGET PATH\n");
 	return EXIT_USAGE;
@@ -306,6 +306,11 @@ int main(int argc, char **argv)
 			return path_result(unlink(argv[2]));
 		if (strcmp(op, "rmdir") == 0)
 			return path_result(rmdir(argv[2]));
+		if (strcmp(op, "truncate") == 0)
+			return path_result(truncate(argv[2], 0));
+		/* O_RDONLY | O_TRUNC truncates too, whatever the access mode says */
+		if (strcmp(op, "read-trunc") == 0)
+			return op_open(argv[2], O_RDONLY | O_TRUNC);
 	}
 	if (argc == 4) {
 		if (strcmp(op, "rename") == 0)

@@ -45,7 +45,10 @@ for pkg in $pkgs; do
 	# apt warns when its _apt user cannot write here; the download still works.
 	(cd "$out/deb" && apt-get download -q "$pkg") 2>&1 |
 		grep -v '^W: Download is performed unsandboxed' >&2 || true
-	deb=$(ls "$out"/deb/"$pkg"_*.deb 2>/dev/null | head -n 1)
+	deb=
+	for f in "$out"/deb/"$pkg"_*.deb; do
+		[ -e "$f" ] && deb=$f
+	done
 	[ -n "$deb" ] && break
 	echo "fetch-kernel: download of $pkg failed, trying an older one" >&2
 done

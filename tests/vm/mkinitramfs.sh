@@ -17,6 +17,7 @@
 #   /lib/modules/pf/*.ko   build/vm/modules/ (veth, dummy), loaded by /init
 #   /etc                   minimal passwd, group, hosts, nsswitch.conf
 # Needs no root: the console node comes from devtmpfs at boot.
+# shellcheck disable=SC3043 # local: dash and busybox sh have it
 set -eu
 
 if [ $# -lt 2 ]; then

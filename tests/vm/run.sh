@@ -17,7 +17,7 @@
 # the VM times out; 125 when the VM cannot be built or booted or ends without that
 # line. Environment: PF_VM_TIMEOUT seconds for the boot and the script (default 300),
 # PF_VM_MEM megabytes of guest memory (default 1024), PF_VM_APPEND extra kernel
-# arguments (for example "quiet=" or "loglevel=7" when debugging a boot).
+# arguments (for example "loglevel=7" to see the boot).
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +37,9 @@ die()
 }
 script=$(realpath "$1") || die "$1: no such file"
 [ -f "$script" ] || die "$1: no such file"
+case "$script" in
+*[[:space:]]*) die "$script: the path goes on the kernel command line, it cannot hold spaces" ;;
+esac
 shift
 case "$script" in
 "$root"/*) guest_script=/pinfold/${script#"$root"/} ;;
@@ -66,14 +69,22 @@ echo "vm: booting $(cut -d' ' -f1 "$out/kernel-version") for $guest_script (time
 start=$(date +%s)
 # -cpu max under TCG, -m/-smp small enough for CI; no network device: tests use
 # loopback and network namespaces. The serial console goes to stdout and to the log.
+# -display none rather than -nographic: with -nographic SeaBIOS also writes to the
+# serial port, terminal resets included.
+# timeout runs qemu in a process group of its own, which a ^C or the TERM of an outer
+# timeout does not reach: pass those on, or qemu would outlive us.
 timeout -k 5 "$timeout_s" qemu-system-x86_64 \
 	-machine q35 -accel tcg -cpu max -m "${PF_VM_MEM:-1024}" -smp 2 \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-chardev "stdio,id=con,signal=off,logfile=$log" -serial chardev:con -monitor none \
 	-kernel "$out/vmlinuz" -initrd "$initrd" \
 	-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet pf.script=$guest_script ${PF_VM_APPEND:-}" \
-	</dev/null
+	</dev/null &
+qemu=$!
+trap 'kill -TERM $qemu 2>/dev/null; wait $qemu; rm -rf "$run"; exit 130' INT TERM HUP
+wait $qemu
 qemu_status=$?
+trap - INT TERM HUP
 secs=$(($(date +%s) - start))
 cp "$log" "$out/last.log.$$" && mv "$out/last.log.$$" "$out/last.log"
 log="$out/last.log"

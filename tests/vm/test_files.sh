@@ -76,6 +76,9 @@ case_ write-allowed "ok" open-write $D/ehr/a.txt deny 0 -- write $D/ehr/a.txt
 case_ write-readonly-denied "err EACCES" open-write $D/ref/r.txt deny 1 -- write $D/ref/r.txt
 case_ write-nested-readonly-denied "err EACCES" open-write $D/ehr/sealed/old.txt deny 1 -- \
 	write $D/ehr/sealed/old.txt
+case_ truncate-allowed "ok" truncate $D/ehr/b.txt deny 0 -- truncate $D/ehr/b.txt
+case_ truncate-readonly-denied "err EACCES" truncate $D/ref/r.txt deny 1 -- truncate $D/ref/r.txt
+case_ otrunc-readonly-denied "err EACCES" truncate $D/ref/r.txt deny 1 -- read-trunc $D/ref/r.txt
 case_ create-allowed "ok" create $D/ehr/new.txt deny 0 -- create $D/ehr/new.txt
 case_ create-denied "err EACCES" create $D/ref/new.txt deny 1 -- create $D/ref/new.txt
 case_ mkdir-denied "err EACCES" create $D/ref/dir deny 1 -- mkdir $D/ref/dir
