@@ -223,8 +223,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 		return -EACCES;
 
 	w.key.slot = inst->slot;
-	/* mount crossings count as steps: allow for a few */
-	bpf_loop(PF_WALK_DEPTH + 8, pf_match_step, &w, 0);
+	bpf_loop(PF_WALK_STEPS, pf_match_step, &w, 0);
 	if (w.found) {
 		rule_id = w.tree.rule_id;
 		reason = (w.tree.access & need) ? PF_REASON_RULE : PF_REASON_ACCESS;
@@ -245,7 +244,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 			ev->ino = BPF_CORE_READ(inode, i_ino);
 		}
 		ev->side = side;
-		bpf_loop(PF_WALK_DEPTH + 8, pf_path_walk_step, &p, 0);
+		bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
 		pf_path_build(s, p.n, p.complete, ev);
 		bpf_ringbuf_submit(ev, 0);
 	}

@@ -109,5 +109,26 @@ case_ bind-of-denied-tree "err EACCES" open-read $D/ehr/view/s.txt deny 1 -- \
 	read $D/ehr/view/s.txt
 umount $D/ehr/view /mnt/ehr-view
 
+# Deep trees: far below a tree is still below it; past PF_WALK_STEPS the
+# walk gives up and denies, with its reason, never allows.
+deep=$D/ehr
+i=0
+while [ $i -lt 60 ]; do deep=$deep/d; i=$((i + 1)); done
+mkdir -p $deep && echo deep > $deep/f.txt
+case_ deep-60-allowed "ok" open-read $deep/f.txt deny 0 -- read $deep/f.txt
+deeper=$D/ehr
+i=0
+while [ $i -lt 300 ]; do deeper=$deeper/d; i=$((i + 1)); done
+mkdir -p $deeper && echo deeper > $deeper/f.txt
+: > $AUDIT
+out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE read $deeper/f.txt 2>/dev/null)
+n=$(grep -F '"reason_code":"too-deep"' $AUDIT | grep -F '"path_truncated":true' |
+	grep -cF '"decision":"deny"')
+if [ "$out" = "err EACCES" ] && [ "$n" = 1 ]; then
+	ok deep-300-denied-too-deep
+else
+	bad deep-300-denied-too-deep "probe said '$out', $n too-deep records"
+fi
+
 echo "test_files: $pass passed, $fail failed"
 [ $fail -eq 0 ]
