@@ -16,7 +16,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -I.
-LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lcrypto
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(OUT) -Ivmlinux -I.
 
 ifeq ($(V),1)

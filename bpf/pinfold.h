@@ -123,6 +123,7 @@ struct pf_config {
 	__u64 parent_cgroup_id; /* pinfold's parent cgroup */
 	__u32 parent_level;     /* its depth in the cgroup2 tree */
 	__u32 abi_version;      /* PF_ABI_VERSION of the loader */
+	__u64 build;            /* digest of the loaded BPF objects */
 };
 
 /* pf_instances value, keyed by cgroup id (__u64) */

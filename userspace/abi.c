@@ -7,7 +7,7 @@
 
 #include "bpf/pinfold.h"
 
-_Static_assert(sizeof(struct pf_config) == 16, "pf_config size");
+_Static_assert(sizeof(struct pf_config) == 24, "pf_config size");
 _Static_assert(sizeof(struct pf_instance) == 8, "pf_instance size");
 _Static_assert(sizeof(struct pf_tree_key) == 24, "pf_tree_key size");
 _Static_assert(sizeof(struct pf_tree) == 8, "pf_tree size");

@@ -17,6 +17,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <openssl/evp.h>
 
 #include "bpf/pinfold.h"
 #include "bpf/net.skel.h"
@@ -99,6 +100,20 @@ static bool links_pinned(struct bpf_object *obj)
 	return true;
 }
 
+/* Remove the pinned links of obj's programs, where there are any. */
+static void unpin_links(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	char name[128], path[256];
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
+		if (pin_path(path, sizeof(path), name) == 0)
+			unlink(path);
+	}
+}
+
 /* How to turn BPF LSM on: "lsm=<active list>,bpf". */
 static void lsm_hint(char *buf, size_t len)
 {
@@ -161,12 +176,41 @@ static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t l
 	return 0;
 }
 
+/*
+ * The first 8 bytes of SHA-256 over both BPF objects, so that programs
+ * pinned by another build of pinfold are never adopted as ours.
+ */
+static uint64_t build_digest(void)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	const void *bytes;
+	uint64_t digest = 0;
+	EVP_MD_CTX *ctx;
+	size_t len;
+
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	bytes = pf_net__elf_bytes(&len);
+	if (!EVP_DigestUpdate(ctx, bytes, len))
+		goto out;
+	bytes = pf_files__elf_bytes(&len);
+	if (!EVP_DigestUpdate(ctx, bytes, len) || !EVP_DigestFinal_ex(ctx, md, &md_len))
+		goto out;
+	memcpy(&digest, md, sizeof(digest));
+out:
+	EVP_MD_CTX_free(ctx);
+	return digest;
+}
+
 static int write_config(int fd, uint64_t parent_id, uint32_t level)
 {
 	struct pf_config cfg = {
 		.parent_cgroup_id = parent_id,
 		.parent_level = level,
 		.abi_version = PF_ABI_VERSION,
+		.build = build_digest(),
 	};
 	uint32_t zero = 0;
 
@@ -295,7 +339,7 @@ static bool pinned_state_current(uint64_t parent_id)
 	if (fd < 0)
 		return false;
 	ok = bpf_map_lookup_elem(fd, &zero, &cfg) == 0 && cfg.abi_version == PF_ABI_VERSION &&
-	     cfg.parent_cgroup_id == parent_id;
+	     cfg.parent_cgroup_id == parent_id && cfg.build == build_digest();
 	close(fd);
 	return ok;
 }
@@ -392,14 +436,20 @@ static void bring_up_files(struct pf_kernel *k, char *msg, size_t len)
 
 	probe = pf_files__open();
 	k->files_enforced = probe && links_pinned(probe->obj);
+	/* a load that died half way may have pinned some links: start over */
+	if (probe && !k->files_enforced)
+		unpin_links(probe->obj);
 	pf_files__destroy(probe);
 	if (k->files_enforced)
 		return;
 
 	err = load_files(k, msg, len);
 	k->files_enforced = err == 0;
-	if (err && err != -EOPNOTSUPP)
+	if (err && err != -EOPNOTSUPP) {
 		snprintf(k->files_why, sizeof(k->files_why), "%s", msg);
+		snprintf(k->files_how, sizeof(k->files_how),
+			 "report this pinfold bug with the output of 'pinfold -vv run ...'");
+	}
 }
 
 int loader_open(struct pf_kernel *k, char *msg, size_t len)
