@@ -117,6 +117,7 @@ static void child_exec(int procs_fd, const sigset_t *oldmask, char **argv)
 	int code;
 
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	if (write(procs_fd, "0\n", 2) != 2) {
 		fprintf(stderr, "pinfold: cannot join the instance cgroup: %s\n", strerror(errno));
 		_exit(RUN_EXIT_INTERNAL);
@@ -375,6 +376,8 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
+	/* a closed stderr must not kill the writer: records would be lost */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
