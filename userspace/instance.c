@@ -3,6 +3,8 @@
  * instance.c - register and remove confined instances in the kernel maps.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup.h"
 #include "instance.h"
 
 #define SLOT_DIR "/run/pinfold/slots"
@@ -124,6 +127,55 @@ static int purge_slot(const struct pf_kernel *k, uint32_t slot)
 		err = -errno;
 	free(zeros);
 	return err;
+}
+
+/* Is id among the n ids? */
+static bool id_in(uint64_t id, const uint64_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+int instance_reap_stale(const struct pf_kernel *k, const struct instance *in, const char *parent)
+{
+	uint64_t ids[PF_MAX_INSTANCES], cur, next, id;
+	struct pf_instance val;
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool first = true;
+	size_t n = 0;
+	int reaped = 0, err = 0;
+	DIR *d;
+
+	while (n < PF_MAX_INSTANCES &&
+	       bpf_map_get_next_key(k->instances_fd, first ? NULL : &cur, &next) == 0) {
+		first = false;
+		cur = next;
+		if (bpf_map_lookup_elem(k->instances_fd, &next, &val) == 0 &&
+		    val.slot == (uint32_t)in->slot)
+			ids[n++] = next;
+	}
+	if (!n)
+		return 0;
+
+	d = opendir(parent);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+		if (cgroup_id(path, &id) || !id_in(id, ids, n))
+			continue;
+		err = cgroup_instance_destroy(path) ?: err;
+		reaped++;
+	}
+	closedir(d);
+	return err ?: reaped;
 }
 
 int instance_install(const struct pf_kernel *k, struct instance *in, const struct compiled *c)

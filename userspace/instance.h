@@ -35,6 +35,14 @@ int instance_acquire_slot(struct instance *in);
  */
 int instance_install(const struct pf_kernel *k, struct instance *in, const struct compiled *c);
 
+/*
+ * Kill and remove the cgroups of an earlier holder of in's slot, below
+ * parent: a `pinfold run` that was killed leaves its agent without an audit
+ * writer, and its tasks would lose their rules on reuse anyway. Returns
+ * how many cgroups were reaped, or -errno.
+ */
+int instance_reap_stale(const struct pf_kernel *k, const struct instance *in, const char *parent);
+
 /* Remove everything instance_install wrote, and release the slot. */
 void instance_release(const struct pf_kernel *k, struct instance *in);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -112,10 +113,15 @@ static void detail_add(struct json_object *d, const char *key, struct json_objec
 		json_object_put(v);
 }
 
-static void child_exec(int procs_fd, const sigset_t *oldmask, char **argv)
+static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask, char **argv)
 {
 	int code;
 
+	/* no agent outlives its audit writer */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) {
+		fprintf(stderr, "pinfold: the launcher is gone, not starting the agent\n");
+		_exit(RUN_EXIT_INTERNAL);
+	}
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	if (write(procs_fd, "0\n", 2) != 2) {
@@ -288,7 +294,7 @@ int run_main(int argc, char **argv)
 	sigset_t mask, oldmask;
 	int ret, err, procs_fd = -1, sig_fd = -1, status = 0;
 	uint64_t lost = 0;
-	pid_t child;
+	pid_t child, launcher;
 
 	ret = parse(argc, argv, &o);
 	if (ret)
@@ -327,6 +333,13 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "pinfold: %s\n", msg);
 		goto out;
 	}
+	err = instance_reap_stale(&k, &in, k.parent);
+	if (err < 0)
+		fprintf(stderr, "pinfold: cannot remove the agents of a killed pinfold run: %s\n",
+			strerror(-err));
+	else if (err > 0)
+		fprintf(stderr, "pinfold: removed %d instance cgroup(s) left by a killed pinfold run\n",
+			err);
 	ret = check_enforcement(&k, &o);
 	if (ret)
 		goto out;
@@ -398,13 +411,14 @@ int run_main(int argc, char **argv)
 	note(&rc, "instance-start", detail);
 
 	fflush(NULL);
+	launcher = getpid();
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "pinfold: cannot fork: %s\n", strerror(errno));
 		goto out;
 	}
 	if (child == 0)
-		child_exec(procs_fd, &oldmask, o.argv);
+		child_exec(launcher, procs_fd, &oldmask, o.argv);
 	close(procs_fd);
 	procs_fd = -1;
 
