@@ -40,7 +40,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, PF_MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pf_net_key);    /* slot and prefix */
+	__type(key, struct pf_net_key);     /* slot and prefix */
 	__type(value, struct pf_net_rules); /* pushed-down port rules */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_net SEC(".maps");

@@ -31,7 +31,7 @@ struct pf_scratch {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, __u32);              /* 0 */
+	__type(key, __u32);               /* 0 */
 	__type(value, struct pf_scratch); /* walk state */
 } pf_scratch SEC(".maps");
 
@@ -180,7 +180,7 @@ static long pf_path_step(__u32 i, void *data)
 static __always_inline void pf_path_build(struct pf_scratch *s, __u32 depth, __u8 complete,
 					  struct pf_event *ev)
 {
-	struct pf_path_ctx c = { .s = s, .depth = depth };
+	struct pf_path_ctx c = {.s = s, .depth = depth};
 
 	bpf_loop(PF_WALK_DEPTH, pf_path_step, &c, 0);
 	if (c.off >= PF_PATH_MAX) {
@@ -204,7 +204,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 {
 	__u32 need = action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
 	struct pf_instance *inst = NULL;
-	struct pf_walk w = { .d = d, .m = pf_real_mount(mnt) };
+	struct pf_walk w = {.d = d, .m = pf_real_mount(mnt)};
 	struct pf_scratch *s;
 	struct pf_event *ev;
 	__u8 reason, decision;
@@ -237,7 +237,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason, rule_id);
 	if (ev) {
 		struct inode *inode = BPF_CORE_READ(d, d_inode);
-		struct pf_path_walk p = { .d = d, .m = pf_real_mount(mnt), .s = s };
+		struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
 
 		if (inode) {
 			ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
@@ -263,8 +263,7 @@ int BPF_PROG(file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	action = (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ? PF_ACT_OPEN_WRITE
-							     : PF_ACT_OPEN_READ;
+	action = (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ? PF_ACT_OPEN_WRITE : PF_ACT_OPEN_READ;
 	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
 			      action, PF_SIDE_OBJECT);
 }

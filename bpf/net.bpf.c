@@ -31,7 +31,7 @@ char LICENSE[] SEC("license") = "GPL";
 static __always_inline const struct pf_port_rule *pf_net_match(__u32 slot, const __u8 *addr,
 							       __u16 port, __u8 proto)
 {
-	struct pf_net_key key = { .prefixlen = 32 + 128, .slot = bpf_htonl(slot) };
+	struct pf_net_key key = {.prefixlen = 32 + 128, .slot = bpf_htonl(slot)};
 	struct pf_net_rules *rules;
 	__u32 i;
 

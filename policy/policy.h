@@ -27,18 +27,18 @@ enum policy_access {
 };
 
 struct policy_tree {
-	char *path; /* absolute, as written */
+	char *path;      /* absolute, as written */
 	unsigned access; /* enum policy_access */
 	bool audited;
 	unsigned line, column;
 };
 
 struct policy_dest {
-	char *text;      /* the "to" value as written */
-	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d, host bits cleared */
-	unsigned prefix; /* in IPv6 bits: IPv4 /n is 96 + n */
+	char *text;                /* the "to" value as written */
+	uint8_t addr[16];          /* IPv4 as ::ffff:a.b.c.d, host bits cleared */
+	unsigned prefix;           /* in IPv6 bits: IPv4 /n is 96 + n */
 	uint16_t port_lo, port_hi; /* inclusive */
-	uint8_t proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;             /* IPPROTO_TCP or IPPROTO_UDP */
 	bool audited;
 	unsigned line, column;
 };

@@ -28,7 +28,7 @@ struct ynode {
 	unsigned line, column;
 	char *text; /* scalar, NUL-terminated, with no NUL inside */
 	size_t len;
-	bool plain; /* scalar written without quotes */
+	bool plain;          /* scalar written without quotes */
 	struct ynode **kids; /* sequence items; mapping keys and values, alternating */
 	size_t n_kids, cap;
 };

@@ -27,7 +27,7 @@
 #define NSEC_PER_SEC 1000000000LL
 
 enum {
-	BAD_MAX = 512, /* bytes of "bad_event" text */
+	BAD_MAX = 512,  /* bytes of "bad_event" text */
 	RULE_TEXT = 512 /* first guess at a rule description's length */
 };
 

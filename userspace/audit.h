@@ -19,7 +19,7 @@
 
 /* What the writer knows about the instance an event came from. */
 struct audit_instance {
-	const char *agent; /* agent name in the policy */
+	const char *agent;    /* agent name in the policy */
 	const char *instance; /* instance name, e.g. "billing.3f2a" */
 	const struct policy *policy;
 	const struct policy_agent *policy_agent;

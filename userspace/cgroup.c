@@ -58,7 +58,7 @@ int cgroup_id(const char *path, uint64_t *id)
 	struct {
 		struct file_handle fh;
 		uint64_t id;
-	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	} h = {.fh.handle_bytes = sizeof(uint64_t)};
 	int mount_id;
 
 	/* cgroupfs hands out the kernfs node id as the file handle */

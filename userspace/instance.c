@@ -180,7 +180,7 @@ int instance_reap_stale(const struct pf_kernel *k, const struct instance *in, co
 
 int instance_install(const struct pf_kernel *k, struct instance *in, const struct compiled *c)
 {
-	struct pf_instance val = { .slot = in->slot, .flags = in->flags };
+	struct pf_instance val = {.slot = in->slot, .flags = in->flags};
 	uint32_t slot = in->slot;
 	size_t i;
 	int err;
@@ -197,8 +197,7 @@ int instance_install(const struct pf_kernel *k, struct instance *in, const struc
 		if (bpf_map_update_elem(k->net_fd, &c->nets[i].key, &c->nets[i].val, BPF_NOEXIST))
 			return -errno;
 
-	in->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "pf_ring", 0, 0, PF_RINGBUF_SIZE,
-				     NULL);
+	in->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "pf_ring", 0, 0, PF_RINGBUF_SIZE, NULL);
 	if (in->ring_fd < 0)
 		return -errno;
 	if (bpf_map_update_elem(k->rings_fd, &slot, &in->ring_fd, BPF_ANY))

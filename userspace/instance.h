@@ -19,7 +19,10 @@ struct instance {
 	uint32_t flags; /* PF_INST_* */
 };
 
-#define INSTANCE_INIT { .slot = -1, .slot_lock_fd = -1, .ring_fd = -1 }
+#define INSTANCE_INIT                                                                              \
+	{                                                                                          \
+		.slot = -1, .slot_lock_fd = -1, .ring_fd = -1                                      \
+	}
 
 /*
  * Take a free slot. Slots are held by a lock file under /run/pinfold, so a

@@ -163,8 +163,8 @@ static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t l
 			link = bpf_program__attach_lsm(prog);
 		err = libbpf_get_error(link);
 		if (err)
-			return set_msg(msg, len, err, "cannot attach %s: %s", bpf_program__name(prog),
-				       strerror(-err));
+			return set_msg(msg, len, err, "cannot attach %s: %s",
+				       bpf_program__name(prog), strerror(-err));
 
 		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
 		pin_path(path, sizeof(path), name);
@@ -217,8 +217,7 @@ static int write_config(int fd, uint64_t parent_id, uint32_t level)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char *msg,
-		    size_t len)
+static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PF_PIN_DIR);
 	struct pf_net *skel;
@@ -270,7 +269,8 @@ static int load_files(struct pf_kernel *k, char *msg, size_t len)
 		snprintf(how, how_len, "boot with %s", lsm);
 		return -EOPNOTSUPP;
 	}
-	snprintf(how, how_len, "use a kernel that lets BPF programs attach to kernel "
+	snprintf(how, how_len,
+		 "use a kernel that lets BPF programs attach to kernel "
 		 "functions (CONFIG_BPF_LSM, no lockdown of BPF trampolines)");
 	skel = pf_files__open_opts(&opts);
 	if (!skel)
@@ -280,7 +280,8 @@ static int load_files(struct pf_kernel *k, char *msg, size_t len)
 	 * rejection (EINVAL, EACCES) is a bug of ours and must not pass for a
 	 * missing feature */
 	if (err == -EPERM || err == -KERNEL_ENOTSUPP || err == -EOPNOTSUPP) {
-		snprintf(why, why_len, "bpf is an active LSM but the kernel refused its programs: %s",
+		snprintf(why, why_len,
+			 "bpf is an active LSM but the kernel refused its programs: %s",
 			 strerror(-err));
 		err = -EOPNOTSUPP;
 		goto out;
@@ -486,8 +487,8 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 
 void loader_close(struct pf_kernel *k)
 {
-	int *fds[] = { &k->config_fd, &k->instances_fd, &k->trees_fd, &k->net_fd,
-		       &k->rings_fd,  &k->stats_fd,     &k->lost_fd };
+	int *fds[] = {&k->config_fd, &k->instances_fd, &k->trees_fd, &k->net_fd,
+		      &k->rings_fd,  &k->stats_fd,     &k->lost_fd};
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -25,15 +25,15 @@ struct pf_kernel {
 	int rings_fd;
 	int stats_fd;
 	int lost_fd;
-	char parent[4096];   /* pinfold's parent cgroup path */
+	char parent[4096]; /* pinfold's parent cgroup path */
 	uint64_t parent_id;
 	bool files_enforced; /* BPF LSM programs attached */
 	char files_why[256]; /* when not: why, in one clause */
 	char files_how[256]; /* and how to enable them, in one clause */
 };
 
-#define PF_KERNEL_INIT                                                                            \
-	{                                                                                         \
+#define PF_KERNEL_INIT                                                                             \
+	{                                                                                          \
 		.config_fd = -1, .instances_fd = -1, .trees_fd = -1, .net_fd = -1, .rings_fd = -1, \
 		.stats_fd = -1, .lost_fd = -1                                                      \
 	}

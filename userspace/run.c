@@ -93,8 +93,8 @@ static int on_event(void *ctx, void *data, size_t size)
 /* An instance record with detail members; takes detail's reference. */
 static void note(struct run_ctx *rc, const char *kind, struct json_object *detail)
 {
-	const char *text = detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN)
-				  : NULL;
+	const char *text =
+		detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL;
 
 	emit(rc, audit_format_note(kind, &rc->who, text));
 	json_object_put(detail);
@@ -138,7 +138,7 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask, char
 /* Wait for the child, consuming events and forwarding signals. */
 static int supervise(pid_t child, struct ring_buffer *rb, int sig_fd, int *status)
 {
-	struct epoll_event evs[4], e = { .events = EPOLLIN };
+	struct epoll_event evs[4], e = {.events = EPOLLIN};
 	int ep, pidfd, n, i, err = 0;
 
 	pidfd = syscall(SYS_pidfd_open, child, 0);
@@ -197,11 +197,11 @@ static int exit_code(int status)
 static int parse(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "audit", required_argument, NULL, 'o' },
-		{ "allow-degraded", no_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
+		{"policy", required_argument, NULL, 'p'},
+		{"agent", required_argument, NULL, 'a'},
+		{"audit", required_argument, NULL, 'o'},
+		{"allow-degraded", no_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int c;
@@ -338,7 +338,8 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "pinfold: cannot remove the agents of a killed pinfold run: %s\n",
 			strerror(-err));
 	else if (err > 0)
-		fprintf(stderr, "pinfold: removed %d instance cgroup(s) left by a killed pinfold run\n",
+		fprintf(stderr,
+			"pinfold: removed %d instance cgroup(s) left by a killed pinfold run\n",
 			err);
 	ret = check_enforcement(&k, &o);
 	if (ret)

@@ -96,11 +96,12 @@ static int report(int err, const char *reply)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pf-probe connect ADDR PORT tcp|udp\n"
-			"       pf-probe sendto ADDR PORT udp\n"
-			"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
-			"       pf-probe rename|link OLD NEW\n"
-			"       pf-probe symlink TARGET PATH\n");
+	fprintf(stderr,
+		"usage: pf-probe connect ADDR PORT tcp|udp\n"
+		"       pf-probe sendto ADDR PORT udp\n"
+		"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
+		"       pf-probe rename|link OLD NEW\n"
+		"       pf-probe symlink TARGET PATH\n");
 	return EXIT_USAGE;
 }
 

@@ -279,8 +279,8 @@ static const char *hint_of(const char *line)
 static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
-		NULL,   "open-read", "open-write", "create",  "unlink",
-		"rename", "link",    "connect",    "sendmsg", "truncate",
+		NULL,     "open-read", "open-write", "create",  "unlink",
+		"rename", "link",      "connect",    "sendmsg", "truncate",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
