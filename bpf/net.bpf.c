@@ -5,7 +5,9 @@
  *
  * sendmsg4/6 run only for datagrams sent with an explicit address, so UDP
  * without connect is judged per datagram; a connected socket was judged at
- * connect. IPv4-mapped IPv6 destinations match the IPv4 rules.
+ * connect. IPv4-mapped IPv6 destinations match the IPv4 rules. Source
+ * routes (an IPv6 routing header, IPv4 options) would send packets to a
+ * first hop other than the judged address: setsockopt refuses them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,7 +25,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #endif
 
-/* cgroup sock_addr verdicts: the kernel maps DENY to EPERM */
+#define SOL_IP 0
+#define SOL_IPV6 41
+#define IP_OPTIONS 4
+#define IPV6_2292RTHDR 5
+#define IPV6_RTHDR 57
+#define PF_PAGE_SIZE 4096
+
+/* cgroup sock_addr and sockopt verdicts: the kernel maps DENY to EPERM */
 #define SOCK_ALLOW 1
 #define SOCK_DENY 0
 
@@ -151,4 +160,62 @@ int sendmsg6(struct bpf_sock_addr *ctx)
 
 	pf_addr6(ctx, addr);
 	return pf_net_decide(ctx, addr, AF_INET6, PF_ACT_SENDMSG);
+}
+
+/*
+ * Write the name of a source-routing option into name and return true, or
+ * return false for any other option. Literal stores: no helper needed.
+ */
+static __always_inline bool pf_source_route(int level, int optname, char *name)
+{
+	if (level == SOL_IPV6 && optname == IPV6_RTHDR)
+		__builtin_memcpy(name, "IPV6_RTHDR", sizeof("IPV6_RTHDR"));
+	else if (level == SOL_IPV6 && optname == IPV6_2292RTHDR)
+		__builtin_memcpy(name, "IPV6_2292RTHDR", sizeof("IPV6_2292RTHDR"));
+	else if (level == SOL_IP && optname == IP_OPTIONS)
+		__builtin_memcpy(name, "IP_OPTIONS", sizeof("IP_OPTIONS"));
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Refuse to set a source route: the packets would go first to a hop named
+ * in the option, which no rule judged. Clearing one (optlen 0) is fine.
+ */
+SEC("cgroup/setsockopt")
+int setsockopt(struct bpf_sockopt *ctx)
+{
+	struct pf_instance *inst = NULL;
+	char name[16] = {};
+	struct pf_event *ev;
+	__u64 cgid = 0;
+
+	if (!pf_source_route(ctx->level, ctx->optname, name) || ctx->optlen == 0)
+		goto allow;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		goto allow;
+	case PF_WHO_UNKNOWN:
+		pf_count(PF_STAT_UNKNOWN);
+		return SOCK_DENY;
+	}
+	if (!inst)
+		return SOCK_DENY;
+
+	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_SETSOCKOPT, PF_DECISION_DENY,
+			      PF_REASON_SOURCE_ROUTE, PF_RULE_NONE);
+	if (ev) {
+		ev->family = ctx->level == SOL_IPV6 ? AF_INET6 : AF_INET;
+		__builtin_memcpy(ev->path, name, sizeof(name));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return SOCK_DENY;
+
+allow:
+	/* Only a page of a longer value is copied in: hand the kernel the
+	 * caller's own buffer, or it fails the call with EFAULT. */
+	if (ctx->optlen > PF_PAGE_SIZE)
+		ctx->optlen = 0;
+	return SOCK_ALLOW;
 }

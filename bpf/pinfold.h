@@ -85,7 +85,8 @@ enum pf_action {
 	PF_ACT_LINK = 6,
 	PF_ACT_CONNECT = 7,
 	PF_ACT_SENDMSG = 8,
-	PF_ACT_TRUNCATE = 9, /* truncate(2), O_TRUNC */
+	PF_ACT_TRUNCATE = 9,   /* truncate(2), O_TRUNC */
+	PF_ACT_SETSOCKOPT = 10, /* path holds the option's name */
 	PF_ACT_MAX
 };
 
@@ -99,8 +100,9 @@ enum pf_reason {
 	PF_REASON_NO_RULE = 2,     /* no rule covers the object */
 	PF_REASON_ACCESS = 3,      /* deepest tree (rule_id) lacks the access */
 	PF_REASON_NO_INSTANCE = 4, /* cgroup below the parent, not an instance */
-	PF_REASON_TOO_DEEP = 5,    /* no tree within PF_WALK_DEPTH ancestors */
+	PF_REASON_TOO_DEEP = 5,    /* no tree within PF_WALK_STEPS ancestors */
 	PF_REASON_PROTOCOL = 6,    /* neither TCP nor UDP */
+	PF_REASON_SOURCE_ROUTE = 7, /* a source route would bypass the rules */
 };
 
 /* pf_event.side: which end of a rename or link the event is about */

@@ -260,7 +260,7 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_CREATE] = "create",       [PF_ACT_UNLINK] = "unlink",
 	[PF_ACT_RENAME] = "rename",       [PF_ACT_LINK] = "link",
 	[PF_ACT_CONNECT] = "connect",     [PF_ACT_SENDMSG] = "sendmsg",
-	[PF_ACT_TRUNCATE] = "truncate",
+	[PF_ACT_TRUNCATE] = "truncate",   [PF_ACT_SETSOCKOPT] = "setsockopt",
 };
 
 const char *audit_action_name(unsigned action)
@@ -457,6 +457,7 @@ static const char *const reason_codes[] = {
 	[PF_REASON_RULE] = "rule",         [PF_REASON_NO_RULE] = "no-rule",
 	[PF_REASON_ACCESS] = "access",     [PF_REASON_NO_INSTANCE] = "no-instance",
 	[PF_REASON_TOO_DEEP] = "too-deep", [PF_REASON_PROTOCOL] = "protocol",
+	[PF_REASON_SOURCE_ROUTE] = "source-route",
 };
 
 static const char *reason_code(unsigned reason)
@@ -510,10 +511,13 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 			"its cgroup is below pinfold's parent cgroup but is not a confined instance");
 		break;
 	case PF_REASON_TOO_DEEP:
-		s = str_printf("no tree within the %d nearest ancestors holds it", PF_WALK_DEPTH);
+		s = str_printf("no tree within the %d nearest ancestors holds it", PF_WALK_STEPS);
 		break;
 	case PF_REASON_PROTOCOL:
 		s = str_printf("protocol %u is neither tcp nor udp", ev->proto);
+		break;
+	case PF_REASON_SOURCE_ROUTE:
+		s = str_printf("a source route would send packets to hosts no rule names");
 		break;
 	default:
 		errno = EINVAL;
@@ -581,6 +585,19 @@ static void rec_file_object(struct rec *r, const struct pf_event *ev)
 		rec_add(r, "path_truncated", json_object_new_boolean(1));
 	if (unterminated)
 		rec_bad(r, "path not NUL-terminated within %d bytes", PF_PATH_MAX);
+}
+
+/* object: the option's name, and the protocol level it was set at */
+static void rec_sockopt_object(struct rec *r, const struct pf_event *ev)
+{
+	bool unterminated;
+	size_t n = event_path_len(ev, &unterminated);
+
+	rec_bytes(r, "object", ev->path, n, NULL);
+	rec_bytes(r, "option", ev->path, n, "option_hex");
+	rec_str(r, "level", ev->family == AF_INET6 ? "ipv6" : "ip");
+	if (unterminated)
+		rec_bad(r, "option name not NUL-terminated within %d bytes", PF_PATH_MAX);
 }
 
 /* object and the network members */
@@ -673,6 +690,8 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 		rec_bad(&r, "unknown action %u", ev->action);
 	if (event_is_network(ev))
 		rec_net_object(&r, ev);
+	else if (ev->action == PF_ACT_SETSOCKOPT)
+		rec_sockopt_object(&r, ev);
 	else
 		rec_file_object(&r, ev);
 
@@ -805,6 +824,9 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 		return;
 	case PF_REASON_PROTOCOL:
 		fputs("; no policy rule can allow it: pinfold allows tcp and udp only", f);
+		return;
+	case PF_REASON_SOURCE_ROUTE:
+		fputs("; no policy rule can allow it: source routes are always refused", f);
 		return;
 	default:
 		return;

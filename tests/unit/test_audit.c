@@ -281,6 +281,7 @@ static void test_every_action_named(void **state)
 	static const char *const names[PF_ACT_MAX] = {
 		NULL,     "open-read", "open-write", "create",  "unlink",
 		"rename", "link",      "connect",    "sendmsg", "truncate",
+		"setsockopt",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
@@ -306,6 +307,34 @@ static void test_every_action_named(void **state)
 	}
 	assert_null(audit_action_name(0));
 	assert_null(audit_action_name(PF_ACT_MAX));
+}
+
+static void test_source_route_refusal(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_SETSOCKOPT, "IPV6_RTHDR");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	char *line;
+
+	ev.family = AF_INET6;
+	ev.reason = PF_REASON_SOURCE_ROUTE;
+	ev.dev = 0;
+	ev.ino = 0;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "action"), "setsockopt");
+	assert_string_equal(str_member(rec, "object"), "IPV6_RTHDR");
+	assert_string_equal(str_member(rec, "option"), "IPV6_RTHDR");
+	assert_string_equal(str_member(rec, "level"), "ipv6");
+	assert_string_equal(str_member(rec, "reason_code"), "source-route");
+	assert_false(has_member(rec, "path"));
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "pinfold: denied setsockopt IPV6_RTHDR (agent billing");
+	assert_contains(line, "no policy rule can allow it: source routes are always refused");
+	free(line);
 }
 
 static void test_file_object_members(void **state)
@@ -690,7 +719,7 @@ static void test_reasons_and_rules(void **state)
 	ev.reason = PF_REASON_TOO_DEEP;
 	rec = format_record(&ev, &fx->inst);
 	assert_string_equal(str_member(rec, "reason_code"), "too-deep");
-	assert_contains(str_member(rec, "reason"), "32");
+	assert_contains(str_member(rec, "reason"), "256");
 	json_object_put(rec);
 }
 
@@ -897,7 +926,7 @@ static void test_denial_without_a_policy_rule(void **state)
 	assert_non_null(line);
 	assert_contains(
 		line,
-		"no tree within the 32 nearest ancestors holds it; allow with: files: {path: /a/b/c, access: read}");
+		"no tree within the 256 nearest ancestors holds it; allow with: files: {path: /a/b/c, access: read}");
 	free(line);
 }
 
@@ -1021,6 +1050,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_action_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_route_refusal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_object_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_and_link_sides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_object, setup, teardown),
