@@ -453,6 +453,48 @@ static void bring_up_files(struct pf_kernel *k, char *msg, size_t len)
 	}
 }
 
+/* Take a reference on each pinned link of obj's programs. */
+static int hold_object_links(struct pf_kernel *k, struct bpf_object *obj, char *msg, size_t len)
+{
+	struct bpf_program *prog;
+	char name[128];
+	int fd;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (k->n_links == LOADER_MAX_LINKS)
+			return set_msg(msg, len, -E2BIG, "more than %d links", LOADER_MAX_LINKS);
+		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
+		if (open_pinned(name, &fd, msg, len))
+			return -ENOENT;
+		k->link_fds[k->n_links++] = fd;
+	}
+	return 0;
+}
+
+static int hold_links(struct pf_kernel *k, char *msg, size_t len)
+{
+	struct pf_files *files = NULL;
+	struct pf_net *net;
+	int err;
+
+	net = pf_net__open();
+	if (!net)
+		return set_msg(msg, len, -errno, "cannot open network programs: %s",
+			       strerror(errno));
+	err = hold_object_links(k, net->obj, msg, len);
+	pf_net__destroy(net);
+	if (err || !k->files_enforced)
+		return err;
+
+	files = pf_files__open();
+	if (!files)
+		return set_msg(msg, len, -errno, "cannot open file programs: %s", strerror(errno));
+	err = hold_object_links(k, files->obj, msg, len);
+	pf_files__destroy(files);
+	return err;
+}
+
 int loader_open(struct pf_kernel *k, char *msg, size_t len)
 {
 	uint32_t level;
@@ -478,11 +520,13 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 	err = bring_up_net(k, level, msg, len);
 	if (!err)
 		bring_up_files(k, msg, len);
+	/* under the lock: an unload must not slip between pinning and holding */
+	if (!err)
+		err = hold_links(k, msg, len);
+	if (!err)
+		err = open_maps(k, msg, len);
 	close(lock_fd);
-	if (err)
-		return err;
-
-	return open_maps(k, msg, len);
+	return err;
 }
 
 void loader_close(struct pf_kernel *k)
@@ -496,6 +540,8 @@ void loader_close(struct pf_kernel *k)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	while (k->n_links > 0)
+		close(k->link_fds[--k->n_links]);
 }
 
 int loader_unload(bool force, char *msg, size_t len)
@@ -509,8 +555,8 @@ int loader_unload(bool force, char *msg, size_t len)
 	if (busy > 0 && !force) {
 		close(lock_fd);
 		return set_msg(msg, len, -EBUSY,
-			       "agents are confined right now; unloading would free them "
-			       "(use --force to do it anyway)");
+			       "agents are confined right now; --force unpins anyway, and they "
+			       "stay confined until they end");
 	}
 	err = unpin_all();
 	if (err)

@@ -17,6 +17,8 @@
 #define PF_PIN_DIR PF_BPFFS "/pinfold"
 #define PF_SECURITYFS "/sys/kernel/security"
 
+#define LOADER_MAX_LINKS 32
+
 struct pf_kernel {
 	int config_fd;
 	int instances_fd;
@@ -27,6 +29,8 @@ struct pf_kernel {
 	int lost_fd;
 	char parent[4096]; /* pinfold's parent cgroup path */
 	uint64_t parent_id;
+	int link_fds[LOADER_MAX_LINKS]; /* held: unpinning cannot detach them */
+	int n_links;
 	bool files_enforced; /* BPF LSM programs attached */
 	char files_why[256]; /* when not: why, in one clause */
 	char files_how[256]; /* and how to enable them, in one clause */
@@ -43,15 +47,18 @@ struct pf_kernel {
  * exists, then adopt the pinned programs or load, attach and pin them.
  * Network programs must attach, or this fails. File programs are attached
  * when the kernel allows BPF LSM; otherwise k->files_enforced is false and
- * k->files_why says why. 0 or -errno; msg says what failed.
+ * k->files_why says why. The caller holds every link until loader_close, so
+ * that an unload meanwhile cannot detach what confines its agent. 0 or
+ * -errno; msg says what failed.
  */
 int loader_open(struct pf_kernel *k, char *msg, size_t msg_len);
 
 void loader_close(struct pf_kernel *k);
 
 /*
- * Detach and unpin everything. Refuses with -EBUSY while instances are
- * registered, unless force.
+ * Unpin everything; links nobody holds detach. Refuses with -EBUSY while
+ * instances are registered, unless force: then running instances stay
+ * confined by the links their launchers hold, until they end.
  */
 int loader_unload(bool force, char *msg, size_t msg_len);
 

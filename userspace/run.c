@@ -46,7 +46,7 @@ struct run_ctx {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinfold run --policy FILE --agent NAME [--audit FILE] "
-		   "[--allow-degraded] -- CMD [ARGS...]\n");
+		   "[--allow-degraded] [--keep-fd N]... -- CMD [ARGS...]\n");
 }
 
 /* Write one record; a failure is said once per run and counted. */
@@ -113,7 +113,26 @@ static void detail_add(struct json_object *d, const char *key, struct json_objec
 		json_object_put(v);
 }
 
-static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask, char **argv)
+/*
+ * Close every descriptor above 2 but those kept: a descriptor opened
+ * before confinement would not be judged again.
+ */
+static int close_inherited(const struct run_opts *o)
+{
+	unsigned int from = 3;
+	int i;
+
+	for (i = 0; i < o->n_keep_fds; i++) {
+		if ((unsigned int)o->keep_fds[i] > from &&
+		    close_range(from, o->keep_fds[i] - 1, 0) < 0)
+			return -errno;
+		from = o->keep_fds[i] + 1;
+	}
+	return close_range(from, ~0U, 0) < 0 ? -errno : 0;
+}
+
+static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
+		       const struct run_opts *o)
 {
 	int code;
 
@@ -129,9 +148,13 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask, char
 		_exit(RUN_EXIT_INTERNAL);
 	}
 	close(procs_fd);
-	execvp(argv[0], argv);
+	if (close_inherited(o)) {
+		fprintf(stderr, "pinfold: cannot close inherited descriptors: %s\n", strerror(errno));
+		_exit(RUN_EXIT_INTERNAL);
+	}
+	execvp(o->argv[0], o->argv);
 	code = errno == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
-	fprintf(stderr, "pinfold: cannot run %s: %s\n", argv[0], strerror(errno));
+	fprintf(stderr, "pinfold: cannot run %s: %s\n", o->argv[0], strerror(errno));
 	_exit(code);
 }
 
@@ -193,6 +216,31 @@ static int exit_code(int status)
 	return RUN_EXIT_INTERNAL;
 }
 
+/* Add --keep-fd N to o's sorted list; 0, or -EINVAL after saying why. */
+static int add_keep_fd(struct run_opts *o, const char *arg)
+{
+	char *end;
+	long fd;
+	int i;
+
+	errno = 0;
+	fd = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || fd < 3 || fd > INT_MAX) {
+		fprintf(stderr, "pinfold: --keep-fd wants a descriptor number above 2, not '%s'\n",
+			arg);
+		return -EINVAL;
+	}
+	if (o->n_keep_fds == RUN_MAX_KEEP_FDS) {
+		fprintf(stderr, "pinfold: at most %d --keep-fd options\n", RUN_MAX_KEEP_FDS);
+		return -EINVAL;
+	}
+	for (i = o->n_keep_fds; i > 0 && o->keep_fds[i - 1] > fd; i--)
+		o->keep_fds[i] = o->keep_fds[i - 1];
+	o->keep_fds[i] = (int)fd;
+	o->n_keep_fds++;
+	return 0;
+}
+
 /* Parse options; 0, or an exit status for a usage error. */
 static int parse(int argc, char **argv, struct run_opts *o)
 {
@@ -201,6 +249,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"agent", required_argument, NULL, 'a'},
 		{"audit", required_argument, NULL, 'o'},
 		{"allow-degraded", no_argument, NULL, 'D'},
+		{"keep-fd", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -220,6 +269,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'D':
 			o->allow_degraded = true;
+			break;
+		case 'k':
+			if (add_keep_fd(o, optarg))
+				return RUN_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -410,6 +463,11 @@ int run_main(int argc, char **argv)
 	detail_add(detail, "cgroup_id", json_object_new_uint64(in.cgroup_id));
 	detail_add(detail, "slot", json_object_new_int(in.slot));
 	note(&rc, "instance-start", detail);
+	if (rc.unwritten) {
+		fprintf(stderr, "pinfold: not starting agent %s: its audit file %s cannot be written\n",
+			o.agent, o.audit);
+		goto out;
+	}
 
 	fflush(NULL);
 	launcher = getpid();
@@ -419,7 +477,7 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 	if (child == 0)
-		child_exec(launcher, procs_fd, &oldmask, o.argv);
+		child_exec(launcher, procs_fd, &oldmask, &o);
 	close(procs_fd);
 	procs_fd = -1;
 

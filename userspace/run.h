@@ -15,11 +15,15 @@ enum {
 	RUN_EXIT_NOTFOUND = 127, /* the command was not found */
 };
 
+#define RUN_MAX_KEEP_FDS 16
+
 struct run_opts {
 	const char *policy;
 	const char *agent;
 	const char *audit;
 	bool allow_degraded;
+	int keep_fds[RUN_MAX_KEEP_FDS]; /* inherited fds above 2 to pass on, sorted */
+	int n_keep_fds;
 	char **argv;
 };
 

@@ -64,7 +64,49 @@ check orphan-cgroup-removed "cgroup $cg still exists" test ! -d "$cg2$cg"
 check reap-said "no message about the reaped instance: $(cat "$PF_TMP/run2.err")" \
 	grep -q "removed 1 instance cgroup" "$PF_TMP/run2.err"
 
-# 3. After a normal exit, no cgroup of this test's instances is left.
+# 3. An unload while an agent runs: refused without --force; with it, the
+# agent stays confined (its launcher holds the links). A connect to a port
+# nobody listens on says which: EPERM when judged, ECONNREFUSED when not.
+port=$(pf_free_ports 1)
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit "$PF_TMP/a3.jsonl" \
+	-- sh -c "while [ ! -e $PF_TMP/go ]; do sleep 0.1; done; $PF_PROBE connect 127.0.0.1 $port tcp" \
+	>"$PF_TMP/run3.out" 2>"$PF_TMP/run3.err" &
+run3=$!
+wait_for grep -q instance-start "$PF_TMP/a3.jsonl"
+"$PINFOLD" unload 2>"$PF_TMP/unload.err"
+rc=$?
+check unload-refused-while-confined "plain unload exited $rc: $(cat "$PF_TMP/unload.err")" \
+	test "$rc" = 1
+"$PINFOLD" unload --force 2>"$PF_TMP/unload.err"
+rc=$?
+check unload-force-ok "unload --force exited $rc: $(cat "$PF_TMP/unload.err")" test "$rc" = 0
+touch "$PF_TMP/go"
+wait "$run3"
+check still-confined-after-unload "agent after unload --force: $(cat "$PF_TMP/run3.out")" \
+	grep -qx "err EPERM" "$PF_TMP/run3.out"
+check denial-recorded-after-unload "$(pf_audit_show "$PF_TMP/a3.jsonl")" \
+	test "$(pf_audit_count "$PF_TMP/a3.jsonl" action=connect decision=deny)" = 1
+out=$("$PF_PROBE" connect 127.0.0.1 "$port" tcp)
+check probe-unconfined-refused "unconfined probe said '$out'" test "$out" = "err ECONNREFUSED"
+
+# 4. No agent starts without its audit trail.
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit /dev/full \
+	-- touch "$PF_TMP/started" 2>"$PF_TMP/run4.err"
+rc=$?
+check unwritable-audit-refused "exit $rc: $(cat "$PF_TMP/run4.err")" test "$rc" = 125
+check unwritable-audit-agent-not-run "the agent ran" test ! -e "$PF_TMP/started"
+
+# 5. Inherited descriptors above 2 are closed, unless kept with --keep-fd.
+exec 7>"$PF_TMP/inherited"
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit "$PF_TMP/a5.jsonl" \
+	-- sh -c 'echo leaked >&7' 2>/dev/null
+check inherited-fd-closed "the agent wrote through fd 7" test ! -s "$PF_TMP/inherited"
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit "$PF_TMP/a5.jsonl" \
+	--keep-fd 7 -- sh -c 'echo kept >&7' 2>/dev/null
+check kept-fd-passed "fd 7 was not passed with --keep-fd 7" grep -qx kept "$PF_TMP/inherited"
+exec 7>&-
+
+# 6. After a normal exit, no cgroup of this test's instances is left.
 left=$(find "$parent" -mindepth 1 -maxdepth 1 -name 'sleeper.*' -type d)
 check no-cgroup-left "left behind: $left" test -z "$left"
 
