@@ -19,9 +19,18 @@ char LICENSE[] SEC("license") = "GPL";
 #define FMODE_WRITE 0x2
 #endif
 
-/* Per-CPU room for a walk: too large for the 512-byte BPF stack. */
+/*
+ * Per-CPU room for a walk: too large for the 512-byte BPF stack. Counters
+ * that bound writes live here too, not on the stack: the 6.1 verifier
+ * checks a bpf_loop callback once, with the caller's stack as it is then,
+ * and prunes loop states without tracking such counters precisely; either
+ * way it takes a bounds check for dead code and removes it. A value loaded
+ * from a map is unknown to it, so the check stays.
+ */
 struct pf_scratch {
 	struct dentry *dentries[PF_WALK_DEPTH]; /* a path's, leaf first */
+	__u64 n;                                /* dentries recorded */
+	__u64 off;                              /* path bytes written */
 	/* Twice the path size, so that a bounded offset plus a bounded copy
 	 * always stays inside: the verifier checks both bounds apart. */
 	char path[2 * PF_PATH_MAX];
@@ -97,12 +106,11 @@ static long pf_match_step(__u32 i, void *data)
 	return 0;
 }
 
-/* State of a path walk. */
+/* State of a path walk; the count of dentries is s->n. */
 struct pf_path_walk {
 	struct dentry *d;
 	struct mount *m;
 	struct pf_scratch *s;
-	__u32 n;       /* dentries recorded */
 	__u8 complete; /* reached the root */
 };
 
@@ -117,6 +125,7 @@ static long pf_path_walk_step(__u32 i, void *data)
 	struct mount *m = p->m, *up;
 	struct dentry *root = BPF_CORE_READ(m, mnt.mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	__u64 n;
 
 	if (d == root || d == parent) {
 		up = BPF_CORE_READ(m, mnt_parent);
@@ -128,69 +137,53 @@ static long pf_path_walk_step(__u32 i, void *data)
 		p->m = up;
 		return 0;
 	}
-	if (p->n >= PF_WALK_DEPTH)
+	n = p->s->n;
+	if (n >= PF_WALK_DEPTH)
 		return 1;
-	p->s->dentries[p->n & (PF_WALK_DEPTH - 1)] = d;
-	p->n++;
+	p->s->dentries[n & (PF_WALK_DEPTH - 1)] = d;
+	p->s->n = n + 1;
 	p->d = parent;
 	return 0;
 }
 
-/* State of pf_path_build's loop, shared with its callback. */
-struct pf_path_ctx {
-	struct pf_scratch *s;
-	__u64 off;
-	__u32 depth;
-	__u8 truncated;
-};
-
 /*
- * Append component i (counted from the root) to the path. A bpf_loop
- * callback is verified once for any i and off, where an unrolled loop's
- * exact offsets would multiply the verifier's states. Offsets are masked
- * to PF_PATH_MAX - 1 and copies bounded by PF_NAME_MAX, which the doubled
- * scratch buffer absorbs.
+ * Write "/a/b/c" from the recorded dentries into the event. Offsets are
+ * masked to PF_PATH_MAX - 1 and copies bounded by PF_NAME_MAX, which the
+ * doubled scratch buffer absorbs; the offset goes through s->off so that
+ * the verifier keeps the check that ends the path (see struct pf_scratch).
  */
-static long pf_path_step(__u32 i, void *data)
-{
-	struct pf_path_ctx *c = data;
-	const unsigned char *name;
-	struct dentry *d;
-	__u64 at;
-	long n;
-
-	if (i >= c->depth)
-		return 1;
-	if (c->off >= PF_PATH_MAX - 2) {
-		c->truncated = 1;
-		return 1;
-	}
-	d = c->s->dentries[(c->depth - 1 - i) & (PF_WALK_DEPTH - 1)];
-	name = BPF_CORE_READ(d, d_name.name);
-
-	at = c->off;
-	c->s->path[at & (PF_PATH_MAX - 1)] = '/';
-	at++;
-	n = bpf_probe_read_kernel_str(&c->s->path[at & (PF_PATH_MAX - 1)], PF_NAME_MAX, name);
-	c->off = at + (n > 1 ? n - 1 : 0);
-	return 0;
-}
-
-/* Write "/a/b/c" from the recorded dentries into the event. */
-static __always_inline void pf_path_build(struct pf_scratch *s, __u32 depth, __u8 complete,
+static __always_inline void pf_path_build(struct pf_scratch *s, __u8 complete,
 					  struct pf_event *ev)
 {
-	struct pf_path_ctx c = {.s = s, .depth = depth};
+	__u8 truncated = complete ? 0 : PF_PATH_NO_ROOT;
+	__u64 depth = s->n, off, at;
+	__u32 i;
+	long n;
 
-	bpf_loop(PF_WALK_DEPTH, pf_path_step, &c, 0);
-	if (c.off >= PF_PATH_MAX) {
-		c.off = PF_PATH_MAX - 1;
-		c.truncated = 1;
+	s->off = 0;
+	for (i = 0; i < PF_WALK_DEPTH && i < depth; i++) {
+		struct dentry *d = s->dentries[(depth - 1 - i) & (PF_WALK_DEPTH - 1)];
+		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+
+		off = s->off;
+		if (off > PF_PATH_MAX - 2) {
+			truncated |= PF_PATH_CUT;
+			break;
+		}
+		s->path[off & (PF_PATH_MAX - 1)] = '/';
+		at = off + 1;
+		n = bpf_probe_read_kernel_str(&s->path[at & (PF_PATH_MAX - 1)], PF_NAME_MAX, name);
+		s->off = at + (n > 1 ? n - 1 : 0);
 	}
-	if (c.off == 0)
-		s->path[c.off++] = '/';
-	s->path[c.off & (PF_PATH_MAX - 1)] = '\0';
-	ev->path_truncated = c.truncated || !complete;
+	off = s->off;
+	if (off > PF_PATH_MAX - 1) {
+		off = PF_PATH_MAX - 1;
+		truncated |= PF_PATH_CUT;
+	}
+	if (off == 0)
+		s->path[off++] = '/';
+	s->path[off & (PF_PATH_MAX - 1)] = '\0';
+	ev->path_truncated = truncated;
 	bpf_probe_read_kernel(ev->path, sizeof(ev->path), s->path);
 	ev->path[PF_PATH_MAX - 1] = '\0';
 }
@@ -244,8 +237,9 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 			ev->ino = BPF_CORE_READ(inode, i_ino);
 		}
 		ev->side = side;
+		s->n = 0;
 		bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
-		pf_path_build(s, p.n, p.complete, ev);
+		pf_path_build(s, p.complete, ev);
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return decision == PF_DECISION_ALLOW ? 0 : -EACCES;

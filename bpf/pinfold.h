@@ -105,6 +105,10 @@ enum pf_reason {
 	PF_REASON_SOURCE_ROUTE = 7, /* a source route would bypass the rules */
 };
 
+/* pf_event.path_truncated */
+#define PF_PATH_NO_ROOT (1u << 0) /* the top of the path is missing */
+#define PF_PATH_CUT (1u << 1)     /* the end of the path is cut off */
+
 /* pf_event.side: which end of a rename or link the event is about */
 enum pf_side {
 	PF_SIDE_OBJECT = 0,
@@ -185,7 +189,7 @@ struct pf_event {
 	__u8 decision; /* enum pf_decision */
 	__u8 reason;   /* enum pf_reason */
 	__u8 side;     /* enum pf_side */
-	__u8 path_truncated;
+	__u8 path_truncated; /* PF_PATH_* */
 	__u8 family; /* AF_INET or AF_INET6 as called, for network events */
 	__u8 proto;
 	__u16 port; /* host byte order */

@@ -558,13 +558,36 @@ static void rec_enforced(struct rec *r, const struct audit_instance *inst)
 }
 
 /* object, path and the file members */
+/*
+ * object: the path, with an ellipsis where the kernel could not give all
+ * of it, so that a truncated path never reads as a real one.
+ */
+static void rec_path_object(struct rec *r, const char *path, size_t n, unsigned truncated)
+{
+	static const char ellipsis[] = "\u2026";
+	char obj[PF_PATH_MAX + 2 * sizeof(ellipsis)];
+	size_t len = 0;
+
+	if (truncated & PF_PATH_NO_ROOT) {
+		memcpy(obj, ellipsis, sizeof(ellipsis) - 1);
+		len = sizeof(ellipsis) - 1;
+	}
+	memcpy(obj + len, path, n);
+	len += n;
+	if (truncated & PF_PATH_CUT) {
+		memcpy(obj + len, ellipsis, sizeof(ellipsis) - 1);
+		len += sizeof(ellipsis) - 1;
+	}
+	rec_bytes(r, "object", obj, len, NULL);
+}
+
 static void rec_file_object(struct rec *r, const struct pf_event *ev)
 {
 	char dev[32];
 	bool unterminated;
 	size_t n = event_path_len(ev, &unterminated);
 
-	rec_bytes(r, "object", ev->path, n, NULL);
+	rec_path_object(r, ev->path, n, ev->path_truncated);
 	rec_bytes(r, "path", ev->path, n, "path_hex");
 	if (ev->dev) {
 		snprintf(dev, sizeof(dev), "%llu:%llu", (unsigned long long)(ev->dev >> 20),
@@ -842,6 +865,10 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 		return;
 	}
 	n = event_path_len(ev, &unterminated);
+	if (ev->path_truncated || unterminated) {
+		fputs("a files rule for the tree that holds it (the path is incomplete)", f);
+		return;
+	}
 	/* actions on an existing file name the file; the others its directory */
 	is_open = ev->action == PF_ACT_OPEN_READ || ev->action == PF_ACT_OPEN_WRITE ||
 		  ev->action == PF_ACT_TRUNCATE;
@@ -854,9 +881,7 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 	else
 		fputs(is_open ? "FILE" : "DIRECTORY", f);
 	fprintf(f, ", access: %s}", ev->action == PF_ACT_OPEN_READ ? "read" : "read-write");
-	if (ev->path_truncated || unterminated)
-		fputs(" (the path was truncated: check it)", f);
-	else if (!n)
+	if (!n)
 		fputs(" (the kernel reported no path)", f);
 }
 
@@ -877,9 +902,11 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 		fputs(obj, f);
 	} else {
 		n = event_path_len(ev, &unterminated);
+		if (ev->path_truncated & PF_PATH_NO_ROOT)
+			fputs("\u2026", f);
 		put_escaped(f, ev->path, n, false);
-		if (ev->path_truncated || unterminated)
-			fputs(" (path truncated)", f);
+		if ((ev->path_truncated & PF_PATH_CUT) || unterminated)
+			fputs("\u2026", f);
 	}
 	fputs(" (", f);
 	if (inst->agent) {

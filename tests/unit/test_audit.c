@@ -547,11 +547,25 @@ static void test_truncated_path_flagged(void **state)
 	struct json_object *rec;
 	char *path;
 
-	ev.path_truncated = 1;
+	char *line;
+
+	/* the top missing, the end cut: an ellipsis where the path is not whole */
+	ev.path_truncated = PF_PATH_NO_ROOT | PF_PATH_CUT;
 	rec = format_record(&ev, &fx->inst);
 	assert_true(bool_member(rec, "path_truncated"));
+	assert_string_equal(str_member(rec, "object"), "\u2026/srv/very/long\u2026");
+	assert_string_equal(str_member(rec, "path"), "/srv/very/long");
 	assert_false(has_member(rec, "bad_event"));
 	json_object_put(rec);
+
+	/* and the denial line suggests no rule for a path that does not exist */
+	ev.path_truncated = PF_PATH_NO_ROOT;
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "denied open-read \u2026/srv/very/long (agent");
+	assert_contains(line, "the path is incomplete");
+	assert_null(strstr(line, "{path:"));
+	free(line);
 
 	/* no NUL within PF_PATH_MAX: bounded, flagged, and said to be bad */
 	ev.path_truncated = 0;

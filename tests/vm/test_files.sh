@@ -130,5 +130,20 @@ else
 	bad deep-300-denied-too-deep "probe said '$out', $n too-deep records"
 fi
 
+# Long names: the record keeps the start of the path, marks the cut, and
+# the denial line suggests no rule for a path that does not exist.
+L=$(printf '%0250d' 0 | tr 0 L)
+mkdir -p "$D/secret/$L/$L/$L" && echo x > "$D/secret/$L/$L/$L/f"
+: > $AUDIT
+out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE read "$D/secret/$L/$L/$L/f" \
+	2>/tmp/stderr)
+head=$D/secret/LLLLLLLLLLLLLLLLLLLL
+n=$(grep -F "\"path\":\"$head" $AUDIT | grep -F '…","path"' | grep -cF '"path_truncated":true')
+if [ "$out" = "err EACCES" ] && [ "$n" = 1 ] && grep -q "the path is incomplete" /tmp/stderr; then
+	ok long-names-cut-and-marked
+else
+	bad long-names-cut-and-marked "probe said '$out', $n marked records: $(cat $AUDIT /tmp/stderr)"
+fi
+
 echo "test_files: $pass passed, $fail failed"
 [ $fail -eq 0 ]
