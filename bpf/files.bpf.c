@@ -152,8 +152,7 @@ static long pf_path_walk_step(__u32 i, void *data)
  * doubled scratch buffer absorbs; the offset goes through s->off so that
  * the verifier keeps the check that ends the path (see struct pf_scratch).
  */
-static __always_inline void pf_path_build(struct pf_scratch *s, __u8 complete,
-					  struct pf_event *ev)
+static __always_inline void pf_path_build(struct pf_scratch *s, __u8 complete, struct pf_event *ev)
 {
 	__u8 truncated = complete ? 0 : PF_PATH_NO_ROOT;
 	__u64 depth = s->n, off, at;

@@ -85,7 +85,7 @@ enum pf_action {
 	PF_ACT_LINK = 6,
 	PF_ACT_CONNECT = 7,
 	PF_ACT_SENDMSG = 8,
-	PF_ACT_TRUNCATE = 9,   /* truncate(2), O_TRUNC */
+	PF_ACT_TRUNCATE = 9,    /* truncate(2), O_TRUNC */
 	PF_ACT_SETSOCKOPT = 10, /* path holds the option's name */
 	PF_ACT_MAX
 };
@@ -96,12 +96,12 @@ enum pf_decision {
 };
 
 enum pf_reason {
-	PF_REASON_RULE = 1,        /* rule_id allowed it */
-	PF_REASON_NO_RULE = 2,     /* no rule covers the object */
-	PF_REASON_ACCESS = 3,      /* deepest tree (rule_id) lacks the access */
-	PF_REASON_NO_INSTANCE = 4, /* cgroup below the parent, not an instance */
-	PF_REASON_TOO_DEEP = 5,    /* no tree within PF_WALK_STEPS ancestors */
-	PF_REASON_PROTOCOL = 6,    /* neither TCP nor UDP */
+	PF_REASON_RULE = 1,         /* rule_id allowed it */
+	PF_REASON_NO_RULE = 2,      /* no rule covers the object */
+	PF_REASON_ACCESS = 3,       /* deepest tree (rule_id) lacks the access */
+	PF_REASON_NO_INSTANCE = 4,  /* cgroup below the parent, not an instance */
+	PF_REASON_TOO_DEEP = 5,     /* no tree within PF_WALK_STEPS ancestors */
+	PF_REASON_PROTOCOL = 6,     /* neither TCP nor UDP */
 	PF_REASON_SOURCE_ROUTE = 7, /* a source route would bypass the rules */
 };
 
@@ -184,13 +184,13 @@ struct pf_event {
 	__u32 pid; /* thread group id */
 	__u32 uid;
 	__u32 slot;
-	__u32 rule_id; /* PF_RULE_NONE when no rule applies */
-	__u16 action;  /* enum pf_action */
-	__u8 decision; /* enum pf_decision */
-	__u8 reason;   /* enum pf_reason */
-	__u8 side;     /* enum pf_side */
+	__u32 rule_id;       /* PF_RULE_NONE when no rule applies */
+	__u16 action;        /* enum pf_action */
+	__u8 decision;       /* enum pf_decision */
+	__u8 reason;         /* enum pf_reason */
+	__u8 side;           /* enum pf_side */
 	__u8 path_truncated; /* PF_PATH_* */
-	__u8 family; /* AF_INET or AF_INET6 as called, for network events */
+	__u8 family;         /* AF_INET or AF_INET6 as called, for network events */
 	__u8 proto;
 	__u16 port; /* host byte order */
 	__u16 pad;

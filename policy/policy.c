@@ -196,13 +196,17 @@ static bool clear_host_bits(uint8_t addr[16], unsigned prefix)
 	return had;
 }
 
-/* Decimal digits only, at most max_digits of them; -1 otherwise. */
+/*
+ * Decimal digits only, at most max_digits of them, and no leading zero
+ * (YAML 1.1 readers take 010 for octal 8: a reviewer must not guess); -1
+ * otherwise.
+ */
 static long parse_decimal(const char *s, size_t len, size_t max_digits)
 {
 	long v = 0;
 	size_t i;
 
-	if (len == 0 || len > max_digits)
+	if (len == 0 || len > max_digits || (len > 1 && s[0] == '0'))
 		return -1;
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -243,8 +247,10 @@ static int parse_to(struct policy_error *err, const struct ynode *n, struct poli
 	if (slash) {
 		plen = parse_decimal(slash + 1, n->len - alen - 1, 3);
 		if (plen < 0 || plen > (v4 ? 32 : 128))
-			return fail_node(err, n, "invalid prefix length in %s: expected /0 to /%d",
-					 quote(q, sizeof(q), n->text, n->len), v4 ? 32 : 128);
+			return fail_node(
+				err, n,
+				"invalid prefix length in %s: expected /0 to /%d, without leading zeros",
+				quote(q, sizeof(q), n->text, n->len), v4 ? 32 : 128);
 	} else {
 		plen = v4 ? 32 : 128;
 	}
@@ -283,8 +289,10 @@ static int parse_port(struct policy_error *err, const struct ynode *n, struct po
 		lo = hi = parse_decimal(n->text, n->len, 9);
 	}
 	if (lo < 0 || hi < 0)
-		return fail_node(err, n, "invalid port %s: expected a number or a range lo-hi",
-				 quote(q, sizeof(q), n->text, n->len));
+		return fail_node(
+			err, n,
+			"invalid port %s: expected a number or a range lo-hi, without leading zeros",
+			quote(q, sizeof(q), n->text, n->len));
 	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535)
 		return fail_node(err, n, "port out of range: expected 1 to 65535, found %s",
 				 quote(q, sizeof(q), n->text, n->len));

@@ -454,9 +454,12 @@ static char *rule_text(const struct audit_instance *inst, uint32_t rule_id)
 /* ---- event records ---- */
 
 static const char *const reason_codes[] = {
-	[PF_REASON_RULE] = "rule",         [PF_REASON_NO_RULE] = "no-rule",
-	[PF_REASON_ACCESS] = "access",     [PF_REASON_NO_INSTANCE] = "no-instance",
-	[PF_REASON_TOO_DEEP] = "too-deep", [PF_REASON_PROTOCOL] = "protocol",
+	[PF_REASON_RULE] = "rule",
+	[PF_REASON_NO_RULE] = "no-rule",
+	[PF_REASON_ACCESS] = "access",
+	[PF_REASON_NO_INSTANCE] = "no-instance",
+	[PF_REASON_TOO_DEEP] = "too-deep",
+	[PF_REASON_PROTOCOL] = "protocol",
 	[PF_REASON_SOURCE_ROUTE] = "source-route",
 };
 

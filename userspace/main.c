@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "loader.h"
+#include "policy/compile.h"
 #include "policy/policy.h"
 #include "run.h"
 
@@ -28,6 +29,7 @@ static int cmd_check(int argc, char **argv)
 	struct policy_error err = {};
 	struct policy p = {};
 	char msg[600];
+	size_t i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: pinfold check FILE\n");
@@ -37,6 +39,19 @@ static int cmd_check(int argc, char **argv)
 		policy_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "%s\n", msg);
 		return RUN_EXIT_USAGE;
+	}
+	/* what run would refuse, check refuses: compile every agent here */
+	for (i = 0; i < p.n_agents; i++) {
+		struct compiled c = {};
+		int rc = compile_agent(&p, &p.agents[i], 0, compile_resolve_stat, NULL, &c, &err);
+
+		compiled_release(&c);
+		if (rc) {
+			policy_error_format(&err, msg, sizeof(msg));
+			fprintf(stderr, "%s\n", msg);
+			policy_release(&p);
+			return RUN_EXIT_USAGE;
+		}
 	}
 	printf("%s: ok (%zu agents)\n", argv[1], p.n_agents);
 	policy_release(&p);
@@ -64,6 +79,11 @@ int main(int argc, char **argv)
 	int verbose = 0;
 
 	while (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'v') {
+		if (argv[1][1 + strspn(argv[1] + 1, "v")] != '\0') {
+			fprintf(stderr, "pinfold: unknown option '%s'\n", argv[1]);
+			usage(stderr);
+			return RUN_EXIT_USAGE;
+		}
 		verbose += strspn(argv[1] + 1, "v");
 		argc--;
 		argv++;

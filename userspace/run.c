@@ -149,7 +149,8 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
 	}
 	close(procs_fd);
 	if (close_inherited(o)) {
-		fprintf(stderr, "pinfold: cannot close inherited descriptors: %s\n", strerror(errno));
+		fprintf(stderr, "pinfold: cannot close inherited descriptors: %s\n",
+			strerror(errno));
 		_exit(RUN_EXIT_INTERNAL);
 	}
 	execvp(o->argv[0], o->argv);
@@ -464,7 +465,8 @@ int run_main(int argc, char **argv)
 	detail_add(detail, "slot", json_object_new_int(in.slot));
 	note(&rc, "instance-start", detail);
 	if (rc.unwritten) {
-		fprintf(stderr, "pinfold: not starting agent %s: its audit file %s cannot be written\n",
+		fprintf(stderr,
+			"pinfold: not starting agent %s: its audit file %s cannot be written\n",
 			o.agent, o.audit);
 		goto out;
 	}

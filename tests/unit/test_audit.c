@@ -279,9 +279,8 @@ static const char *hint_of(const char *line)
 static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
-		NULL,     "open-read", "open-write", "create",  "unlink",
-		"rename", "link",      "connect",    "sendmsg", "truncate",
-		"setsockopt",
+		NULL,   "open-read", "open-write", "create",   "unlink",     "rename",
+		"link", "connect",   "sendmsg",    "truncate", "setsockopt",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
