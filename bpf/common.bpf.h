@@ -107,8 +107,17 @@ static __always_inline int pf_whoami(struct pf_instance **inst, __u64 *cgid)
 	return *inst ? PF_WHO_INSTANCE : PF_WHO_UNKNOWN;
 }
 
+/* Who acted: for hooks that run in the acting task's context. */
+static __always_inline void pf_event_task(struct pf_event *ev)
+{
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
 /*
- * Reserve an event in the instance's ring and fill what every event says.
+ * Reserve an event in the instance's ring and fill what every event says
+ * but the task (pf_event_task).
  * NULL when the event cannot be queued: the loss is counted for the slot,
  * so the writer can report exactly how many records are missing.
  */
@@ -134,8 +143,8 @@ static __always_inline struct pf_event *pf_event_reserve(__u32 slot, __u64 cgid,
 	ev->cgroup_id = cgid;
 	ev->dev = 0;
 	ev->ino = 0;
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->pid = 0;
+	ev->uid = 0;
 	ev->slot = slot;
 	ev->rule_id = rule_id;
 	ev->action = action;
@@ -149,7 +158,7 @@ static __always_inline struct pf_event *pf_event_reserve(__u32 slot, __u64 cgid,
 	ev->pad = 0;
 	ev->pad2 = 0;
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memset(ev->comm, 0, sizeof(ev->comm));
 	ev->path[0] = '\0';
 	return ev;
 

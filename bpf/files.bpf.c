@@ -228,6 +228,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 
 	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason, rule_id);
 	if (ev) {
+		pf_event_task(ev);
 		struct inode *inode = BPF_CORE_READ(d, d_inode);
 		struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
 

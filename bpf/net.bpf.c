@@ -7,7 +7,9 @@
  * without connect is judged per datagram; a connected socket was judged at
  * connect. IPv4-mapped IPv6 destinations match the IPv4 rules. Source
  * routes (an IPv6 routing header, IPv4 options) would send packets to a
- * first hop other than the judged address: setsockopt refuses them.
+ * first hop other than the judged address: setsockopt refuses them. Inbound
+ * packets pass only as replies from an allowed destination (its address,
+ * port and protocol), so an agent cannot serve or accept anyone else.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -31,6 +33,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPV6_2292RTHDR 5
 #define IPV6_RTHDR 57
 #define PF_PAGE_SIZE 4096
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
 
 /* cgroup sock_addr and sockopt verdicts: the kernel maps DENY to EPERM */
 #define SOCK_ALLOW 1
@@ -95,6 +101,7 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason,
 			      rule ? rule->rule_id : PF_RULE_NONE);
 	if (ev) {
+		pf_event_task(ev);
 		ev->family = family;
 		ev->proto = proto;
 		ev->port = port;
@@ -206,6 +213,7 @@ int setsockopt(struct bpf_sockopt *ctx)
 	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_SETSOCKOPT, PF_DECISION_DENY,
 			      PF_REASON_SOURCE_ROUTE, PF_RULE_NONE);
 	if (ev) {
+		pf_event_task(ev);
 		ev->family = ctx->level == SOL_IPV6 ? AF_INET6 : AF_INET;
 		__builtin_memcpy(ev->path, name, sizeof(name));
 		bpf_ringbuf_submit(ev, 0);
@@ -218,4 +226,102 @@ allow:
 	if (ctx->optlen > PF_PAGE_SIZE)
 		ctx->optlen = 0;
 	return SOCK_ALLOW;
+}
+
+/* An inbound packet's source, read from its headers. */
+struct pf_source {
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	__u16 port;    /* host byte order */
+	__u8 proto;
+	__u8 family;
+	__u8 tcp_flags;
+};
+
+/*
+ * Read the source of skb, whose data starts at its network header. IPv6
+ * extension headers are not walked: their packets show neither TCP nor UDP
+ * and are dropped. -1 when the headers cannot be read.
+ */
+static __always_inline int pf_source_read(struct __sk_buff *skb, struct pf_source *src)
+{
+	__u8 ports_flags[14];
+	__u32 off;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return -1;
+		__builtin_memset(src->addr, 0, 10);
+		src->addr[10] = 0xff;
+		src->addr[11] = 0xff;
+		__builtin_memcpy(src->addr + 12, &ip.saddr, 4);
+		src->proto = ip.protocol;
+		src->family = AF_INET;
+		off = ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return -1;
+		__builtin_memcpy(src->addr, &ip6.saddr, 16);
+		src->proto = ip6.nexthdr;
+		src->family = AF_INET6;
+		off = sizeof(ip6);
+	} else {
+		return -1;
+	}
+	if (src->proto != IPPROTO_TCP && src->proto != IPPROTO_UDP)
+		return 0;
+	/* source port, and for TCP the flags byte 13 bytes in */
+	if (bpf_skb_load_bytes(skb, off, ports_flags,
+			       src->proto == IPPROTO_TCP ? sizeof(ports_flags) : 2))
+		return -1;
+	src->port = (__u16)ports_flags[0] << 8 | ports_flags[1];
+	src->tcp_flags = src->proto == IPPROTO_TCP ? ports_flags[13] : 0;
+	return 0;
+}
+
+/*
+ * Let an instance's sockets receive only replies from its allowed
+ * destinations. The hook runs in softirq context for the receiving socket's
+ * cgroup: its events name no task. A TCP SYN or a datagram from elsewhere is
+ * one event; other TCP segments from elsewhere are only counted.
+ */
+SEC("cgroup_skb/ingress")
+int ingress(struct __sk_buff *skb)
+{
+	const struct pf_port_rule *rule = NULL;
+	struct pf_source src = {};
+	struct pf_instance *inst;
+	struct pf_event *ev;
+	__u64 cgid = bpf_skb_cgroup_id(skb);
+
+	inst = bpf_map_lookup_elem(&pf_instances, &cgid);
+	if (!inst) {
+		pf_count(PF_STAT_UNKNOWN);
+		return SOCK_DENY;
+	}
+	if (pf_source_read(skb, &src))
+		return SOCK_DENY;
+	if (src.proto == IPPROTO_TCP || src.proto == IPPROTO_UDP)
+		rule = pf_net_match(inst->slot, src.addr, src.port, src.proto);
+	if (rule)
+		return SOCK_ALLOW;
+
+	if (src.proto == IPPROTO_TCP &&
+	    (src.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN) {
+		pf_count(PF_STAT_INBOUND);
+		return SOCK_DENY;
+	}
+	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_RECEIVE, PF_DECISION_DENY, PF_REASON_INBOUND,
+			      PF_RULE_NONE);
+	if (ev) {
+		ev->family = src.family;
+		ev->proto = src.proto;
+		ev->port = src.port;
+		__builtin_memcpy(ev->addr, src.addr, sizeof(ev->addr));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return SOCK_DENY;
 }

@@ -87,6 +87,7 @@ enum pf_action {
 	PF_ACT_SENDMSG = 8,
 	PF_ACT_TRUNCATE = 9,    /* truncate(2), O_TRUNC */
 	PF_ACT_SETSOCKOPT = 10, /* path holds the option's name */
+	PF_ACT_RECEIVE = 11,    /* an inbound packet; addr and port: its source */
 	PF_ACT_MAX
 };
 
@@ -103,6 +104,7 @@ enum pf_reason {
 	PF_REASON_TOO_DEEP = 5,     /* no tree within PF_WALK_STEPS ancestors */
 	PF_REASON_PROTOCOL = 6,     /* neither TCP nor UDP */
 	PF_REASON_SOURCE_ROUTE = 7, /* a source route would bypass the rules */
+	PF_REASON_INBOUND = 8,      /* not a reply from an allowed destination */
 };
 
 /* pf_event.path_truncated */
@@ -121,6 +123,7 @@ enum pf_stat {
 	PF_STAT_RINGBUF_FULL = 0, /* event dropped: instance ring full */
 	PF_STAT_NO_RINGBUF = 1,   /* event dropped: slot has no ring */
 	PF_STAT_UNKNOWN = 2,      /* denied: below the parent, no instance */
+	PF_STAT_INBOUND = 3,      /* inbound packets dropped without an event */
 	PF_STAT_MAX
 };
 

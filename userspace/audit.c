@@ -261,6 +261,7 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_RENAME] = "rename",       [PF_ACT_LINK] = "link",
 	[PF_ACT_CONNECT] = "connect",     [PF_ACT_SENDMSG] = "sendmsg",
 	[PF_ACT_TRUNCATE] = "truncate",   [PF_ACT_SETSOCKOPT] = "setsockopt",
+	[PF_ACT_RECEIVE] = "receive",
 };
 
 const char *audit_action_name(unsigned action)
@@ -281,7 +282,7 @@ static const char *action_label(unsigned action, char *buf, size_t len)
 
 static bool action_is_network(unsigned action)
 {
-	return action == PF_ACT_CONNECT || action == PF_ACT_SENDMSG;
+	return action == PF_ACT_CONNECT || action == PF_ACT_SENDMSG || action == PF_ACT_RECEIVE;
 }
 
 /*
@@ -461,6 +462,7 @@ static const char *const reason_codes[] = {
 	[PF_REASON_TOO_DEEP] = "too-deep",
 	[PF_REASON_PROTOCOL] = "protocol",
 	[PF_REASON_SOURCE_ROUTE] = "source-route",
+	[PF_REASON_INBOUND] = "inbound",
 };
 
 static const char *reason_code(unsigned reason)
@@ -521,6 +523,9 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		break;
 	case PF_REASON_SOURCE_ROUTE:
 		s = str_printf("a source route would send packets to hosts no rule names");
+		break;
+	case PF_REASON_INBOUND:
+		s = str_printf("inbound packets pass only as replies from an allowed destination");
 		break;
 	default:
 		errno = EINVAL;
@@ -854,6 +859,11 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 	case PF_REASON_SOURCE_ROUTE:
 		fputs("; no policy rule can allow it: source routes are always refused", f);
 		return;
+	case PF_REASON_INBOUND:
+		fputs("; no policy rule can allow it: agents accept no connections or datagrams "
+		      "but replies",
+		      f);
+		return;
 	default:
 		return;
 	}
@@ -917,8 +927,13 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 		put_escaped_str(f, inst->agent);
 		fputs(", ", f);
 	}
-	fprintf(f, "pid %u, ", ev->pid);
-	put_escaped(f, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), false);
+	if (ev->action == PF_ACT_RECEIVE) {
+		/* judged in softirq context: no task acted */
+		fputs("inbound", f);
+	} else {
+		fprintf(f, "pid %u, ", ev->pid);
+		put_escaped(f, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), false);
+	}
 	fputs("): ", f);
 	if (why)
 		put_escaped_str(f, why);

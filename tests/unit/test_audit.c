@@ -280,7 +280,7 @@ static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
 		NULL,   "open-read", "open-write", "create",   "unlink",     "rename",
-		"link", "connect",   "sendmsg",    "truncate", "setsockopt",
+		"link", "connect",   "sendmsg",    "truncate", "setsockopt", "receive",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
@@ -289,7 +289,7 @@ static void test_every_action_named(void **state)
 		struct pf_event ev = file_event(a, "/srv/x/f");
 		struct json_object *rec;
 
-		if (a == PF_ACT_CONNECT || a == PF_ACT_SENDMSG)
+		if (a == PF_ACT_CONNECT || a == PF_ACT_SENDMSG || a == PF_ACT_RECEIVE)
 			ev = net_event(a, addr_v4_loopback, 80, IPPROTO_TCP, AF_INET);
 		rec = format_record(&ev, &fx->inst);
 		assert_string_equal(audit_action_name(a), names[a]);
