@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "text.h"
 
 #define AUDIT_SCHEMA 1
 #define AUDIT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -30,106 +31,6 @@ enum {
 	BAD_MAX = 512,  /* bytes of "bad_event" text */
 	RULE_TEXT = 512 /* first guess at a rule description's length */
 };
-
-/* ---- UTF-8 ---- */
-
-/*
- * Length of the valid UTF-8 sequence at s (n bytes available), or 0 when
- * s[0] does not start one. Overlong forms, surrogates and code points above
- * U+10FFFF are invalid (RFC 3629).
- */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0; /* continuation byte, overlong lead C0/C1, or above U+10FFFF */
-
-	/* the second byte's range excludes overlongs, surrogates, > U+10FFFF */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* The code point of the valid sequence s of len bytes. */
-static uint32_t utf8_decode(const unsigned char *s, size_t len)
-{
-	static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
-	uint32_t cp = s[0] & lead_mask[len];
-	size_t i;
-
-	for (i = 1; i < len; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	return cp;
-}
-
-/*
- * s[0..n) as a malloc'ed, NUL-terminated, valid UTF-8 string: each byte
- * that is not part of a valid sequence becomes U+FFFD, and *replaced says
- * whether any did. NULL when out of memory.
- */
-static char *utf8_sanitize(const char *s, size_t n, bool *replaced)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	char *out = malloc(3 * n + 1);
-	size_t i = 0, o = 0, len;
-
-	*replaced = false;
-	if (!out)
-		return NULL;
-	while (i < n) {
-		len = utf8_seq_len(u + i, n - i);
-		if (len) {
-			memcpy(out + o, u + i, len);
-			o += len;
-			i += len;
-			continue;
-		}
-		memcpy(out + o, "\xef\xbf\xbd", 3);
-		o += 3;
-		i++;
-		*replaced = true;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static char *hex_encode(const char *s, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *out = malloc(2 * n + 1);
-	size_t i;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[(unsigned char)s[i] >> 4];
-		out[2 * i + 1] = digits[(unsigned char)s[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-	return out;
-}
 
 /* ---- the record builder ---- */
 
@@ -178,7 +79,7 @@ static void rec_bytes(struct rec *r, const char *key, const char *s, size_t n, c
 	bool replaced;
 	char *clean;
 
-	clean = utf8_sanitize(s, n, &replaced);
+	clean = text_utf8_sanitize(s, n, &replaced);
 	if (!clean) {
 		rec_fail(r, -ENOMEM);
 		return;
@@ -186,7 +87,7 @@ static void rec_bytes(struct rec *r, const char *key, const char *s, size_t n, c
 	rec_add(r, key, json_object_new_string(clean));
 	free(clean);
 	if (replaced && hex_key) {
-		char *hex = hex_encode(s, n);
+		char *hex = text_hex(s, n);
 
 		if (!hex) {
 			rec_fail(r, -ENOMEM);
@@ -733,55 +634,9 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 
 /* ---- denial lines ---- */
 
-/* U+061C, U+200E/F, U+2028..202E, U+2066..2069: break or reorder lines */
-static bool is_format_control(uint32_t cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * Write s[0..n) to f so that nothing in it can act on a terminal or hide
- * text: backslash, C0 and C1 controls, DEL, bidirectional and line
- * separator characters, and bytes outside valid UTF-8 are written as \\,
- * \n, \t, \r, \xNN (a byte) or \uNNNN (a character). With quote, '"' is
- * written as \" too. The result is also a YAML double-quoted body, except
- * for \xNN of invalid bytes.
- */
-static void put_escaped(FILE *f, const char *s, size_t n, bool quote)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, len;
-	uint32_t cp;
-
-	while (i < n) {
-		len = utf8_seq_len(u + i, n - i);
-		if (!len) {
-			fprintf(f, "\\x%02x", u[i++]);
-			continue;
-		}
-		cp = utf8_decode(u + i, len);
-		if (cp == '\\' || (quote && cp == '"'))
-			fprintf(f, "\\%c", (char)cp);
-		else if (cp == '\n')
-			fputs("\\n", f);
-		else if (cp == '\t')
-			fputs("\\t", f);
-		else if (cp == '\r')
-			fputs("\\r", f);
-		else if (cp < 0x20 || cp == 0x7f)
-			fprintf(f, "\\x%02x", (unsigned)cp);
-		else if ((cp >= 0x80 && cp < 0xa0) || is_format_control(cp))
-			fprintf(f, "\\u%04x", (unsigned)cp);
-		else
-			fwrite(u + i, 1, len, f);
-		i += len;
-	}
-}
-
 static void put_escaped_str(FILE *f, const char *s)
 {
-	put_escaped(f, s, strlen(s), false);
+	text_put_escaped(f, s, strlen(s), false);
 }
 
 static bool yaml_plain_char(char c)
@@ -803,7 +658,7 @@ static void put_yaml_scalar(FILE *f, const char *s, size_t n)
 	}
 	/* NEEDSWORK: YAML reads \xNN as U+00NN; hints for non-UTF-8 paths are wrong */
 	fputc('"', f);
-	put_escaped(f, s, n, true);
+	text_put_escaped(f, s, n, true);
 	fputc('"', f);
 }
 
@@ -917,7 +772,7 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 		n = event_path_len(ev, &unterminated);
 		if (ev->path_truncated & PF_PATH_NO_ROOT)
 			fputs("\u2026", f);
-		put_escaped(f, ev->path, n, false);
+		text_put_escaped(f, ev->path, n, false);
 		if ((ev->path_truncated & PF_PATH_CUT) || unterminated)
 			fputs("\u2026", f);
 	}
@@ -932,7 +787,7 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 		fputs("inbound", f);
 	} else {
 		fprintf(f, "pid %u, ", ev->pid);
-		put_escaped(f, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), false);
+		text_put_escaped(f, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), false);
 	}
 	fputs("): ", f);
 	if (why)
@@ -1033,7 +888,7 @@ static struct json_object *json_clean_string(const char *s, size_t n)
 	bool replaced;
 	char *clean;
 
-	clean = utf8_sanitize(s, n, &replaced);
+	clean = text_utf8_sanitize(s, n, &replaced);
 	if (!clean)
 		return NULL;
 	str = json_object_new_string(clean);
@@ -1053,7 +908,7 @@ static int json_clean_members(struct json_object *v, struct json_object *copy)
 
 	json_object_object_foreach(v, key, val)
 	{
-		k = utf8_sanitize(key, strlen(key), &replaced);
+		k = text_utf8_sanitize(key, strlen(key), &replaced);
 		err = k ? json_clean(val, &kid) : -ENOMEM;
 		/* json_object_object_add copies the key */
 		if (!err && json_object_object_add(copy, k, kid)) {
