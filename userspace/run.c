@@ -332,62 +332,66 @@ static int check_enforcement(const struct pf_kernel *k, const struct run_opts *o
 	return 0;
 }
 
-int run_main(int argc, char **argv)
-{
-	struct run_opts o = {};
-	struct policy pol = {};
-	struct policy_error perr = {};
-	struct compiled comp = {};
-	struct pf_kernel k = PF_KERNEL_INIT;
-	struct instance in = INSTANCE_INIT;
-	struct run_ctx rc = {};
-	struct ring_buffer *rb = NULL;
-	char msg[512], cg[PATH_MAX] = "", name[128];
-	struct json_object *detail;
+/* Everything one run holds; run_release undoes whatever was done. */
+struct run_state {
+	struct run_opts o;
+	struct policy pol;
 	const struct policy_agent *agent;
-	sigset_t mask, oldmask;
-	int ret, err, procs_fd = -1, sig_fd = -1, status = 0;
-	uint64_t lost = 0;
-	pid_t child, launcher;
+	struct compiled comp;
+	struct pf_kernel k;
+	struct instance in;
+	struct run_ctx rc;
+	struct ring_buffer *rb;
+	char cg[PATH_MAX]; /* the instance cgroup, while it exists */
+	char name[128];    /* the instance's name */
+	int procs_fd;
+	int sig_fd;
+	sigset_t oldmask;
+};
 
-	ret = parse(argc, argv, &o);
-	if (ret)
-		return ret < 0 ? EXIT_SUCCESS : ret;
+static void print_policy_error(const struct policy_error *perr)
+{
+	char msg[600];
 
-	err = policy_load(o.policy, &pol, &perr);
-	if (err) {
-		policy_error_format(&perr, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
+	policy_error_format(perr, msg, sizeof(msg));
+	fprintf(stderr, "%s\n", msg);
+}
+
+/*
+ * Read and compile the policy, take a slot, bring the kernel side up and
+ * say what it enforces. 0, or the exit status to end with.
+ */
+static int run_prepare(struct run_state *st)
+{
+	struct policy_error perr = {};
+	char msg[512];
+	int err;
+
+	if (policy_load(st->o.policy, &st->pol, &perr)) {
+		print_policy_error(&perr);
 		return RUN_EXIT_USAGE;
 	}
-	agent = policy_find_agent(&pol, o.agent);
-	if (!agent) {
-		fprintf(stderr, "pinfold: no agent '%s' in %s\n", o.agent, o.policy);
-		ret = RUN_EXIT_USAGE;
-		goto out;
+	st->agent = policy_find_agent(&st->pol, st->o.agent);
+	if (!st->agent) {
+		fprintf(stderr, "pinfold: no agent '%s' in %s\n", st->o.agent, st->o.policy);
+		return RUN_EXIT_USAGE;
 	}
-
-	ret = RUN_EXIT_INTERNAL;
-	err = instance_acquire_slot(&in);
+	err = instance_acquire_slot(&st->in);
 	if (err) {
 		fprintf(stderr, "pinfold: cannot take an instance slot: %s\n",
 			err == -EAGAIN ? "all slots are in use" : strerror(-err));
-		goto out;
+		return RUN_EXIT_INTERNAL;
 	}
-	err = compile_agent(&pol, agent, in.slot, compile_resolve_stat, NULL, &comp, &perr);
-	if (err) {
-		policy_error_format(&perr, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		ret = RUN_EXIT_USAGE;
-		goto out;
+	if (compile_agent(&st->pol, st->agent, st->in.slot, compile_resolve_stat, NULL, &st->comp,
+			  &perr)) {
+		print_policy_error(&perr);
+		return RUN_EXIT_USAGE;
 	}
-
-	err = loader_open(&k, msg, sizeof(msg));
-	if (err) {
+	if (loader_open(&st->k, msg, sizeof(msg))) {
 		fprintf(stderr, "pinfold: %s\n", msg);
-		goto out;
+		return RUN_EXIT_INTERNAL;
 	}
-	err = instance_reap_stale(&k, &in, k.parent);
+	err = instance_reap_stale(&st->k, &st->in, st->k.parent);
 	if (err < 0)
 		fprintf(stderr, "pinfold: cannot remove the agents of a killed pinfold run: %s\n",
 			strerror(-err));
@@ -395,54 +399,81 @@ int run_main(int argc, char **argv)
 		fprintf(stderr,
 			"pinfold: removed %d instance cgroup(s) left by a killed pinfold run\n",
 			err);
-	ret = check_enforcement(&k, &o);
-	if (ret)
-		goto out;
-	ret = RUN_EXIT_INTERNAL;
+	return check_enforcement(&st->k, &st->o);
+}
 
-	rc.audit_path = o.audit;
-	rc.audit = open_audit(o.audit);
-	if (!rc.audit) {
-		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", o.audit,
+/*
+ * Open the audit file, create the instance cgroup, install the rules and
+ * the ring, and write the instance-start record. 0 or an exit status.
+ */
+static int run_instance_up(struct run_state *st)
+{
+	struct json_object *detail;
+	int err;
+
+	st->rc.audit_path = st->o.audit;
+	st->rc.audit = open_audit(st->o.audit);
+	if (!st->rc.audit) {
+		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", st->o.audit,
 			strerror(errno));
-		ret = RUN_EXIT_USAGE;
-		goto out;
+		return RUN_EXIT_USAGE;
 	}
-	snprintf(name, sizeof(name), "%s.%d", o.agent, (int)getpid());
-	rc.who = (struct audit_instance){
-		.agent = o.agent,
-		.instance = name,
-		.policy = &pol,
-		.policy_agent = agent,
-		.files_unenforced = !k.files_enforced,
+	snprintf(st->name, sizeof(st->name), "%s.%d", st->o.agent, (int)getpid());
+	st->rc.who = (struct audit_instance){
+		.agent = st->o.agent,
+		.instance = st->name,
+		.policy = &st->pol,
+		.policy_agent = st->agent,
+		.files_unenforced = !st->k.files_enforced,
 	};
-	rc.boot_to_real = audit_boot_to_realtime_offset();
+	st->rc.boot_to_real = audit_boot_to_realtime_offset();
 
-	err = cgroup_instance_create(k.parent, name, cg, sizeof(cg));
+	err = cgroup_instance_create(st->k.parent, st->name, st->cg, sizeof(st->cg));
 	if (err) {
-		fprintf(stderr, "pinfold: cannot create cgroup %s/%s: %s\n", k.parent, name,
+		fprintf(stderr, "pinfold: cannot create cgroup %s/%s: %s\n", st->k.parent, st->name,
 			strerror(-err));
-		cg[0] = '\0';
-		goto out;
+		st->cg[0] = '\0';
+		return RUN_EXIT_INTERNAL;
 	}
-	err = cgroup_id(cg, &in.cgroup_id);
-	procs_fd = err ? err : cgroup_procs_open(cg);
-	if (procs_fd < 0) {
-		fprintf(stderr, "pinfold: cannot use cgroup %s: %s\n", cg, strerror(-procs_fd));
-		goto out;
+	err = cgroup_id(st->cg, &st->in.cgroup_id);
+	st->procs_fd = err ? err : cgroup_procs_open(st->cg);
+	if (st->procs_fd < 0) {
+		fprintf(stderr, "pinfold: cannot use cgroup %s: %s\n", st->cg,
+			strerror(-st->procs_fd));
+		return RUN_EXIT_INTERNAL;
 	}
-	in.flags = k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
-	err = instance_install(&k, &in, &comp);
+	st->in.flags = st->k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
+	err = instance_install(&st->k, &st->in, &st->comp);
 	if (err) {
-		fprintf(stderr, "pinfold: cannot install the rules of agent %s: %s\n", o.agent,
+		fprintf(stderr, "pinfold: cannot install the rules of agent %s: %s\n", st->o.agent,
 			strerror(-err));
-		goto out;
+		return RUN_EXIT_INTERNAL;
 	}
-	rb = ring_buffer__new(in.ring_fd, on_event, &rc, NULL);
-	if (!rb) {
+	st->rb = ring_buffer__new(st->in.ring_fd, on_event, &st->rc, NULL);
+	if (!st->rb) {
 		fprintf(stderr, "pinfold: cannot read the event ring: %s\n", strerror(errno));
-		goto out;
+		return RUN_EXIT_INTERNAL;
 	}
+
+	detail = detail_new();
+	detail_add(detail, "policy", json_object_new_string(st->o.policy));
+	detail_add(detail, "command", json_object_new_string(st->o.argv[0]));
+	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
+	detail_add(detail, "slot", json_object_new_int(st->in.slot));
+	note(&st->rc, "instance-start", detail);
+	if (st->rc.unwritten) {
+		fprintf(stderr,
+			"pinfold: not starting agent %s: its audit file %s cannot be written\n",
+			st->o.agent, st->o.audit);
+		return RUN_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+/* Signals for the agent come to the launcher, which passes them on. */
+static int run_signals(struct run_state *st)
+{
+	sigset_t mask;
 
 	/* a closed stderr must not kill the writer: records would be lost */
 	signal(SIGPIPE, SIG_IGN);
@@ -451,78 +482,106 @@ int run_main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
-	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sig_fd < 0) {
+	sigprocmask(SIG_BLOCK, &mask, &st->oldmask);
+	st->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (st->sig_fd < 0) {
 		fprintf(stderr, "pinfold: cannot set up signals: %s\n", strerror(errno));
-		goto out;
+		return RUN_EXIT_INTERNAL;
 	}
+	return 0;
+}
 
-	detail = detail_new();
-	detail_add(detail, "policy", json_object_new_string(o.policy));
-	detail_add(detail, "command", json_object_new_string(o.argv[0]));
-	detail_add(detail, "cgroup_id", json_object_new_uint64(in.cgroup_id));
-	detail_add(detail, "slot", json_object_new_int(in.slot));
-	note(&rc, "instance-start", detail);
-	if (rc.unwritten) {
-		fprintf(stderr,
-			"pinfold: not starting agent %s: its audit file %s cannot be written\n",
-			o.agent, o.audit);
-		goto out;
-	}
+/*
+ * Start the agent, write its events until it ends, then end the instance:
+ * leftover tasks die, every event is drained, losses and the exit status
+ * are recorded. Returns the agent's exit status.
+ */
+static int run_agent(struct run_state *st)
+{
+	struct json_object *detail;
+	pid_t child, launcher = getpid();
+	uint64_t lost = 0;
+	int err, status = 0;
 
 	fflush(NULL);
-	launcher = getpid();
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "pinfold: cannot fork: %s\n", strerror(errno));
-		goto out;
+		return RUN_EXIT_INTERNAL;
 	}
 	if (child == 0)
-		child_exec(launcher, procs_fd, &oldmask, &o);
-	close(procs_fd);
-	procs_fd = -1;
+		child_exec(launcher, st->procs_fd, &st->oldmask, &st->o);
+	close(st->procs_fd);
+	st->procs_fd = -1;
 
-	err = supervise(child, rb, sig_fd, &status);
+	err = supervise(child, st->rb, st->sig_fd, &status);
 	if (err) {
 		fprintf(stderr, "pinfold: lost track of the agent: %s\n", strerror(-err));
 		kill(child, SIGKILL);
 		waitpid(child, &status, 0);
 	}
 
-	/* leftover tasks die with the instance; then every event is in */
-	err = cgroup_instance_destroy(cg);
+	err = cgroup_instance_destroy(st->cg);
 	if (err)
-		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", cg, strerror(-err));
+		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", st->cg, strerror(-err));
 	else
-		cg[0] = '\0';
-	ring_buffer__consume(rb);
-	if (loader_percpu_sum(k.lost_fd, in.slot, &lost) == 0 && lost) {
-		detail = detail_new();
-		detail_add(detail, "count", json_object_new_uint64(lost));
-		note(&rc, "events-lost", detail);
-	}
+		st->cg[0] = '\0';
+	ring_buffer__consume(st->rb);
+	if (loader_percpu_sum(st->k.lost_fd, st->in.slot, &lost) == 0 && lost)
+		emit(&st->rc, audit_format_events_lost(&st->rc.who, lost));
 	detail = detail_new();
 	detail_add(detail, "status", json_object_new_int(exit_code(status)));
-	note(&rc, "instance-exit", detail);
-	ret = exit_code(status);
-	if (rc.unwritten)
+	note(&st->rc, "instance-exit", detail);
+	if (st->rc.unwritten)
 		fprintf(stderr, "pinfold: %llu audit records could not be written to %s\n",
-			(unsigned long long)rc.unwritten, o.audit);
+			(unsigned long long)st->rc.unwritten, st->o.audit);
+	return exit_code(status);
+}
 
-out:
-	ring_buffer__free(rb);
-	if (cg[0] && cgroup_instance_destroy(cg) < 0)
-		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", cg, strerror(errno));
-	instance_release(&k, &in);
-	if (procs_fd >= 0)
-		close(procs_fd);
-	if (sig_fd >= 0)
-		close(sig_fd);
-	if (rc.audit)
-		fclose(rc.audit);
-	loader_close(&k);
-	compiled_release(&comp);
-	policy_release(&pol);
+static void run_release(struct run_state *st)
+{
+	int err;
+
+	ring_buffer__free(st->rb);
+	if (st->cg[0]) {
+		err = cgroup_instance_destroy(st->cg);
+		if (err)
+			fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", st->cg,
+				strerror(-err));
+	}
+	instance_release(&st->k, &st->in);
+	if (st->procs_fd >= 0)
+		close(st->procs_fd);
+	if (st->sig_fd >= 0)
+		close(st->sig_fd);
+	if (st->rc.audit)
+		fclose(st->rc.audit);
+	loader_close(&st->k);
+	compiled_release(&st->comp);
+	policy_release(&st->pol);
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_state st = {
+		.k = PF_KERNEL_INIT,
+		.in = INSTANCE_INIT,
+		.procs_fd = -1,
+		.sig_fd = -1,
+	};
+	int ret;
+
+	ret = parse(argc, argv, &st.o);
+	if (ret)
+		return ret < 0 ? EXIT_SUCCESS : ret;
+
+	ret = run_prepare(&st);
+	if (!ret)
+		ret = run_instance_up(&st);
+	if (!ret)
+		ret = run_signals(&st);
+	if (!ret)
+		ret = run_agent(&st);
+	run_release(&st);
 	return ret;
 }
