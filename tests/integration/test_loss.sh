@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# test_loss.sh - no silent loss: an agent makes far more denied connects than
+# its ring buffer holds; every one is either a decision record or counted in
+# the instance's events-lost record, and the two add up exactly.
+#
+#   tests/integration/test_loss.sh        (root; after make tests)
+set -u
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+pf_init
+[ -x "$PINFOLD" ] || { echo "FAIL setup: $PINFOLD not built (make)"; exit 1; }
+
+attempts=20000
+port=$(pf_free_ports 1) || { echo "FAIL setup: no free port"; exit 1; }
+cat >"$PF_TMP/policy.yaml" <<'YAML'
+version: 1
+agents:
+  flood: {}
+YAML
+cat >"$PF_TMP/flood.py" <<'PY'
+import errno, socket, sys
+n, port, denied = int(sys.argv[1]), int(sys.argv[2]), 0
+for _ in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.connect(("127.0.0.1", port))
+    except PermissionError:
+        denied += 1
+    except OSError:
+        pass
+    s.close()
+print(denied)
+PY
+
+denied=$("$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded \
+	--audit "$PF_TMP/audit.jsonl" -- python3 "$PF_TMP/flood.py" "$attempts" "$port" 2>/dev/null)
+check all-denied "$denied of $attempts connects denied" test "$denied" = "$attempts"
+
+recorded=$(pf_audit_count "$PF_TMP/audit.jsonl" kind=decision action=connect decision=deny)
+lost=$(python3 -c '
+import json, sys
+print(sum(r.get("count", 0) for r in map(json.loads, open(sys.argv[1]))
+          if r.get("kind") == "events-lost"))' "$PF_TMP/audit.jsonl")
+echo "recorded $recorded, counted lost $lost"
+check ring-overflowed "only $lost lost: the flood did not exceed the ring, the test proves nothing" \
+	test "$lost" -gt 0
+check records-plus-lost-exact "$recorded records + $lost lost != $attempts" \
+	test $((recorded + lost)) = "$attempts"
+check audit-valid "the audit file is not valid JSON Lines" pf_audit_valid "$PF_TMP/audit.jsonl"
+
+pf_finish
