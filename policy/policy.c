@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "policy.h"
 #include "yaml_tree.h"
 
@@ -601,6 +603,19 @@ int policy_error_set(struct policy_error *err, unsigned line, unsigned column, c
 	return -EINVAL;
 }
 
+/* SHA-256 of buf in hex into out (65 bytes); 0 or -ENOMEM. */
+static int digest(const char *buf, size_t len, char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0, i;
+
+	if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+		return -ENOMEM;
+	for (i = 0; i < md_len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 int policy_load_buffer(const char *name, const char *buf, size_t len, struct policy *p,
 		       struct policy_error *err)
 {
@@ -626,6 +641,8 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct pol
 		goto out;
 	}
 	rc = parse_policy(err, root, p);
+	if (!rc)
+		rc = digest(buf, len, p->sha256);
 out:
 	if (rc == -ENOMEM)
 		policy_error_set(err, 0, 0, "out of memory");

@@ -56,6 +56,7 @@ struct policy {
 	char *file;
 	struct policy_agent *agents;
 	size_t n_agents;
+	char sha256[65]; /* of the bytes parsed, in hex: names this version */
 };
 
 /*

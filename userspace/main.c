@@ -53,7 +53,7 @@ static int cmd_check(int argc, char **argv)
 			return RUN_EXIT_USAGE;
 		}
 	}
-	printf("%s: ok (%zu agents)\n", argv[1], p.n_agents);
+	printf("%s: ok (%zu agent%s)\n", argv[1], p.n_agents, p.n_agents == 1 ? "" : "s");
 	policy_release(&p);
 	return EXIT_SUCCESS;
 }

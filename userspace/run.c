@@ -257,7 +257,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:a:o:h", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt would name the command "run" */
+	while ((c = getopt_long(argc, argv, "+:p:a:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->policy = optarg;
@@ -278,7 +279,17 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		case 'h':
 			usage(stdout);
 			return -EXIT_SUCCESS - 1;
+		case ':':
+			fprintf(stderr, "pinfold: run: option '%s' needs a value\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return RUN_EXIT_USAGE;
 		default:
+			if (optopt)
+				fprintf(stderr, "pinfold: run: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "pinfold: run: unknown option '%s'\n",
+					argv[optind - 1]);
 			usage(stderr);
 			return RUN_EXIT_USAGE;
 		}
@@ -365,6 +376,7 @@ static int run_prepare(struct run_state *st)
 {
 	struct policy_error perr = {};
 	char msg[512];
+	size_t i;
 	int err;
 
 	if (policy_load(st->o.policy, &st->pol, &perr)) {
@@ -373,7 +385,11 @@ static int run_prepare(struct run_state *st)
 	}
 	st->agent = policy_find_agent(&st->pol, st->o.agent);
 	if (!st->agent) {
-		fprintf(stderr, "pinfold: no agent '%s' in %s\n", st->o.agent, st->o.policy);
+		fprintf(stderr, "pinfold: no agent '%s' in %s; its agents are:", st->o.agent,
+			st->o.policy);
+		for (i = 0; i < st->pol.n_agents; i++)
+			fprintf(stderr, " %s", st->pol.agents[i].name);
+		fputc('\n', stderr);
 		return RUN_EXIT_USAGE;
 	}
 	err = instance_acquire_slot(&st->in);
@@ -403,12 +419,54 @@ static int run_prepare(struct run_state *st)
 }
 
 /*
+ * What a reviewer needs to know of an instance at its start: which policy
+ * (its absolute path and the SHA-256 of the bytes parsed), what command, on which host,
+ * launched by whom, and why file rules are not enforced when they are not.
+ */
+static struct json_object *start_detail(const struct run_state *st)
+{
+	struct json_object *detail = detail_new(), *argv = json_object_new_array();
+	char path[PATH_MAX], host[256];
+	unsigned long loginuid = 0;
+	const char *sudo_user;
+	FILE *f;
+	int i;
+
+	detail_add(detail, "policy",
+		   json_object_new_string(realpath(st->o.policy, path) ? path : st->o.policy));
+	detail_add(detail, "policy_sha256", json_object_new_string(st->pol.sha256));
+	for (i = 0; argv && st->o.argv[i]; i++)
+		json_object_array_add(argv, json_object_new_string(st->o.argv[i]));
+	detail_add(detail, "command", argv);
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		detail_add(detail, "host", json_object_new_string(host));
+	}
+	detail_add(detail, "launched_by_uid", json_object_new_int64(getuid()));
+	/* the login session's user, which su and sudo keep */
+	f = fopen("/proc/self/loginuid", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &loginuid) == 1 && loginuid != 4294967295UL)
+			detail_add(detail, "login_uid", json_object_new_int64((int64_t)loginuid));
+		fclose(f);
+	}
+	sudo_user = getenv("SUDO_USER");
+	if (sudo_user)
+		detail_add(detail, "sudo_user", json_object_new_string(sudo_user));
+	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
+	detail_add(detail, "slot", json_object_new_int(st->in.slot));
+	if (!st->k.files_enforced)
+		detail_add(detail, "files_unenforced_because",
+			   json_object_new_string(st->k.files_why));
+	return detail;
+}
+
+/*
  * Open the audit file, create the instance cgroup, install the rules and
  * the ring, and write the instance-start record. 0 or an exit status.
  */
 static int run_instance_up(struct run_state *st)
 {
-	struct json_object *detail;
 	int err;
 
 	st->rc.audit_path = st->o.audit;
@@ -455,12 +513,7 @@ static int run_instance_up(struct run_state *st)
 		return RUN_EXIT_INTERNAL;
 	}
 
-	detail = detail_new();
-	detail_add(detail, "policy", json_object_new_string(st->o.policy));
-	detail_add(detail, "command", json_object_new_string(st->o.argv[0]));
-	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
-	detail_add(detail, "slot", json_object_new_int(st->in.slot));
-	note(&st->rc, "instance-start", detail);
+	note(&st->rc, "instance-start", start_detail(st));
 	if (st->rc.unwritten) {
 		fprintf(stderr,
 			"pinfold: not starting agent %s: its audit file %s cannot be written\n",
