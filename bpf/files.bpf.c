@@ -2,7 +2,9 @@
 /*
  * files.bpf.c - file enforcement: BPF LSM programs judge every open,
  * create, unlink, rename and link of an instance by inode ancestry (the
- * matching rules are in bpf/pinfold.h).
+ * matching rules are in bpf/pinfold.h). Mounts and user namespaces are
+ * refused outright: a mount would lay any tree inside an allowed one, and a
+ * user namespace would let an unprivileged agent mount.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -246,6 +248,47 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 }
 
 /*
+ * Refuse what an instance may never do, with its event; the object is the
+ * path of (d, mnt) when there is one. Tasks outside pinfold pass.
+ */
+static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u16 action)
+{
+	struct pf_instance *inst = NULL;
+	struct pf_scratch *s;
+	struct pf_event *ev;
+	__u32 zero = 0;
+	__u64 cgid = 0;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		pf_count(PF_STAT_UNKNOWN);
+		return -EPERM;
+	}
+	s = bpf_map_lookup_elem(&pf_scratch, &zero);
+	if (!inst || !s)
+		return -EPERM;
+
+	ev = pf_event_reserve(inst->slot, cgid, action, PF_DECISION_DENY, PF_REASON_NEVER,
+			      PF_RULE_NONE);
+	if (!ev)
+		return -EPERM;
+	pf_event_task(ev);
+	if (d) {
+		struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
+
+		s->n = 0;
+		bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
+		pf_path_build(s, p.complete, ev);
+	} else {
+		__builtin_memcpy(ev->path, "user namespace", sizeof("user namespace"));
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return -EPERM;
+}
+
+/*
  * LSM programs get the verdict of earlier programs as their last argument
  * and must return a non-zero one unchanged.
  */
@@ -343,4 +386,30 @@ int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
 	if (ret)
 		return ret;
 	return pf_file_decide(new_dentry, mnt, PF_ACT_LINK, PF_SIDE_TARGET);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_never(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), PF_ACT_MOUNT);
+}
+
+/* the new mount API: a mount made by fsmount or open_tree is placed here */
+SEC("lsm/move_mount")
+int BPF_PROG(move_mount, const struct path *from_path, const struct path *to_path, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_never(BPF_CORE_READ(to_path, dentry), BPF_CORE_READ(to_path, mnt), PF_ACT_MOUNT);
+}
+
+SEC("lsm/userns_create")
+int BPF_PROG(userns_create, const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_never(NULL, NULL, PF_ACT_USERNS);
 }

@@ -88,6 +88,8 @@ enum pf_action {
 	PF_ACT_TRUNCATE = 9,    /* truncate(2), O_TRUNC */
 	PF_ACT_SETSOCKOPT = 10, /* path holds the option's name */
 	PF_ACT_RECEIVE = 11,    /* an inbound packet; addr and port: its source */
+	PF_ACT_MOUNT = 12,      /* mount or move_mount; path: the mount point */
+	PF_ACT_USERNS = 13,     /* creating a user namespace */
 	PF_ACT_MAX
 };
 
@@ -105,6 +107,7 @@ enum pf_reason {
 	PF_REASON_PROTOCOL = 6,     /* neither TCP nor UDP */
 	PF_REASON_SOURCE_ROUTE = 7, /* a source route would bypass the rules */
 	PF_REASON_INBOUND = 8,      /* not a reply from an allowed destination */
+	PF_REASON_NEVER = 9,        /* agents may never do this */
 };
 
 /* pf_event.path_truncated */

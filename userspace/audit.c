@@ -157,12 +157,13 @@ static char *rec_finish(struct rec *r)
 /* ---- names and small formatting ---- */
 
 static const char *const action_names[PF_ACT_MAX] = {
-	[PF_ACT_OPEN_READ] = "open-read", [PF_ACT_OPEN_WRITE] = "open-write",
-	[PF_ACT_CREATE] = "create",       [PF_ACT_UNLINK] = "unlink",
-	[PF_ACT_RENAME] = "rename",       [PF_ACT_LINK] = "link",
-	[PF_ACT_CONNECT] = "connect",     [PF_ACT_SENDMSG] = "sendmsg",
-	[PF_ACT_TRUNCATE] = "truncate",   [PF_ACT_SETSOCKOPT] = "setsockopt",
-	[PF_ACT_RECEIVE] = "receive",
+	[PF_ACT_OPEN_READ] = "open-read",  [PF_ACT_OPEN_WRITE] = "open-write",
+	[PF_ACT_CREATE] = "create",        [PF_ACT_UNLINK] = "unlink",
+	[PF_ACT_RENAME] = "rename",        [PF_ACT_LINK] = "link",
+	[PF_ACT_CONNECT] = "connect",      [PF_ACT_SENDMSG] = "sendmsg",
+	[PF_ACT_TRUNCATE] = "truncate",    [PF_ACT_SETSOCKOPT] = "setsockopt",
+	[PF_ACT_RECEIVE] = "receive",      [PF_ACT_MOUNT] = "mount",
+	[PF_ACT_USERNS] = "userns-create",
 };
 
 const char *audit_action_name(unsigned action)
@@ -364,6 +365,7 @@ static const char *const reason_codes[] = {
 	[PF_REASON_PROTOCOL] = "protocol",
 	[PF_REASON_SOURCE_ROUTE] = "source-route",
 	[PF_REASON_INBOUND] = "inbound",
+	[PF_REASON_NEVER] = "never",
 };
 
 static const char *reason_code(unsigned reason)
@@ -427,6 +429,9 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		break;
 	case PF_REASON_INBOUND:
 		s = str_printf("inbound packets pass only as replies from an allowed destination");
+		break;
+	case PF_REASON_NEVER:
+		s = str_printf("agents may not mount filesystems or create user namespaces");
 		break;
 	default:
 		errno = EINVAL;
@@ -718,6 +723,9 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 		fputs("; no policy rule can allow it: agents accept no connections or datagrams "
 		      "but replies",
 		      f);
+		return;
+	case PF_REASON_NEVER:
+		fputs("; no policy rule can allow it", f);
 		return;
 	default:
 		return;

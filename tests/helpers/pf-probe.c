@@ -25,8 +25,11 @@
  * reported as "err ENODATA", a reply that does not come within the timeout as
  * "err ETIMEDOUT".
  */
+#define _GNU_SOURCE /* unshare, CLONE_NEWUSER */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -100,6 +103,7 @@ static int usage(void)
 		"usage: pf-probe connect ADDR PORT tcp|udp\n"
 		"       pf-probe sendto ADDR PORT udp\n"
 		"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
+		"       pf-probe bind SRC DST | userns -\n"
 		"       pf-probe rename|link OLD NEW\n"
 		"       pf-probe symlink TARGET PATH\n");
 	return EXIT_USAGE;
@@ -307,6 +311,9 @@ int main(int argc, char **argv)
 			return path_result(unlink(argv[2]));
 		if (strcmp(op, "rmdir") == 0)
 			return path_result(rmdir(argv[2]));
+		/* a user namespace would let an unprivileged agent mount */
+		if (strcmp(op, "userns") == 0 && strcmp(argv[2], "-") == 0)
+			return path_result(unshare(CLONE_NEWUSER));
 		if (strcmp(op, "truncate") == 0)
 			return path_result(truncate(argv[2], 0));
 		/* O_RDONLY | O_TRUNC truncates too, whatever the access mode says */
@@ -320,6 +327,8 @@ int main(int argc, char **argv)
 			return path_result(link(argv[2], argv[3]));
 		if (strcmp(op, "symlink") == 0)
 			return path_result(symlink(argv[2], argv[3]));
+		if (strcmp(op, "bind") == 0)
+			return path_result(mount(argv[2], argv[3], NULL, MS_BIND | MS_REC, NULL));
 	}
 	return usage();
 }

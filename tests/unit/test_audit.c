@@ -279,8 +279,9 @@ static const char *hint_of(const char *line)
 static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
-		NULL,   "open-read", "open-write", "create",   "unlink",     "rename",
-		"link", "connect",   "sendmsg",    "truncate", "setsockopt", "receive",
+		NULL,         "open-read", "open-write", "create",        "unlink",
+		"rename",     "link",      "connect",    "sendmsg",       "truncate",
+		"setsockopt", "receive",   "mount",      "userns-create",
 	};
 	struct fixture *fx = *state;
 	unsigned a;

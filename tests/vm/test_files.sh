@@ -109,6 +109,23 @@ case_ bind-of-denied-tree "err EACCES" open-read $D/ehr/view/s.txt deny 1 -- \
 	read $D/ehr/view/s.txt
 umount $D/ehr/view /mnt/ehr-view
 
+# An agent may not mount, so it cannot lay any filesystem inside an allowed
+# tree; nor create a user namespace, in which an unprivileged agent could.
+# The twins run unconfined: the same calls work there.
+mkdir -p $D/ehr/mnt
+case_ bind-mount-denied "err EPERM" mount $D/ehr/mnt deny 1 -- bind /srv $D/ehr/mnt
+if $PROBE bind /srv $D/ehr/mnt >/dev/null && umount $D/ehr/mnt; then
+	ok bind-mount-unconfined-works
+else
+	bad bind-mount-unconfined-works "the same bind mount fails unconfined: the test proves nothing"
+fi
+case_ userns-denied "err EPERM" userns-create "user namespace" deny 1 -- userns -
+if [ "$($PROBE userns -)" = ok ]; then
+	ok userns-unconfined-works
+else
+	bad userns-unconfined-works "unshare(CLONE_NEWUSER) fails unconfined: the test proves nothing"
+fi
+
 # Deep trees: far below a tree is still below it; past PF_WALK_STEPS the
 # walk gives up and denies, with its reason, never allows.
 deep=$D/ehr
