@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -131,6 +135,36 @@ static int close_inherited(const struct run_opts *o)
 	return close_range(from, ~0U, 0) < 0 ? -errno : 0;
 }
 
+/*
+ * Refuse system calls through any ABI but the native one. The kernel runs
+ * no cgroup sockopt program for a 32-bit setsockopt, so int $0x80 would
+ * set a source route unjudged (as systemd's SystemCallArchitectures=native
+ * closes such paths). Seven instructions: hand-written, where libseccomp
+ * would be a dependency for one comparison.
+ */
+static int native_syscalls_only(void)
+{
+#if defined(__x86_64__)
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		/* x32 calls come as x86-64 ones with bit 30 set in the number */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(insns) / sizeof(insns[0]), .filter = insns};
+
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) ? -errno : 0;
+#else
+	/* NEEDSWORK: only x86-64 refuses foreign ABIs; elsewhere a compat
+	 * setsockopt can set a source route unjudged */
+	return 0;
+#endif
+}
+
 static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
 		       const struct run_opts *o)
 {
@@ -148,6 +182,11 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
 		_exit(RUN_EXIT_INTERNAL);
 	}
 	close(procs_fd);
+	if (native_syscalls_only()) {
+		fprintf(stderr, "pinfold: cannot refuse foreign system call ABIs: %s\n",
+			strerror(errno));
+		_exit(RUN_EXIT_INTERNAL);
+	}
 	if (close_inherited(o)) {
 		fprintf(stderr, "pinfold: cannot close inherited descriptors: %s\n",
 			strerror(errno));

@@ -5,7 +5,8 @@
 # header naming fd99::77 and sends "to" fd99::5: the kernel would deliver it
 # to fd99::77 first. Likewise IPv4 loose source routing (IP_OPTIONS). Two
 # network namespaces joined by veth, made and removed here; no traffic leaves
-# them. The same sender unconfined shows the route is real.
+# them. The same sender unconfined shows the route is real. 32-bit system
+# calls, which the kernel's sockopt hook never sees, are refused outright.
 #
 #   tests/integration/test_source_route.sh        (root; after make tests)
 set -u
@@ -33,6 +34,10 @@ ip -n "$nsB" addr add 10.99.0.77/24 dev pfsr1
 ip -n "$nsA" link set pfsr0 up
 ip -n "$nsB" link set pfsr1 up
 ip netns exec "$nsB" sysctl -qw net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.pfsr1.seg6_enabled=1
+# static neighbours: no datagram waits on neighbour discovery past a count
+mac=$(ip -n "$nsB" link show pfsr1 | awk '/link\/ether/ { print $2 }')
+ip -n "$nsA" neigh replace fd99::77 lladdr "$mac" dev pfsr0 nud permanent
+ip -n "$nsA" neigh replace 10.99.0.77 lladdr "$mac" dev pfsr0 nud permanent
 
 policy=$PF_TMP/policy.yaml
 cat > "$policy" <<'YAML'
@@ -99,8 +104,7 @@ received()
 	else
 		out=$(ip netns exec "$nsA" python3 "$PF_TMP/send.py" "$kind")
 	fi
-	# neighbour discovery may hold the first datagram for a moment
-	sleep 1
+	sleep 0.5
 	echo "$out $(($(hits) - before))"
 }
 
@@ -121,6 +125,16 @@ for kind in rthdr lsrr; do
 		test "$(pf_audit_count "$PF_TMP/audit.jsonl" action=setsockopt object=$opt \
 			decision=deny reason_code=source-route)" = 1
 done
+
+# The kernel runs no sockopt program for 32-bit calls (int $0x80): the agent
+# gets no foreign ABI at all. Any call shows it; getpid is harmless.
+if [ "$(uname -m)" = x86_64 ]; then
+	out=$("$PF_PROBE" compat-getpid -)
+	check compat-abi-unconfined-works "unconfined int \$0x80 getpid said '$out'" test "$out" = ok
+	out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded \
+		--audit "$PF_TMP/audit.jsonl" -- "$PF_PROBE" compat-getpid - 2>/dev/null)
+	check compat-abi-refused "confined int \$0x80 getpid said '$out'" test "$out" = "err EPERM"
+fi
 
 out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded \
 	--audit "$PF_TMP/audit.jsonl" -- ip netns exec "$nsA" python3 "$PF_TMP/send.py" other \
