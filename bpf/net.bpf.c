@@ -8,8 +8,8 @@
  * connect. IPv4-mapped IPv6 destinations match the IPv4 rules. Source
  * routes (an IPv6 routing header, IPv4 options) would send packets to a
  * first hop other than the judged address: setsockopt refuses them. Inbound
- * packets pass only as replies from an allowed destination (its address,
- * port and protocol), so an agent cannot serve or accept anyone else.
+ * packets pass only as replies to what an instance was allowed to do, so an
+ * agent cannot serve anyone.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -42,6 +42,27 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCK_ALLOW 1
 #define SOCK_DENY 0
 
+/* A datagram peer an unconnected socket sent to: its replies may come in. */
+struct pf_peer {
+	__u8 addr[16];
+	__u16 port;
+	__u16 pad;
+};
+
+struct pf_peers {
+	__u32 next; /* slot the next peer overwrites */
+	__u32 pad;
+	struct pf_peer peer[PF_PEERS];
+};
+
+/* pf_peers: per socket, the peers its allowed sendmsg calls named */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);               /* the socket */
+	__type(value, struct pf_peers); /* its latest peers */
+} pf_peers SEC(".maps");
+
 /* The rule of slot allowing port/proto to addr, or NULL. */
 static __always_inline const struct pf_port_rule *pf_net_match(__u32 slot, const __u8 *addr,
 							       __u16 port, __u8 proto)
@@ -64,6 +85,24 @@ static __always_inline const struct pf_port_rule *pf_net_match(__u32 slot, const
 			return r;
 	}
 	return NULL;
+}
+
+/* Remember that ctx's socket sent to addr:port, so that replies may come. */
+static __always_inline void pf_peer_remember(struct bpf_sock_addr *ctx, const __u8 *addr,
+					     __u16 port)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct pf_peers *peers;
+	__u32 i;
+
+	if (!sk)
+		return;
+	peers = bpf_sk_storage_get(&pf_peers, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!peers)
+		return;
+	i = peers->next++ % PF_PEERS;
+	__builtin_memcpy(peers->peer[i].addr, addr, 16);
+	peers->peer[i].port = port;
 }
 
 /* Judge one destination; addr is IPv6 or IPv4-mapped. */
@@ -95,6 +134,8 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 		reason = rule ? PF_REASON_RULE : PF_REASON_NO_RULE;
 	}
 	decision = rule ? PF_DECISION_ALLOW : PF_DECISION_DENY;
+	if (rule && action == PF_ACT_SENDMSG)
+		pf_peer_remember(ctx, addr, port);
 	if (rule && !(rule->flags & PF_RULE_AUDITED))
 		return SOCK_ALLOW;
 
@@ -282,16 +323,67 @@ static __always_inline int pf_source_read(struct __sk_buff *skb, struct pf_sourc
 	return 0;
 }
 
+static __always_inline bool pf_addr_eq(const __u8 *a, const __u8 *b)
+{
+	__u64 a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
+/* Did the unconnected socket sk send to src's address and port? */
+static __always_inline bool pf_peer_known(struct bpf_sock *sk, const struct pf_source *src)
+{
+	struct pf_peers *peers = bpf_sk_storage_get(&pf_peers, sk, NULL, 0);
+	__u32 i;
+
+	if (!peers)
+		return false;
+	for (i = 0; i < PF_PEERS; i++)
+		if (peers->peer[i].port == src->port && pf_addr_eq(peers->peer[i].addr, src->addr))
+			return true;
+	return false;
+}
+
 /*
- * Let an instance's sockets receive only replies from its allowed
- * destinations. The hook runs in softirq context for the receiving socket's
- * cgroup: its events name no task. A TCP SYN or a datagram from elsewhere is
- * one event; other TCP segments from elsewhere are only counted.
+ * Whether a packet is a reply to something the instance was allowed to
+ * do. A TCP segment other than a bare SYN reaches only a socket whose four
+ * addresses it matches, one that connected (judged at connect), so only a
+ * SYN, which asks to open a connection to the agent, is refused. A
+ * datagram reaches a connected UDP socket only from its peer (judged at
+ * connect); an unconnected one takes datagrams only from a peer it sent to
+ * (judged at sendmsg). Nothing else comes in.
+ */
+static __always_inline bool pf_is_reply(struct __sk_buff *skb, const struct pf_source *src)
+{
+	struct bpf_sock *sk;
+
+	if (src->proto == IPPROTO_TCP)
+		return (src->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN;
+	if (src->proto != IPPROTO_UDP)
+		return false;
+	sk = skb->sk;
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return false;
+	if (sk->dst_port)
+		return true;
+	return pf_peer_known(sk, src);
+}
+
+/*
+ * Let an instance's sockets receive only replies; each refused SYN or
+ * datagram is one event. The hook runs in softirq context for the
+ * receiving socket's cgroup: its events name no task.
  */
 SEC("cgroup_skb/ingress")
 int ingress(struct __sk_buff *skb)
 {
-	const struct pf_port_rule *rule = NULL;
 	struct pf_source src = {};
 	struct pf_instance *inst;
 	struct pf_event *ev;
@@ -304,16 +396,9 @@ int ingress(struct __sk_buff *skb)
 	}
 	if (pf_source_read(skb, &src))
 		return SOCK_DENY;
-	if (src.proto == IPPROTO_TCP || src.proto == IPPROTO_UDP)
-		rule = pf_net_match(inst->slot, src.addr, src.port, src.proto);
-	if (rule)
+	if (pf_is_reply(skb, &src))
 		return SOCK_ALLOW;
 
-	if (src.proto == IPPROTO_TCP &&
-	    (src.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN) {
-		pf_count(PF_STAT_INBOUND);
-		return SOCK_DENY;
-	}
 	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_RECEIVE, PF_DECISION_DENY, PF_REASON_INBOUND,
 			      PF_RULE_NONE);
 	if (ev) {

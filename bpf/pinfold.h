@@ -55,15 +55,16 @@
 #define PF_ABI_VERSION 1
 
 enum {
-	PF_MAX_INSTANCES = 64,       /* concurrently confined instances */
-	PF_MAX_TREES = 16384,        /* pf_trees entries, all instances */
-	PF_MAX_PREFIXES = 16384,     /* pf_net entries, all instances */
-	PF_PORTS_PER_PREFIX = 16,    /* port rules pushed into one prefix */
-	PF_WALK_STEPS = 256,         /* steps of an ancestry walk, mounts included */
-	PF_WALK_DEPTH = 32,          /* path components an event records */
-	PF_NAME_MAX = 256,           /* one path component, NUL included */
-	PF_PATH_MAX = 512,           /* path carried in an event */
-	PF_RINGBUF_SIZE = 256 * 1024 /* per instance, a power of two */
+	PF_MAX_INSTANCES = 64,        /* concurrently confined instances */
+	PF_MAX_TREES = 16384,         /* pf_trees entries, all instances */
+	PF_MAX_PREFIXES = 16384,      /* pf_net entries, all instances */
+	PF_PORTS_PER_PREFIX = 16,     /* port rules pushed into one prefix */
+	PF_WALK_STEPS = 256,          /* steps of an ancestry walk, mounts included */
+	PF_WALK_DEPTH = 32,           /* path components an event records */
+	PF_NAME_MAX = 256,            /* one path component, NUL included */
+	PF_PATH_MAX = 512,            /* path carried in an event */
+	PF_RINGBUF_SIZE = 256 * 1024, /* per instance, a power of two */
+	PF_PEERS = 8                  /* datagram peers remembered per socket */
 };
 
 #define PF_RULE_NONE 0xffffffffu

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # test_inbound.sh - a confined agent serves no one: it may listen, but a
-# connection or a datagram from anywhere other than an allowed destination
-# never reaches it, and each attempt is one audit record. Its replies from
-# allowed destinations still arrive (test_net.sh covers those throughout).
+# connection or a datagram that is no reply never reaches it, even from an
+# allowed destination's address and port, and each attempt is one audit
+# record. Replies to what it was allowed to do still arrive (test_net.sh
+# covers those, unconnected UDP included).
 #
 #   tests/integration/test_inbound.sh        (root; after make tests)
 set -u
@@ -23,6 +24,7 @@ agents:
   server:
     network:
       - {to: 127.0.0.1, port: $allowed, proto: tcp}
+      - {to: 127.0.0.1, port: $allowed, proto: udp}
 YAML
 
 # The agent listens on 127.0.0.1:$port, tcp and udp, for a few seconds.
@@ -40,6 +42,30 @@ check tcp-connect-in-refused "an outside client got '$out' from the confined ser
 out=$("$PF_PROBE" sendto 127.0.0.1 "$port" udp)
 check udp-datagram-in-dropped "an outside sender got '$out' from the confined server" \
 	test "$out" = "ok noreply"
+# A peer cannot pass for a reply by sending from an allowed port.
+cat >"$PF_TMP/from_port.py" <<'PY'
+import socket, sys
+kind, src, dst = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", src))
+s.settimeout(1.5)
+try:
+    if kind == "tcp":
+        s.connect(("127.0.0.1", dst))
+        s.sendall(b"ping\n")
+    else:
+        s.sendto(b"ping\n", ("127.0.0.1", dst))
+    print("reply", s.recv(100).decode().strip())
+except OSError as e:
+    print("none", type(e).__name__)
+PY
+out=$(python3 "$PF_TMP/from_port.py" tcp "$allowed" "$port")
+check tcp-from-allowed-port-refused "a peer sending from port $allowed got: $out" \
+	test "${out%% *}" = none
+out=$(python3 "$PF_TMP/from_port.py" udp "$allowed" "$port")
+check udp-from-allowed-port-dropped "a peer sending from port $allowed got: $out" \
+	test "${out%% *}" = none
 wait "$run"
 
 n=$(pf_audit_count "$PF_TMP/audit.jsonl" action=receive decision=deny reason_code=inbound \
@@ -48,7 +74,7 @@ check tcp-attempt-recorded "$n records of the inbound SYN: $(pf_audit_show "$PF_
 	test "$n" -ge 1
 n=$(pf_audit_count "$PF_TMP/audit.jsonl" action=receive decision=deny reason_code=inbound \
 	protocol=udp)
-check udp-datagram-recorded "$n records of the datagram, expected 1" test "$n" = 1
+check udp-datagrams-recorded "$n records of the 2 datagrams, expected 2" test "$n" = 2
 check denial-line "no denial line on stderr: $(cat "$PF_TMP/stderr")" \
 	grep -q "pinfold: denied receive 127.0.0.1:[0-9]*/udp (agent server, inbound)" \
 	"$PF_TMP/stderr"
