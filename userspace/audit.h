@@ -77,9 +77,36 @@ char *audit_format_note(const char *kind, const struct audit_instance *inst,
 char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count);
 
 /*
- * Append line and a newline to f and flush; 0 or -errno, -EINVAL for a
- * line holding '\n'.
+ * Where records go: a descriptor opened with O_APPEND, which other writers
+ * may share. broken: the last line written there was cut short by a failing
+ * write, and is ended with a newline before the next record.
  */
-int audit_write_line(FILE *f, const char *line);
+struct audit_sink {
+	int fd;
+	bool broken;
+};
+
+#define AUDIT_SINK_INIT                                                                            \
+	{                                                                                          \
+		.fd = -1                                                                           \
+	}
+
+/*
+ * Make s write to fd, which it owns from now on. A regular file that ends
+ * inside a line, as a run on a full disk may leave it, starts broken.
+ */
+void audit_sink_init(struct audit_sink *s, int fd);
+
+/*
+ * Append line and a newline to s with one write(2), after ending a broken
+ * line. 0 when the whole record landed (a newline that did not fit is
+ * written before the next record); else -errno, and of the record either
+ * nothing landed or only its start, alone on its line. -EINVAL for a line
+ * holding '\n'.
+ */
+int audit_write_line(struct audit_sink *s, const char *line);
+
+/* End a broken line if there is room for it now, and close the descriptor. */
+void audit_sink_release(struct audit_sink *s);
 
 #endif /* PINFOLD_AUDIT_H */

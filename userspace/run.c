@@ -40,7 +40,7 @@
 /* What the event callback needs. */
 struct run_ctx {
 	struct audit_instance who;
-	FILE *audit;
+	struct audit_sink audit;
 	const char *audit_path;
 	int64_t boot_to_real;
 	uint64_t written;
@@ -63,7 +63,7 @@ static void emit(struct run_ctx *rc, char *line)
 		fprintf(stderr, "pinfold: cannot format an audit record: %s\n", strerror(errno));
 		return;
 	}
-	err = audit_write_line(rc->audit, line);
+	err = audit_write_line(&rc->audit, line);
 	if (err) {
 		if (!rc->unwritten)
 			fprintf(stderr, "pinfold: cannot write audit record to %s: %s\n",
@@ -344,7 +344,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-static FILE *open_audit(const char *path)
+/* The audit file's descriptor, appending and never truncating; or -errno. */
+static int open_audit(const char *path)
 {
 	char dir[PATH_MAX], *slash;
 	int fd;
@@ -356,10 +357,9 @@ static FILE *open_audit(const char *path)
 		mkdir("/var/log", 0755);
 		mkdir(dir, 0700);
 	}
+	/* other instances may append to the same file */
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return NULL;
-	return fdopen(fd, "a");
+	return fd < 0 ? -errno : fd;
 }
 
 /* Say, in one line, what is enforced; refuse unless degraded is allowed. */
@@ -509,12 +509,13 @@ static int run_instance_up(struct run_state *st)
 	int err;
 
 	st->rc.audit_path = st->o.audit;
-	st->rc.audit = open_audit(st->o.audit);
-	if (!st->rc.audit) {
+	err = open_audit(st->o.audit);
+	if (err < 0) {
 		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", st->o.audit,
-			strerror(errno));
+			strerror(-err));
 		return RUN_EXIT_USAGE;
 	}
+	audit_sink_init(&st->rc.audit, err);
 	snprintf(st->name, sizeof(st->name), "%s.%d", st->o.agent, (int)getpid());
 	st->rc.who = (struct audit_instance){
 		.agent = st->o.agent,
@@ -541,6 +542,14 @@ static int run_instance_up(struct run_state *st)
 	}
 	st->in.flags = st->k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
 	err = instance_install(&st->k, &st->in, &st->comp);
+	if (err == -E2BIG || err == -ENOMEM) {
+		fprintf(stderr,
+			"pinfold: cannot install the rules of agent %s: the kernel maps are full "
+			"(running instances together hold at most %d trees and %d destination "
+			"prefixes)\n",
+			st->o.agent, PF_MAX_TREES, PF_MAX_PREFIXES);
+		return RUN_EXIT_INTERNAL;
+	}
 	if (err) {
 		fprintf(stderr, "pinfold: cannot install the rules of agent %s: %s\n", st->o.agent,
 			strerror(-err));
@@ -646,8 +655,7 @@ static void run_release(struct run_state *st)
 		close(st->procs_fd);
 	if (st->sig_fd >= 0)
 		close(st->sig_fd);
-	if (st->rc.audit)
-		fclose(st->rc.audit);
+	audit_sink_release(&st->rc.audit);
 	loader_close(&st->k);
 	compiled_release(&st->comp);
 	policy_release(&st->pol);
@@ -658,6 +666,7 @@ int run_main(int argc, char **argv)
 	struct run_state st = {
 		.k = PF_KERNEL_INIT,
 		.in = INSTANCE_INIT,
+		.rc.audit = AUDIT_SINK_INIT,
 		.procs_fd = -1,
 		.sig_fd = -1,
 	};

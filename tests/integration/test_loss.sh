@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # test_loss.sh - no silent loss: an agent makes far more denied connects than
-# its ring buffer holds; every one is either a decision record or counted in
-# the instance's events-lost record, and the two add up exactly.
+# its ring buffer holds, while its writer is stopped; every one is either a
+# decision record or counted in the instance's events-lost record, and the
+# two add up exactly.
 #
 #   tests/integration/test_loss.sh        (root; after make tests)
 set -u
@@ -35,8 +36,19 @@ for _ in range(n):
 print(denied)
 PY
 
-denied=$("$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded \
-	--audit "$PF_TMP/audit.jsonl" -- python3 "$PF_TMP/flood.py" "$attempts" "$port" 2>/dev/null)
+# The writer is stopped while the agent floods, so that the ring must
+# overflow however fast the machine; it drains the ring when continued.
+"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded \
+	--audit "$PF_TMP/audit.jsonl" -- sh -c "while [ ! -e $PF_TMP/go ]; do sleep 0.05; done;
+		python3 $PF_TMP/flood.py $attempts $port > $PF_TMP/denied" 2>/dev/null &
+run=$!
+for _ in $(seq 100); do grep -q instance-start "$PF_TMP/audit.jsonl" 2>/dev/null && break; sleep 0.05; done
+kill -STOP "$run"
+touch "$PF_TMP/go"
+for _ in $(seq 600); do [ -s "$PF_TMP/denied" ] && break; sleep 0.05; done
+kill -CONT "$run"
+wait "$run"
+denied=$(cat "$PF_TMP/denied")
 check all-denied "$denied of $attempts connects denied" test "$denied" = "$attempts"
 
 recorded=$(pf_audit_count "$PF_TMP/audit.jsonl" kind=decision action=connect decision=deny)

@@ -6,7 +6,9 @@
  * UTF-8 validity is checked with iconv, independently of audit.c's own
  * decoder. Rule descriptions come from a real policy loaded from a buffer.
  */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -1038,26 +1041,232 @@ static void test_note_rejects_bad_detail(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* A pipe whose write end is non-blocking: a write it cannot take whole lands in part. */
+static int tight_pipe(int fds[2])
+{
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	/* as small as the kernel allows, one page; it says what it chose */
+	fcntl(fds[1], F_SETPIPE_SZ, 4096);
+	return fcntl(fds[1], F_GETPIPE_SZ);
+}
+
+/* Everything in the pipe, NUL-terminated; returns its length. */
+static size_t drain(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	return got;
+}
+
+/* A record {"a":"xx..."} of exactly len bytes, malloc'ed. */
+static char *long_record(size_t len)
+{
+	char *line = malloc(len + 1);
+
+	assert_non_null(line);
+	assert_true(len > 8);
+	memset(line, 'x', len);
+	memcpy(line, "{\"a\":\"", 6);
+	memcpy(line + len - 2, "\"}", 3);
+	return line;
+}
+
 static void test_write_line(void **state)
 {
-	char buf[64] = {0};
-	FILE *f = tmpfile();
+	struct audit_sink s;
+	char buf[64];
+	int fds[2];
 
 	(void)state;
-	assert_non_null(f);
-	assert_int_equal(audit_write_line(f, "{\"a\":1}"), 0);
-	assert_int_equal(audit_write_line(f, "{}"), 0);
-	rewind(f);
-	assert_int_equal(fread(buf, 1, sizeof(buf) - 1, f), 11);
+	assert_true(tight_pipe(fds) > 0);
+	audit_sink_init(&s, fds[1]);
+	assert_int_equal(audit_write_line(&s, "{\"a\":1}"), 0);
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	assert_int_equal(audit_write_line(&s, "{}\n{}"), -EINVAL);
+	assert_int_equal(drain(fds[0], buf, sizeof(buf)), 11);
 	assert_string_equal(buf, "{\"a\":1}\n{}\n");
+	audit_sink_release(&s);
+	assert_int_equal(s.fd, -1);
+	close(fds[0]);
 
-	assert_int_equal(audit_write_line(f, "{}\n{}"), -EINVAL);
-	fclose(f);
+	audit_sink_init(&s, open("/dev/full", O_WRONLY | O_CLOEXEC));
+	assert_true(s.fd >= 0);
+	assert_int_equal(audit_write_line(&s, "{}"), -ENOSPC);
+	assert_false(s.broken);
+	audit_sink_release(&s);
+}
 
-	f = fopen("/dev/full", "w");
+/* A write that lands nothing leaves no trace: the next record starts no new line. */
+static void test_write_nothing_landed(void **state)
+{
+	char fill[4096], buf[16];
+	struct audit_sink s;
+	int fds[2];
+
+	(void)state;
+	assert_true(tight_pipe(fds) > 0);
+	memset(fill, 'f', sizeof(fill));
+	while (write(fds[1], fill, sizeof(fill)) > 0)
+		;
+	while (write(fds[1], fill, 1) > 0)
+		;
+	audit_sink_init(&s, fds[1]);
+	assert_int_equal(audit_write_line(&s, "{}"), -EAGAIN);
+	assert_false(s.broken);
+
+	while (read(fds[0], fill, sizeof(fill)) > 0)
+		;
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	assert_int_equal(drain(fds[0], buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "{}\n");
+	audit_sink_release(&s);
+	close(fds[0]);
+}
+
+/* A record cut by a full pipe stays alone on its line and counts as unwritten. */
+static void test_write_cut_record_ends_its_line(void **state)
+{
+	size_t cap, len, got;
+	struct audit_sink s;
+	char *line, *buf;
+	int fds[2], room;
+
+	(void)state;
+	room = tight_pipe(fds);
+	assert_true(room > 0);
+	cap = (size_t)room;
+	len = cap + 100;
+	line = long_record(len);
+	buf = malloc(len + 16);
+	assert_non_null(buf);
+	audit_sink_init(&s, fds[1]);
+
+	/* the newline that would end the cut line does not fit either */
+	assert_int_equal(audit_write_line(&s, line), -EAGAIN);
+	assert_true(s.broken);
+	got = drain(fds[0], buf, len + 16);
+	assert_true(got > 0 && got < len);
+	assert_memory_equal(buf, line, got);
+
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	assert_false(s.broken);
+	assert_int_equal(drain(fds[0], buf, len + 16), 4);
+	assert_string_equal(buf, "\n{}\n");
+	audit_sink_release(&s);
+	close(fds[0]);
+	free(buf);
+	free(line);
+}
+
+/* A record that landed whole but for its newline is written; the newline comes next. */
+static void test_write_missing_newline_added(void **state)
+{
+	struct audit_sink s;
+	char *line, *buf;
+	size_t cap;
+	int fds[2], room;
+
+	(void)state;
+	room = tight_pipe(fds);
+	assert_true(room > 0);
+	cap = (size_t)room;
+	line = long_record(cap);
+	buf = malloc(cap + 16);
+	assert_non_null(buf);
+	audit_sink_init(&s, fds[1]);
+
+	/* the pipe takes exactly cap bytes: all of the record, not its newline */
+	assert_int_equal(audit_write_line(&s, line), 0);
+	assert_true(s.broken);
+	assert_int_equal(drain(fds[0], buf, cap + 16), cap);
+	assert_string_equal(buf, line);
+
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	assert_int_equal(drain(fds[0], buf, cap + 16), 4);
+	assert_string_equal(buf, "\n{}\n");
+	audit_sink_release(&s);
+	close(fds[0]);
+	free(buf);
+	free(line);
+}
+
+/* A temporary file holding text, opened for appending as pinfold run opens it. */
+static int file_with(const char *text, char *path, size_t size)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/pinfold-test-audit.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void assert_file_holds(const char *path, const char *want)
+{
+	char buf[256] = {0};
+	FILE *f = fopen(path, "r");
+
 	assert_non_null(f);
-	assert_int_equal(audit_write_line(f, "{}"), -ENOSPC);
+	fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
+	assert_string_equal(buf, want);
+}
+
+/* A file left ending inside a line by an earlier writer gets its line ended first. */
+static void test_write_ends_a_line_left_cut(void **state)
+{
+	char path[64];
+	struct audit_sink s;
+
+	(void)state;
+	audit_sink_init(&s, file_with("{\"a\":1}\n{\"sch", path, sizeof(path)));
+	assert_true(s.broken);
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	audit_sink_release(&s);
+	assert_file_holds(path, "{\"a\":1}\n{\"sch\n{}\n");
+	unlink(path);
+
+	audit_sink_init(&s, file_with("{\"a\":1}\n", path, sizeof(path)));
+	assert_false(s.broken);
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	audit_sink_release(&s);
+	assert_file_holds(path, "{\"a\":1}\n{}\n");
+	unlink(path);
+
+	/* release ends a cut line even when no record follows */
+	audit_sink_init(&s, file_with("{\"sch", path, sizeof(path)));
+	audit_sink_release(&s);
+	assert_file_holds(path, "{\"sch\n");
+	unlink(path);
+}
+
+/* A line another writer ended meanwhile is not ended twice: no empty line. */
+static void test_write_no_empty_line(void **state)
+{
+	struct audit_sink s;
+	char path[64];
+	int other;
+
+	(void)state;
+	audit_sink_init(&s, file_with("{\"sch", path, sizeof(path)));
+	assert_true(s.broken);
+	other = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(other >= 0);
+	assert_int_equal(write(other, "\n{\"b\":2}\n", 9), 9);
+	close(other);
+	assert_int_equal(audit_write_line(&s, "{}"), 0);
+	audit_sink_release(&s);
+	assert_file_holds(path, "{\"sch\n{\"b\":2}\n{}\n");
+	unlink(path);
 }
 
 int main(void)
@@ -1095,6 +1304,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_note_detail_made_valid_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_rejects_bad_detail, setup, teardown),
 		cmocka_unit_test(test_write_line),
+		cmocka_unit_test(test_write_nothing_landed),
+		cmocka_unit_test(test_write_cut_record_ends_its_line),
+		cmocka_unit_test(test_write_missing_newline_added),
+		cmocka_unit_test(test_write_ends_a_line_left_cut),
+		cmocka_unit_test(test_write_no_empty_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
