@@ -17,7 +17,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -I.
 LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lcrypto
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(OUT) -Ivmlinux -I.
+BPF_CFLAGS := -g -O2 -target bpf -fdebug-prefix-map=$(CURDIR)=. -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(OUT) -Ivmlinux -I.
 
 ifeq ($(V),1)
 Q :=
