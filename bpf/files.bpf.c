@@ -190,6 +190,38 @@ static __always_inline void pf_path_build(struct pf_scratch *s, __u8 complete, s
 }
 
 /*
+ * For a file hook: the current task's instance and the scratch room.
+ * PF_WHO_OUTSIDE for a task that is not pinfold's to judge, PF_WHO_INSTANCE
+ * with *inst and *s set, PF_WHO_UNKNOWN for one to refuse outright.
+ */
+static __always_inline int pf_file_subject(struct pf_instance **inst, __u64 *cgid,
+					   struct pf_scratch **s)
+{
+	__u32 zero = 0;
+
+	switch (pf_whoami(inst, cgid)) {
+	case PF_WHO_OUTSIDE:
+		return PF_WHO_OUTSIDE;
+	case PF_WHO_UNKNOWN:
+		pf_count(PF_STAT_UNKNOWN);
+		return PF_WHO_UNKNOWN;
+	}
+	*s = bpf_map_lookup_elem(&pf_scratch, &zero);
+	return *inst && *s ? PF_WHO_INSTANCE : PF_WHO_UNKNOWN;
+}
+
+/* The path of (d, mnt) as the task sees it, into ev. */
+static __always_inline void pf_event_path(struct pf_event *ev, struct dentry *d,
+					  struct vfsmount *mnt, struct pf_scratch *s)
+{
+	struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
+
+	s->n = 0;
+	bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
+	pf_path_build(s, p.complete, ev);
+}
+
+/*
  * Judge one file action of the current task on d (on mount mnt): 0 to
  * allow, -EACCES to deny.
  */
@@ -199,21 +231,19 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	__u32 need = action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
 	struct pf_instance *inst = NULL;
 	struct pf_walk w = {.d = d, .m = pf_real_mount(mnt)};
-	struct pf_scratch *s;
+	struct pf_scratch *s = NULL;
 	struct pf_event *ev;
 	__u8 reason, decision;
-	__u32 zero = 0, rule_id = PF_RULE_NONE;
+	__u32 rule_id = PF_RULE_NONE;
 	__u64 cgid = 0;
 
-	switch (pf_whoami(&inst, &cgid)) {
+	switch (pf_file_subject(&inst, &cgid, &s)) {
 	case PF_WHO_OUTSIDE:
 		return 0;
 	case PF_WHO_UNKNOWN:
-		pf_count(PF_STAT_UNKNOWN);
 		return -EACCES;
 	}
-	s = bpf_map_lookup_elem(&pf_scratch, &zero);
-	if (!inst || !s)
+	if (!inst || !s) /* for the verifier: set whenever PF_WHO_INSTANCE */
 		return -EACCES;
 
 	w.key.slot = inst->slot;
@@ -232,16 +262,13 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	if (ev) {
 		pf_event_task(ev);
 		struct inode *inode = BPF_CORE_READ(d, d_inode);
-		struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
 
 		if (inode) {
 			ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 			ev->ino = BPF_CORE_READ(inode, i_ino);
 		}
 		ev->side = side;
-		s->n = 0;
-		bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
-		pf_path_build(s, p.complete, ev);
+		pf_event_path(ev, d, mnt, s);
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return decision == PF_DECISION_ALLOW ? 0 : -EACCES;
@@ -254,19 +281,16 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u16 action)
 {
 	struct pf_instance *inst = NULL;
-	struct pf_scratch *s;
+	struct pf_scratch *s = NULL;
 	struct pf_event *ev;
-	__u32 zero = 0;
 	__u64 cgid = 0;
 
-	switch (pf_whoami(&inst, &cgid)) {
+	switch (pf_file_subject(&inst, &cgid, &s)) {
 	case PF_WHO_OUTSIDE:
 		return 0;
 	case PF_WHO_UNKNOWN:
-		pf_count(PF_STAT_UNKNOWN);
 		return -EPERM;
 	}
-	s = bpf_map_lookup_elem(&pf_scratch, &zero);
 	if (!inst || !s)
 		return -EPERM;
 
@@ -276,11 +300,7 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
 		return -EPERM;
 	pf_event_task(ev);
 	if (d) {
-		struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
-
-		s->n = 0;
-		bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
-		pf_path_build(s, p.complete, ev);
+		pf_event_path(ev, d, mnt, s);
 	} else {
 		__builtin_memcpy(ev->path, "user namespace", sizeof("user namespace"));
 	}

@@ -44,22 +44,12 @@ YAML
 # The agent: ARGV sync-dir base-port n1 n2 n3. Phase k connects n_k times to
 # port base+k-1; it prints how many connects were denied (EPERM) in all.
 cat >"$PF_TMP/agent.py" <<'PY'
-import os, socket, sys, time
+import os, sys, time
+sys.path.insert(0, os.environ["PF_INTEGRATION"])
+from denied_connects import deny
+
 sync, port = sys.argv[1], int(sys.argv[2])
 counts = [int(a) for a in sys.argv[3:6]]
-
-def deny(port, n):
-    denied = 0
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.connect(("127.0.0.1", port))
-        except PermissionError:
-            denied += 1
-        except OSError:
-            pass
-        s.close()
-    return denied
 
 def mark(name):
     open(os.path.join(sync, name), "w").close()
@@ -105,7 +95,8 @@ phase2_handled() { [ "$(grep -c "127\.0\.0\.1:$((port + 1))/tcp" "$PF_TMP/run.er
 disk_full() { python3 -c 'import os, sys; sys.exit(os.statvfs(sys.argv[1]).f_bavail != 0)' "$mnt"; }
 
 "$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded --audit "$audit" \
-	-- python3 "$PF_TMP/agent.py" "$sync" "$port" "$n1" "$n2" "$n3" \
+	-- env PF_INTEGRATION="$PF_ROOT/tests/integration" \
+	python3 "$PF_TMP/agent.py" "$sync" "$port" "$n1" "$n2" "$n3" \
 	>"$PF_TMP/agent.out" 2>"$PF_TMP/run.err" &
 run=$!
 PF_PIDS+=("$run")

@@ -21,26 +21,12 @@ version: 1
 agents:
   flood: {}
 YAML
-cat >"$PF_TMP/flood.py" <<'PY'
-import errno, socket, sys
-n, port, denied = int(sys.argv[1]), int(sys.argv[2]), 0
-for _ in range(n):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.connect(("127.0.0.1", port))
-    except PermissionError:
-        denied += 1
-    except OSError:
-        pass
-    s.close()
-print(denied)
-PY
 
 # The writer is stopped while the agent floods, so that the ring must
 # overflow however fast the machine; it drains the ring when continued.
 "$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded \
 	--audit "$PF_TMP/audit.jsonl" -- sh -c "while [ ! -e $PF_TMP/go ]; do sleep 0.05; done;
-		python3 $PF_TMP/flood.py $attempts $port > $PF_TMP/denied" 2>/dev/null &
+		python3 $PF_ROOT/tests/integration/denied_connects.py $attempts $port > $PF_TMP/denied" 2>/dev/null &
 run=$!
 for _ in $(seq 100); do grep -q instance-start "$PF_TMP/audit.jsonl" 2>/dev/null && break; sleep 0.05; done
 kill -STOP "$run"
