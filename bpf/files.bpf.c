@@ -433,3 +433,50 @@ int BPF_PROG(userns_create, const struct cred *cred, int ret)
 		return ret;
 	return pf_never(NULL, NULL, PF_ACT_USERNS);
 }
+
+/* pivot_root would hang the old root, and every tree in it, below the new */
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(sb_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_never(BPF_CORE_READ(new_path, dentry), BPF_CORE_READ(new_path, mnt),
+			PF_ACT_MOUNT);
+}
+
+/*
+ * ptrace, and what checks the same access: /proc/PID/root, /proc/PID/mem,
+ * setns through a pidfd (joining another task's mount namespace would show
+ * its mounts). An agent may reach only tasks of its own instance.
+ */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct pf_instance *inst = NULL;
+	struct pf_scratch *s = NULL;
+	struct pf_event *ev;
+	__u64 cgid = 0;
+
+	if (ret)
+		return ret;
+	switch (pf_file_subject(&inst, &cgid, &s)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EPERM;
+	}
+	if (!inst)
+		return -EPERM;
+	if (BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id) == cgid)
+		return 0;
+
+	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_PTRACE, PF_DECISION_DENY,
+			      PF_REASON_OTHER_TASK, PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->ino = BPF_CORE_READ(child, tgid);
+		bpf_probe_read_kernel_str(ev->path, 16, &child->comm);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}

@@ -32,6 +32,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define IP_OPTIONS 4
 #define IPV6_2292RTHDR 5
 #define IPV6_RTHDR 57
+#define IP_RECVERR 11
+#define IP_RECVERR_RFC4884 26
+#define IPV6_RECVERR 25
+#define IPV6_RECVERR_RFC4884 31
+#define TCP_LISTEN 10
 #define PF_PAGE_SIZE 4096
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -211,25 +216,36 @@ int sendmsg6(struct bpf_sock_addr *ctx)
 }
 
 /*
- * Write the name of a source-routing option into name and return true, or
- * return false for any other option. Literal stores: no helper needed.
+ * Whether an option is refused, with its name and the reason: a source
+ * route would send packets to a first hop no rule judged; an error queue
+ * (IP_RECVERR) would hand the agent bytes that any host put in an ICMP
+ * error, which no inbound check sees. Literal stores: no helper needed.
  */
-static __always_inline bool pf_source_route(int level, int optname, char *name)
+static __always_inline bool pf_sockopt_refused(int level, int optname, char *name, __u8 *reason)
 {
-	if (level == SOL_IPV6 && optname == IPV6_RTHDR)
+	*reason = PF_REASON_SOURCE_ROUTE;
+	if (level == SOL_IPV6 && optname == IPV6_RTHDR) {
 		__builtin_memcpy(name, "IPV6_RTHDR", sizeof("IPV6_RTHDR"));
-	else if (level == SOL_IPV6 && optname == IPV6_2292RTHDR)
+	} else if (level == SOL_IPV6 && optname == IPV6_2292RTHDR) {
 		__builtin_memcpy(name, "IPV6_2292RTHDR", sizeof("IPV6_2292RTHDR"));
-	else if (level == SOL_IP && optname == IP_OPTIONS)
+	} else if (level == SOL_IP && optname == IP_OPTIONS) {
 		__builtin_memcpy(name, "IP_OPTIONS", sizeof("IP_OPTIONS"));
-	else
+	} else if (level == SOL_IP && (optname == IP_RECVERR || optname == IP_RECVERR_RFC4884)) {
+		__builtin_memcpy(name, "IP_RECVERR", sizeof("IP_RECVERR"));
+		*reason = PF_REASON_ICMP_ERRORS;
+	} else if (level == SOL_IPV6 &&
+		   (optname == IPV6_RECVERR || optname == IPV6_RECVERR_RFC4884)) {
+		__builtin_memcpy(name, "IPV6_RECVERR", sizeof("IPV6_RECVERR"));
+		*reason = PF_REASON_ICMP_ERRORS;
+	} else {
 		return false;
+	}
 	return true;
 }
 
 /*
- * Refuse to set a source route: the packets would go first to a hop named
- * in the option, which no rule judged. Clearing one (optlen 0) is fine.
+ * Refuse the options pf_sockopt_refused names. Clearing a source route
+ * (optlen 0) is fine; an error queue is refused whatever the value.
  */
 SEC("cgroup/setsockopt")
 int setsockopt(struct bpf_sockopt *ctx)
@@ -238,8 +254,10 @@ int setsockopt(struct bpf_sockopt *ctx)
 	char name[16] = {};
 	struct pf_event *ev;
 	__u64 cgid = 0;
+	__u8 reason;
 
-	if (!pf_source_route(ctx->level, ctx->optname, name) || ctx->optlen == 0)
+	if (!pf_sockopt_refused(ctx->level, ctx->optname, name, &reason) ||
+	    (reason == PF_REASON_SOURCE_ROUTE && ctx->optlen == 0))
 		goto allow;
 	switch (pf_whoami(&inst, &cgid)) {
 	case PF_WHO_OUTSIDE:
@@ -251,8 +269,8 @@ int setsockopt(struct bpf_sockopt *ctx)
 	if (!inst)
 		return SOCK_DENY;
 
-	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_SETSOCKOPT, PF_DECISION_DENY,
-			      PF_REASON_SOURCE_ROUTE, PF_RULE_NONE);
+	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_SETSOCKOPT, PF_DECISION_DENY, reason,
+			      PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
 		ev->family = ctx->level == SOL_IPV6 ? AF_INET6 : AF_INET;
@@ -350,9 +368,10 @@ static __always_inline bool pf_peer_known(struct bpf_sock *sk, const struct pf_s
 
 /*
  * Whether a packet is a reply to something the instance was allowed to
- * do. A TCP segment other than a bare SYN reaches only a socket whose four
- * addresses it matches, one that connected (judged at connect), so only a
- * SYN, which asks to open a connection to the agent, is refused. A
+ * do. A TCP segment to a socket that is not listening reaches only one
+ * whose four addresses it matches, one that connected (judged at connect);
+ * a bare SYN, or anything for a listener, asks to open a connection to the
+ * agent and is refused. A
  * datagram reaches a connected UDP socket only from its peer (judged at
  * connect); an unconnected one takes datagrams only from a peer it sent to
  * (judged at sendmsg). Nothing else comes in.
@@ -361,9 +380,7 @@ static __always_inline bool pf_is_reply(struct __sk_buff *skb, const struct pf_s
 {
 	struct bpf_sock *sk;
 
-	if (src->proto == IPPROTO_TCP)
-		return (src->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN;
-	if (src->proto != IPPROTO_UDP)
+	if (src->proto != IPPROTO_TCP && src->proto != IPPROTO_UDP)
 		return false;
 	sk = skb->sk;
 	if (!sk)
@@ -371,6 +388,11 @@ static __always_inline bool pf_is_reply(struct __sk_buff *skb, const struct pf_s
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return false;
+	/* a listener takes only new connections, by SYN or by a SYN cookie's
+	 * ACK (which a reuseport peer outside pinfold may have handed out) */
+	if (src->proto == IPPROTO_TCP)
+		return sk->state != TCP_LISTEN &&
+		       (src->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN;
 	if (sk->dst_port)
 		return true;
 	return pf_peer_known(sk, src);

@@ -91,6 +91,7 @@ enum pf_action {
 	PF_ACT_RECEIVE = 11,    /* an inbound packet; addr and port: its source */
 	PF_ACT_MOUNT = 12,      /* mount or move_mount; path: the mount point */
 	PF_ACT_USERNS = 13,     /* creating a user namespace */
+	PF_ACT_PTRACE = 14,     /* ptrace or /proc access to another task; ino: its pid */
 	PF_ACT_MAX
 };
 
@@ -109,6 +110,8 @@ enum pf_reason {
 	PF_REASON_SOURCE_ROUTE = 7, /* a source route would bypass the rules */
 	PF_REASON_INBOUND = 8,      /* not a reply from an allowed destination */
 	PF_REASON_NEVER = 9,        /* agents may never do this */
+	PF_REASON_ICMP_ERRORS = 10, /* ICMP errors would carry anyone's bytes in */
+	PF_REASON_OTHER_TASK = 11,  /* the task is not of the agent's instance */
 };
 
 /* pf_event.path_truncated */

@@ -168,7 +168,7 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_CONNECT] = "connect",      [PF_ACT_SENDMSG] = "sendmsg",
 	[PF_ACT_TRUNCATE] = "truncate",    [PF_ACT_SETSOCKOPT] = "setsockopt",
 	[PF_ACT_RECEIVE] = "receive",      [PF_ACT_MOUNT] = "mount",
-	[PF_ACT_USERNS] = "userns-create",
+	[PF_ACT_USERNS] = "userns-create", [PF_ACT_PTRACE] = "ptrace",
 };
 
 const char *audit_action_name(unsigned action)
@@ -371,6 +371,8 @@ static const char *const reason_codes[] = {
 	[PF_REASON_SOURCE_ROUTE] = "source-route",
 	[PF_REASON_INBOUND] = "inbound",
 	[PF_REASON_NEVER] = "never",
+	[PF_REASON_ICMP_ERRORS] = "icmp-errors",
+	[PF_REASON_OTHER_TASK] = "other-task",
 };
 
 static const char *reason_code(unsigned reason)
@@ -437,6 +439,12 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		break;
 	case PF_REASON_NEVER:
 		s = str_printf("agents may not mount filesystems or create user namespaces");
+		break;
+	case PF_REASON_ICMP_ERRORS:
+		s = str_printf("an error queue would let any host's ICMP errors carry bytes in");
+		break;
+	case PF_REASON_OTHER_TASK:
+		s = str_printf("the task is not of the agent's instance");
 		break;
 	default:
 		errno = EINVAL;
@@ -542,6 +550,19 @@ static void rec_sockopt_object(struct rec *r, const struct pf_event *ev)
 		rec_bad(r, "option name not NUL-terminated within %d bytes", PF_PATH_MAX);
 }
 
+/* object: "pid N (COMM)" of the task reached for, and its pid */
+static void rec_task_object(struct rec *r, const struct pf_event *ev)
+{
+	char obj[64], *comm;
+	bool replaced;
+
+	comm = text_utf8_sanitize(ev->path, strnlen(ev->path, 16), &replaced);
+	snprintf(obj, sizeof(obj), "pid %llu (%s)", (unsigned long long)ev->ino, comm ? comm : "?");
+	free(comm);
+	rec_str(r, "object", obj);
+	rec_add(r, "target_pid", json_object_new_int64((int64_t)ev->ino));
+}
+
 /* object and the network members */
 static void rec_net_object(struct rec *r, const struct pf_event *ev)
 {
@@ -634,6 +655,8 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 		rec_net_object(&r, ev);
 	else if (ev->action == PF_ACT_SETSOCKOPT)
 		rec_sockopt_object(&r, ev);
+	else if (ev->action == PF_ACT_PTRACE)
+		rec_task_object(&r, ev);
 	else
 		rec_file_object(&r, ev);
 
@@ -730,6 +753,8 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 		      f);
 		return;
 	case PF_REASON_NEVER:
+	case PF_REASON_ICMP_ERRORS:
+	case PF_REASON_OTHER_TASK:
 		fputs("; no policy rule can allow it", f);
 		return;
 	default:
@@ -1141,12 +1166,6 @@ int audit_write_line(struct audit_sink *s, const char *line)
 	/* a newline inside would split the record in two */
 	if (!s || s->fd < 0 || !line || strchr(line, '\n'))
 		return -EINVAL;
-	if (s->broken) {
-		err = end_line(s);
-		if (err)
-			return err;
-	}
-
 	len = strlen(line);
 	iov[0] = (struct iovec){.iov_base = (char *)line, .iov_len = len};
 	iov[1] = (struct iovec){.iov_base = "\n", .iov_len = 1};
@@ -1156,7 +1175,7 @@ int audit_write_line(struct audit_sink *s, const char *line)
 	 * left cut (its disk was full) is ended before this record goes on.
 	 */
 	locked = flock(s->fd, LOCK_EX) == 0;
-	if (locked && tail_state(s->fd) == TAIL_INSIDE_LINE) {
+	if (s->broken || (locked && tail_state(s->fd) == TAIL_INSIDE_LINE)) {
 		err = end_line(s);
 		if (err)
 			goto unlock;

@@ -601,7 +601,7 @@ static int run_agent(struct run_state *st)
 {
 	struct json_object *detail;
 	pid_t child, launcher = getpid();
-	uint64_t lost = 0;
+	uint64_t lost = 0, unwritten;
 	int err, status = 0;
 
 	fflush(NULL);
@@ -628,8 +628,16 @@ static int run_agent(struct run_state *st)
 	else
 		st->cg[0] = '\0';
 	ring_buffer__consume(st->rb);
-	if (loader_percpu_sum(st->k.lost_fd, st->in.slot, &lost) == 0 && lost)
+	if (loader_percpu_sum(st->k.lost_fd, st->in.slot, &lost) == 0 && lost) {
+		unwritten = st->rc.unwritten;
 		emit(&st->rc, audit_format_events_lost(&st->rc.who, lost));
+		/* the count must not be lost with its record */
+		if (st->rc.unwritten != unwritten)
+			fprintf(stderr,
+				"pinfold: %llu events of agent %s were lost in the kernel (its "
+				"ring was full), and the record saying so could not be written\n",
+				(unsigned long long)lost, st->o.agent);
+	}
 	detail = detail_new();
 	detail_add(detail, "status", json_object_new_int(exit_code(status)));
 	note(&st->rc, "instance-exit", detail);

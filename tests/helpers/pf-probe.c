@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -336,6 +337,11 @@ int main(int argc, char **argv)
 			return path_result(link(argv[2], argv[3]));
 		if (strcmp(op, "symlink") == 0)
 			return path_result(symlink(argv[2], argv[3]));
+		/* in a mount namespace of its own (root), pivot_root NEW OLD */
+		if (strcmp(op, "pivot") == 0)
+			return path_result(
+				unshare(CLONE_NEWNS)
+					?: (int)syscall(SYS_pivot_root, argv[2], argv[3]));
 		if (strcmp(op, "bind") == 0)
 			return path_result(mount(argv[2], argv[3], NULL, MS_BIND | MS_REC, NULL));
 	}

@@ -79,4 +79,21 @@ check denial-line "no denial line on stderr: $(cat "$PF_TMP/stderr")" \
 	grep -q "pinfold: denied receive 127.0.0.1:[0-9]*/udp (agent server, inbound)" \
 	"$PF_TMP/stderr"
 
+# ICMP errors bypass every inbound check; an error queue would hand their
+# bytes, chosen by any host, to the agent.
+recverr='import errno, socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).setsockopt(socket.IPPROTO_IP, 11, 1)
+    print("ok")
+except OSError as e:
+    print("err", errno.errorcode[e.errno])'
+out=$(python3 -c "$recverr")
+check recverr-unconfined-works "unconfined IP_RECVERR said '$out'" test "$out" = ok
+out=$("$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent server --allow-degraded \
+	--audit "$PF_TMP/recverr.jsonl" -- python3 -c "$recverr" 2>/dev/null)
+check recverr-refused "confined IP_RECVERR said '$out'" test "$out" = "err EPERM"
+n=$(pf_audit_count "$PF_TMP/recverr.jsonl" action=setsockopt object=IP_RECVERR \
+	reason_code=icmp-errors decision=deny)
+check recverr-recorded "$n records of the refused IP_RECVERR, expected 1" test "$n" = 1
+
 pf_finish

@@ -119,11 +119,24 @@ if $PROBE bind /srv $D/ehr/mnt >/dev/null && umount $D/ehr/mnt; then
 else
 	bad bind-mount-unconfined-works "the same bind mount fails unconfined: the test proves nothing"
 fi
+case_ pivot-root-denied "err EPERM" mount $D/ehr deny 1 -- pivot $D/ehr $D/ehr/mnt
 case_ userns-denied "err EPERM" userns-create "user namespace" deny 1 -- userns -
 if [ "$($PROBE userns -)" = ok ]; then
 	ok userns-unconfined-works
 else
 	bad userns-unconfined-works "unshare(CLONE_NEWUSER) fails unconfined: the test proves nothing"
+fi
+
+# Another task's /proc/PID/root (and ptrace, and setns through its pidfd)
+# is out of reach: its mounts would be judged apart from the agent's own.
+: > $AUDIT
+out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE read /proc/1/root/etc/passwd \
+	2>/dev/null)
+n=$(grep -F '"action":"ptrace"' $AUDIT | grep -F '"target_pid":1,' | grep -cF '"decision":"deny"')
+if [ "$out" = "err EACCES" ] && [ "$n" = 1 ]; then
+	ok proc-root-of-other-task-denied
+else
+	bad proc-root-of-other-task-denied "probe said '$out', $n ptrace records: $(cat $AUDIT)"
 fi
 
 # Deep trees: far below a tree is still below it; past PF_WALK_STEPS the
