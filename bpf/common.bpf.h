@@ -107,6 +107,21 @@ static __always_inline int pf_whoami(struct pf_instance **inst, __u64 *cgid)
 	return *inst ? PF_WHO_INSTANCE : PF_WHO_UNKNOWN;
 }
 
+/*
+ * Whether the instance's mode lets denials pass (audit and record): the
+ * decision is still made and reported, with PF_EVENT_NOT_APPLIED.
+ */
+static __always_inline bool pf_lenient(const struct pf_instance *inst)
+{
+	return inst->flags & (PF_INST_MODE_AUDIT | PF_INST_MODE_RECORD);
+}
+
+/* Whether every allowed access is reported too (record mode). */
+static __always_inline bool pf_records_all(const struct pf_instance *inst)
+{
+	return inst->flags & PF_INST_MODE_RECORD;
+}
+
 /* Who acted: for hooks that run in the acting task's context. */
 static __always_inline void pf_event_task(struct pf_event *ev)
 {
@@ -155,7 +170,7 @@ static __always_inline struct pf_event *pf_event_reserve(__u32 slot, __u64 cgid,
 	ev->family = 0;
 	ev->proto = 0;
 	ev->port = 0;
-	ev->pad = 0;
+	ev->flags = 0;
 	ev->pad2 = 0;
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	__builtin_memset(ev->comm, 0, sizeof(ev->comm));

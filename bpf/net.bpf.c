@@ -139,9 +139,10 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 		reason = rule ? PF_REASON_RULE : PF_REASON_NO_RULE;
 	}
 	decision = rule ? PF_DECISION_ALLOW : PF_DECISION_DENY;
-	if (rule && action == PF_ACT_SENDMSG)
+	/* a datagram that goes out, denied or not, may have its replies */
+	if ((rule || pf_lenient(inst)) && action == PF_ACT_SENDMSG)
 		pf_peer_remember(ctx, addr, port);
-	if (rule && !(rule->flags & PF_RULE_AUDITED))
+	if (rule && !(rule->flags & PF_RULE_AUDITED) && !pf_records_all(inst))
 		return SOCK_ALLOW;
 
 	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason,
@@ -152,9 +153,11 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 		ev->proto = proto;
 		ev->port = port;
 		__builtin_memcpy(ev->addr, addr, sizeof(ev->addr));
+		if (!rule && pf_lenient(inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return rule ? SOCK_ALLOW : SOCK_DENY;
+	return rule || pf_lenient(inst) ? SOCK_ALLOW : SOCK_DENY;
 }
 
 static __always_inline void pf_addr4(struct bpf_sock_addr *ctx, __u8 *addr)
@@ -275,8 +278,12 @@ int setsockopt(struct bpf_sockopt *ctx)
 		pf_event_task(ev);
 		ev->family = ctx->level == SOL_IPV6 ? AF_INET6 : AF_INET;
 		__builtin_memcpy(ev->path, name, sizeof(name));
+		if (pf_lenient(inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
+	if (pf_lenient(inst))
+		goto allow;
 	return SOCK_DENY;
 
 allow:
@@ -400,7 +407,9 @@ static __always_inline bool pf_is_reply(struct __sk_buff *skb, const struct pf_s
 
 /*
  * Let an instance's sockets receive only replies; each refused SYN or
- * datagram is one event. The hook runs in softirq context for the
+ * datagram is one event (let through in audit and record modes). Replies
+ * are not reported, in record mode neither: they were judged as the
+ * connect or datagram they answer. The hook runs in softirq context for the
  * receiving socket's cgroup: its events name no task.
  */
 SEC("cgroup_skb/ingress")
@@ -428,7 +437,9 @@ int ingress(struct __sk_buff *skb)
 		ev->proto = src.proto;
 		ev->port = src.port;
 		__builtin_memcpy(ev->addr, src.addr, sizeof(ev->addr));
+		if (pf_lenient(inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return SOCK_DENY;
+	return pf_lenient(inst) ? SOCK_ALLOW : SOCK_DENY;
 }

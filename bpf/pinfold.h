@@ -40,8 +40,17 @@
  * unlinking, renaming (both ends) and hard-linking (both ends) need
  * PF_ACCESS_WRITE.
  *
+ * Modes. An instance flagged PF_INST_MODE_AUDIT or PF_INST_MODE_RECORD is
+ * judged exactly as one that enforces, but no denial is applied: each one
+ * is still reported, with PF_EVENT_NOT_APPLIED in its event's flags. In
+ * record mode every allowed access is reported as well, not only those of
+ * audited rules. A task below the parent without an instance has no mode
+ * and is denied in every case:
+ *   audit, open /etc/passwd   -> event deny (no rule), not applied; opens
+ *   record, open /srv/ehr/a   -> event allow (rule 0); opens
+ *
  * Device numbers are the kernel's internal encoding (MAJOR << 20 | MINOR),
- * not st_dev; see pf_kernel_dev() in userspace.
+ * not st_dev; see compile_resolve_stat() in policy/compile.c.
  */
 #ifndef PINFOLD_H
 #define PINFOLD_H
@@ -76,6 +85,8 @@ enum {
 
 /* pf_instance.flags */
 #define PF_INST_FILES_UNENFORCED (1u << 0) /* BPF LSM absent: audit says so */
+#define PF_INST_MODE_AUDIT (1u << 1)       /* judge and report, deny nothing */
+#define PF_INST_MODE_RECORD (1u << 2)      /* report every decision, deny nothing */
 
 enum pf_action {
 	PF_ACT_OPEN_READ = 1,
@@ -117,6 +128,9 @@ enum pf_reason {
 /* pf_event.path_truncated */
 #define PF_PATH_NO_ROOT (1u << 0) /* the top of the path is missing */
 #define PF_PATH_CUT (1u << 1)     /* the end of the path is cut off */
+
+/* pf_event.flags */
+#define PF_EVENT_NOT_APPLIED (1u << 0) /* a denial the instance's mode let pass */
 
 /* pf_event.side: which end of a rename or link the event is about */
 enum pf_side {
@@ -202,8 +216,8 @@ struct pf_event {
 	__u8 path_truncated; /* PF_PATH_* */
 	__u8 family;         /* AF_INET or AF_INET6 as called, for network events */
 	__u8 proto;
-	__u16 port; /* host byte order */
-	__u16 pad;
+	__u16 port;  /* host byte order */
+	__u16 flags; /* PF_EVENT_* */
 	__u32 pad2;
 	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 	char comm[16];

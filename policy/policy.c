@@ -34,7 +34,7 @@ struct field {
 };
 
 static const struct field policy_fields[] = {{"version", true}, {"agents", true}};
-static const struct field agent_fields[] = {{"network", false}, {"files", false}};
+static const struct field agent_fields[] = {{"network", false}, {"files", false}, {"mode", false}};
 static const struct field dest_fields[] = {
 	{"to", true}, {"port", true}, {"proto", true}, {"audit", false}};
 static const struct field tree_fields[] = {{"path", true}, {"access", true}, {"audit", false}};
@@ -449,6 +449,36 @@ static int check_duplicate_dests(struct policy_error *err, const struct policy_a
 	return 0;
 }
 
+static const char *const mode_names[] = {
+	[POLICY_MODE_ENFORCE] = "enforce",
+	[POLICY_MODE_AUDIT] = "audit",
+	[POLICY_MODE_RECORD] = "record",
+};
+
+const char *policy_mode_name(unsigned mode)
+{
+	return mode < N_FIELDS(mode_names) ? mode_names[mode] : NULL;
+}
+
+static int parse_mode(struct policy_error *err, const struct ynode *n, struct policy_agent *a)
+{
+	char q[QUOTE_MAX + 16];
+	unsigned m;
+	int rc;
+
+	rc = need_scalar(err, n, "enforce, audit or record for mode");
+	if (rc)
+		return rc;
+	for (m = 0; m < N_FIELDS(mode_names); m++) {
+		if (!strcmp(n->text, mode_names[m])) {
+			a->mode = m;
+			return 0;
+		}
+	}
+	return fail_node(err, n, "unknown mode %s: expected enforce, audit or record",
+			 quote(q, sizeof(q), n->text, n->len));
+}
+
 static bool valid_agent_name(const char *s, size_t len)
 {
 	size_t i;
@@ -516,6 +546,11 @@ static int parse_agent(struct policy_error *err, const struct ynode *key, const 
 			if (rc)
 				return rc;
 		}
+	}
+	if (v[2]) {
+		rc = parse_mode(err, v[2], a);
+		if (rc)
+			return rc;
 	}
 	return check_duplicate_dests(err, a);
 }

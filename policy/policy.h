@@ -43,8 +43,16 @@ struct policy_dest {
 	unsigned line, column;
 };
 
+/* How an agent's decisions take effect. */
+enum policy_mode {
+	POLICY_MODE_ENFORCE = 0, /* "enforce": denials are applied */
+	POLICY_MODE_AUDIT = 1,   /* "audit": denials are recorded, not applied */
+	POLICY_MODE_RECORD = 2,  /* "record": every decision recorded, none applied */
+};
+
 struct policy_agent {
 	char *name;
+	unsigned mode; /* enum policy_mode */
 	struct policy_tree *trees;
 	size_t n_trees;
 	struct policy_dest *dests;
@@ -83,6 +91,9 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct pol
 		       struct policy_error *err);
 
 void policy_release(struct policy *p);
+
+/* "enforce", "audit" or "record"; NULL for an unknown mode */
+const char *policy_mode_name(unsigned mode);
 
 /* The agent called name, or NULL. */
 const struct policy_agent *policy_find_agent(const struct policy *p, const char *name);

@@ -14,6 +14,7 @@ _Static_assert(sizeof(struct pf_tree) == 8, "pf_tree size");
 _Static_assert(sizeof(struct pf_net_key) == 24, "pf_net_key size");
 _Static_assert(sizeof(struct pf_port_rule) == 12, "pf_port_rule size");
 _Static_assert(sizeof(struct pf_net_rules) == 8 + 12 * PF_PORTS_PER_PREFIX, "pf_net_rules size");
+_Static_assert(offsetof(struct pf_event, flags) == 58, "pf_event flags offset");
 _Static_assert(offsetof(struct pf_event, addr) == 64, "pf_event header size");
 _Static_assert(sizeof(struct pf_event) == 96 + PF_PATH_MAX, "pf_event size");
 _Static_assert((PF_WALK_DEPTH & (PF_WALK_DEPTH - 1)) == 0, "walk depth is a power of two");

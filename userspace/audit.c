@@ -626,6 +626,25 @@ static void rec_decision(struct rec *r, const struct pf_event *ev,
 	}
 }
 
+/* mode, and applied: false for a denial the mode let pass */
+static void rec_mode(struct rec *r, const struct pf_event *ev, const struct audit_instance *inst)
+{
+	const char *mode = policy_mode_name(inst->mode);
+	char buf[32];
+
+	if (!mode) {
+		snprintf(buf, sizeof(buf), "unknown-%u", inst->mode);
+		mode = buf;
+	}
+	rec_str(r, "mode", mode);
+	if (ev->flags & PF_EVENT_NOT_APPLIED)
+		rec_add(r, "applied", json_object_new_boolean(0));
+	if ((ev->flags & PF_EVENT_NOT_APPLIED) && ev->decision != PF_DECISION_DENY)
+		rec_bad(r, "only a denial can be not applied");
+	if (ev->flags & ~PF_EVENT_NOT_APPLIED)
+		rec_bad(r, "unknown event flags 0x%x", ev->flags & ~PF_EVENT_NOT_APPLIED);
+}
+
 char *audit_format_event(const struct pf_event *ev, const struct audit_instance *inst,
 			 int64_t boot_to_real_ns)
 {
@@ -661,6 +680,7 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 		rec_file_object(&r, ev);
 
 	rec_decision(&r, ev, inst);
+	rec_mode(&r, ev, inst);
 	rec_enforced(&r, inst);
 	return rec_finish(&r);
 }
@@ -802,7 +822,8 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 	if (!why && errno == ENOMEM)
 		return -ENOMEM;
 
-	fprintf(f, "pinfold: denied %s ", action_label(ev->action, action, sizeof(action)));
+	fprintf(f, "pinfold: %s %s ", (ev->flags & PF_EVENT_NOT_APPLIED) ? "would deny" : "denied",
+		action_label(ev->action, action, sizeof(action)));
 	if (event_is_network(ev)) {
 		net_object(ev, obj, sizeof(obj));
 		fputs(obj, f);

@@ -24,6 +24,7 @@ struct audit_instance {
 	const struct policy *policy;
 	const struct policy_agent *policy_agent;
 	bool files_unenforced; /* BPF LSM absent: file rules not enforced */
+	unsigned mode;         /* enum policy_mode: enforce when zero */
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns, to date events. */
@@ -53,6 +54,8 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
  *   pinfold: denied open-write /srv/ehr/a.txt (agent scheduling, pid 42,
  *   python3): tree /srv/ehr is read-only (policy.yaml:14:11); allow with:
  *   access: read-write in the rule at policy.yaml:14:11
+ * A denial the instance's mode did not apply (PF_EVENT_NOT_APPLIED) starts
+ * "pinfold: would deny" instead.
  * Control characters and invalid UTF-8 are shown escaped (\n, \x1b).
  * malloc'ed, no trailing newline; NULL with errno on failure (EINVAL for
  * an event that is not a denial).

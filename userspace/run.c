@@ -474,6 +474,7 @@ static struct json_object *start_detail(const struct run_state *st)
 	detail_add(detail, "policy",
 		   json_object_new_string(realpath(st->o.policy, path) ? path : st->o.policy));
 	detail_add(detail, "policy_sha256", json_object_new_string(st->pol.sha256));
+	detail_add(detail, "mode", json_object_new_string(policy_mode_name(st->agent->mode)));
 	for (i = 0; argv && st->o.argv[i]; i++)
 		json_object_array_add(argv, json_object_new_string(st->o.argv[i]));
 	detail_add(detail, "command", argv);
@@ -523,6 +524,7 @@ static int run_instance_up(struct run_state *st)
 		.policy = &st->pol,
 		.policy_agent = st->agent,
 		.files_unenforced = !st->k.files_enforced,
+		.mode = st->agent->mode,
 	};
 	st->rc.boot_to_real = audit_boot_to_realtime_offset();
 
@@ -541,6 +543,10 @@ static int run_instance_up(struct run_state *st)
 		return RUN_EXIT_INTERNAL;
 	}
 	st->in.flags = st->k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
+	if (st->agent->mode == POLICY_MODE_AUDIT)
+		st->in.flags |= PF_INST_MODE_AUDIT;
+	else if (st->agent->mode == POLICY_MODE_RECORD)
+		st->in.flags |= PF_INST_MODE_RECORD;
 	err = instance_install(&st->k, &st->in, &st->comp);
 	if (err == -E2BIG || err == -ENOMEM) {
 		fprintf(stderr,
@@ -568,6 +574,14 @@ static int run_instance_up(struct run_state *st)
 			st->o.agent, st->o.audit);
 		return RUN_EXIT_INTERNAL;
 	}
+	if (st->agent->mode == POLICY_MODE_AUDIT)
+		fprintf(stderr,
+			"pinfold: agent %s runs in audit mode: denials are recorded, not applied\n",
+			st->o.agent);
+	else if (st->agent->mode == POLICY_MODE_RECORD)
+		fprintf(stderr,
+			"pinfold: agent %s runs in record mode: every access is recorded, none denied\n",
+			st->o.agent);
 	return 0;
 }
 

@@ -673,6 +673,55 @@ static void test_files_unenforced_said(void **state)
 	json_object_put(rec);
 }
 
+static void test_mode_and_applied_members(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/etc/passwd");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "mode"), "enforce");
+	assert_false(has_member(rec, "applied"));
+	json_object_put(rec);
+
+	fx->inst.mode = POLICY_MODE_AUDIT;
+	ev.flags = PF_EVENT_NOT_APPLIED;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "mode"), "audit");
+	assert_string_equal(str_member(rec, "decision"), "deny");
+	assert_false(bool_member(rec, "applied"));
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+
+	fx->inst.mode = POLICY_MODE_RECORD;
+	ev.flags = 0;
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.rule_id = POLICY_RULE_FILE(0);
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "mode"), "record");
+	assert_string_equal(str_member(rec, "decision"), "allow");
+	assert_false(has_member(rec, "applied"));
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+}
+
+static void test_mode_flags_checked(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	ev.decision = PF_DECISION_ALLOW;
+	ev.flags = PF_EVENT_NOT_APPLIED | 0x80;
+	fx->inst.mode = 7;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "mode"), "unknown-7");
+	assert_contains(str_member(rec, "bad_event"), "only a denial can be not applied");
+	assert_contains(str_member(rec, "bad_event"), "unknown event flags 0x80");
+	json_object_put(rec);
+}
+
 static void test_reasons_and_rules(void **state)
 {
 	struct fixture *fx = *state;
@@ -834,6 +883,29 @@ static void test_denial_network_no_rule(void **state)
 	assert_int_equal(d->proto, IPPROTO_UDP);
 	assert_memory_equal(d->addr, addr_v6_loopback, 16);
 	policy_release(&p);
+	free(line);
+}
+
+static void test_denial_not_applied_would_deny(void **state)
+{
+	struct pf_event ev =
+		net_event(PF_ACT_CONNECT, addr_v4_loopback, 18083, IPPROTO_TCP, AF_INET);
+	struct fixture *fx = *state;
+	char *line;
+
+	fx->inst.mode = POLICY_MODE_AUDIT;
+	ev.flags = PF_EVENT_NOT_APPLIED;
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_string_equal(
+		line,
+		"pinfold: would deny connect 127.0.0.1:18083/tcp (agent billing, pid 42, curl): no network rule covers it; allow with: network: {to: 127.0.0.1, port: 18083, proto: tcp}");
+	free(line);
+
+	ev.flags = 0;
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "pinfold: denied connect ");
 	free(line);
 }
 
@@ -1290,10 +1362,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_decision_and_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_formatting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_unenforced_said, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_and_applied_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_flags_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reasons_and_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_unknown_to_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_events_stay_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_network_no_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_not_applied_would_deny, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_denial_file_no_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_read_only_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_escapes_controls, setup, teardown),

@@ -275,6 +275,25 @@ static void test_optional_keys_default_to_empty_and_unaudited(void **state)
 	policy_release(&p);
 }
 
+static void test_agent_mode_defaults_to_enforce(void **state)
+{
+	struct policy_error err;
+	struct policy p;
+
+	(void)state;
+	assert_int_equal(load_text("version: 1\nagents:\n  a: {}\n  b: {mode: audit}\n"
+				   "  c: {mode: record}\n  d: {mode: \"enforce\"}\n",
+				   &p, &err),
+			 0);
+	assert_int_equal(p.agents[0].mode, POLICY_MODE_ENFORCE);
+	assert_int_equal(p.agents[1].mode, POLICY_MODE_AUDIT);
+	assert_int_equal(p.agents[2].mode, POLICY_MODE_RECORD);
+	assert_int_equal(p.agents[3].mode, POLICY_MODE_ENFORCE);
+	assert_string_equal(policy_mode_name(POLICY_MODE_AUDIT), "audit");
+	assert_null(policy_mode_name(3));
+	policy_release(&p);
+}
+
 static void test_rule_describe_names_place_and_rule(void **state)
 {
 	const struct policy_agent *a;
@@ -489,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_prefix_and_host_address),
 		cmocka_unit_test(test_port_numbers_and_ranges),
 		cmocka_unit_test(test_optional_keys_default_to_empty_and_unaudited),
+		cmocka_unit_test(test_agent_mode_defaults_to_enforce),
 		cmocka_unit_test(test_rule_describe_names_place_and_rule),
 		cmocka_unit_test(test_rule_describe_rejects_unknown_ids),
 		cmocka_unit_test(test_error_format_with_and_without_place),
