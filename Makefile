@@ -43,7 +43,8 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
 
 all: $(OUT)/pinfold
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/pinfold.h $(wildcard bpf/*.bpf.h) vmlinux/vmlinux.h
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/pinfold.h bpf/decide.h $(wildcard bpf/*.bpf.h) \
+		vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

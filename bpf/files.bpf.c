@@ -15,6 +15,7 @@
 
 #include "bpf/pinfold.h"
 #include "bpf/common.bpf.h"
+#include "bpf/decide.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -229,7 +230,6 @@ static __always_inline void pf_event_path(struct pf_event *ev, struct dentry *d,
 static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt, __u16 action,
 					  __u8 side)
 {
-	__u32 need = action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
 	struct pf_instance *inst = NULL;
 	struct pf_walk w = {.d = d, .m = pf_real_mount(mnt)};
 	struct pf_scratch *s = NULL;
@@ -249,13 +249,10 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 
 	w.key.slot = inst->slot;
 	bpf_loop(PF_WALK_STEPS, pf_match_step, &w, 0);
-	if (w.found) {
+	if (w.found)
 		rule_id = w.tree.rule_id;
-		reason = (w.tree.access & need) ? PF_REASON_RULE : PF_REASON_ACCESS;
-	} else {
-		reason = w.complete ? PF_REASON_NO_RULE : PF_REASON_TOO_DEEP;
-	}
-	decision = reason == PF_REASON_RULE ? PF_DECISION_ALLOW : PF_DECISION_DENY;
+	reason = pf_decide_file(w.found ? &w.tree : NULL, w.complete, action);
+	decision = pf_decide_decision(reason);
 	if (decision == PF_DECISION_ALLOW && !(w.tree.access & PF_RULE_AUDITED) &&
 	    !pf_records_all(inst))
 		return 0;

@@ -17,6 +17,7 @@
 
 #include "bpf/pinfold.h"
 #include "bpf/common.bpf.h"
+#include "bpf/decide.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -74,22 +75,12 @@ static __always_inline const struct pf_port_rule *pf_net_match(__u32 slot, const
 {
 	struct pf_net_key key = {.prefixlen = 32 + 128, .slot = bpf_htonl(slot)};
 	struct pf_net_rules *rules;
-	__u32 i;
 
 	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
 	rules = bpf_map_lookup_elem(&pf_net, &key);
 	if (!rules)
 		return NULL;
-
-	for (i = 0; i < PF_PORTS_PER_PREFIX; i++) {
-		const struct pf_port_rule *r = &rules->rules[i];
-
-		if (i >= rules->count)
-			break;
-		if (r->proto == proto && port >= r->port_lo && port <= r->port_hi)
-			return r;
-	}
-	return NULL;
+	return pf_decide_port(rules, port, proto);
 }
 
 /* Remember that ctx's socket sent to addr:port, so that replies may come. */
@@ -132,13 +123,10 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 	if (!inst)
 		return SOCK_DENY;
 
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
-		reason = PF_REASON_PROTOCOL;
-	} else {
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
 		rule = pf_net_match(inst->slot, addr, port, proto);
-		reason = rule ? PF_REASON_RULE : PF_REASON_NO_RULE;
-	}
-	decision = rule ? PF_DECISION_ALLOW : PF_DECISION_DENY;
+	reason = pf_decide_net_reason(proto, rule);
+	decision = pf_decide_decision(reason);
 	/* a datagram that goes out, denied or not, may have its replies */
 	if ((rule || pf_lenient(inst)) && action == PF_ACT_SENDMSG)
 		pf_peer_remember(ctx, addr, port);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "loader.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
@@ -21,6 +22,9 @@ static void usage(FILE *f)
 		   "  check FILE          validate a policy (exit 2 on an error)\n"
 		   "  run --policy FILE --agent NAME [--audit FILE] [--allow-degraded] -- CMD...\n"
 		   "                      run CMD confined as an instance of agent NAME\n"
+		   "  explain --policy FILE --agent NAME --open PATH [--write]\n"
+		   "  explain --policy FILE --agent NAME --connect HOST:PORT[/udp]\n"
+		   "                      say whether agent NAME may do it, and why\n"
 		   "  unload [--force]    detach and unpin pinfold's kernel programs\n");
 }
 
@@ -98,6 +102,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return run_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0)
+		return explain_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unload") == 0)
 		return cmd_unload(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * decide.h - the pure decision steps, compiled both into the BPF programs
+ * and into userspace (pinfold explain, unit tests), so that both judge
+ * alike by construction. No helpers, no kernel types: only the __u types
+ * and the structs of bpf/pinfold.h. The matching rules are in pinfold.h.
+ */
+#ifndef PINFOLD_DECIDE_H
+#define PINFOLD_DECIDE_H
+
+#include "bpf/pinfold.h"
+
+/* IPPROTO_TCP and IPPROTO_UDP, whose headers differ between the two sides */
+#define PF_PROTO_TCP 6
+#define PF_PROTO_UDP 17
+
+/*
+ * The rule of the longest prefix's entry rules that allows port/proto, or
+ * NULL. The loop is bounded by PF_PORTS_PER_PREFIX for the verifier, and
+ * by rules->count, which the compiler never sets higher.
+ */
+static inline const struct pf_port_rule *pf_decide_port(const struct pf_net_rules *rules,
+							__u16 port, __u8 proto)
+{
+	__u32 i;
+
+	for (i = 0; i < PF_PORTS_PER_PREFIX; i++) {
+		const struct pf_port_rule *r = &rules->rules[i];
+
+		if (i >= rules->count)
+			break;
+		if (r->proto == proto && port >= r->port_lo && port <= r->port_hi)
+			return r;
+	}
+	return NULL;
+}
+
+/* The reason of a network decision: PF_REASON_PROTOCOL, _RULE or _NO_RULE. */
+static inline __u8 pf_decide_net_reason(__u8 proto, const struct pf_port_rule *rule)
+{
+	if (proto != PF_PROTO_TCP && proto != PF_PROTO_UDP)
+		return PF_REASON_PROTOCOL;
+	return rule ? PF_REASON_RULE : PF_REASON_NO_RULE;
+}
+
+/* The PF_ACCESS_* a file action needs: reads read, everything else writes. */
+static inline __u32 pf_decide_need(__u16 action)
+{
+	return action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
+}
+
+/*
+ * The reason of a file decision, given the deepest tree the walk met
+ * (NULL for none) and, when none, whether the walk reached its end:
+ * PF_REASON_RULE allows; PF_REASON_ACCESS, _NO_RULE and _TOO_DEEP deny.
+ */
+static inline __u8 pf_decide_file(const struct pf_tree *tree, __u8 complete, __u16 action)
+{
+	if (tree)
+		return (tree->access & pf_decide_need(action)) ? PF_REASON_RULE : PF_REASON_ACCESS;
+	return complete ? PF_REASON_NO_RULE : PF_REASON_TOO_DEEP;
+}
+
+/* PF_DECISION_ALLOW for PF_REASON_RULE, else PF_DECISION_DENY. */
+static inline __u8 pf_decide_decision(__u8 reason)
+{
+	return reason == PF_REASON_RULE ? PF_DECISION_ALLOW : PF_DECISION_DENY;
+}
+
+#endif /* PINFOLD_DECIDE_H */
