@@ -6,10 +6,13 @@
  * keyed by the inode of their root, so paths are resolved here, once. Each
  * network prefix gets one entry holding its own port rules and those of every
  * shorter prefix containing it, so that the kernel's longest-prefix match
- * alone decides.
+ * alone decides. Hostnames are resolved here too, once, each address
+ * becoming a host destination of its rule.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,20 +102,27 @@ static bool same_prefix(const struct policy_dest *a, const struct policy_dest *b
 	return a->prefix == b->prefix && !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+/* The agent's destinations with every hostname replaced by its addresses. */
+struct dest_list {
+	struct policy_dest *d; /* copies: only addr, prefix, ports, proto, audited, place */
+	uint32_t *rule_id;
+	size_t n;
+};
+
 /*
- * The entry for the prefix of rule o: every rule whose prefix holds it,
- * longest prefix first, then in policy order.
+ * The entry for the prefix of destination o: every destination whose prefix
+ * holds it, longest prefix first, then in policy order.
  */
-static int compile_prefix(const struct policy_agent *a, size_t o, uint32_t slot,
+static int compile_prefix(const struct dest_list *l, size_t o, uint32_t slot,
 			  struct compiled_net *c, struct policy_error *err)
 {
-	const struct policy_dest *key = &a->dests[o];
+	const struct policy_dest *key = &l->d[o];
 	size_t idx[PF_PORTS_PER_PREFIX];
 	size_t i, j, n = 0;
 	char net[64];
 
-	for (i = 0; i < a->n_dests; i++) {
-		const struct policy_dest *d = &a->dests[i];
+	for (i = 0; i < l->n; i++) {
+		const struct policy_dest *d = &l->d[i];
 
 		if (d->prefix > key->prefix || !prefix_holds(d->addr, d->prefix, key->addr))
 			continue;
@@ -130,7 +140,7 @@ static int compile_prefix(const struct policy_agent *a, size_t o, uint32_t slot,
 	for (i = 1; i < n; i++) {
 		size_t v = idx[i];
 
-		for (j = i; j > 0 && a->dests[idx[j - 1]].prefix < a->dests[v].prefix; j--)
+		for (j = i; j > 0 && l->d[idx[j - 1]].prefix < l->d[v].prefix; j--)
 			idx[j] = idx[j - 1];
 		idx[j] = v;
 	}
@@ -140,48 +150,184 @@ static int compile_prefix(const struct policy_agent *a, size_t o, uint32_t slot,
 	memcpy(c->key.addr, key->addr, sizeof(c->key.addr));
 	c->val.count = (uint32_t)n;
 	for (i = 0; i < n; i++) {
-		const struct policy_dest *d = &a->dests[idx[i]];
+		const struct policy_dest *d = &l->d[idx[i]];
 		struct pf_port_rule *r = &c->val.rules[i];
 
 		r->port_lo = d->port_lo;
 		r->port_hi = d->port_hi;
 		r->proto = d->proto;
 		r->flags = d->audited ? PF_RULE_AUDITED : 0;
-		r->rule_id = POLICY_RULE_NET(idx[i]);
+		r->rule_id = l->rule_id[idx[i]];
 	}
 	return 0;
 }
 
-static int compile_nets(const struct policy_agent *a, uint32_t slot, struct compiled *out,
+/* Resolve the hostname of rule j into out->names[out->n_names]. */
+static int resolve_rule(const struct policy_agent *a, size_t j,
+			compile_resolve_name_fn resolve_name, void *name_ctx, struct compiled *out,
 			struct policy_error *err)
 {
+	const struct policy_dest *d = &a->dests[j];
+	struct compiled_name *nm = &out->names[out->n_names];
+	char why[128] = "";
+	int n;
+
+	/*
+	 * NEEDSWORK: a name is resolved once, when the policy is applied; an
+	 * address it gains later is denied, and one it loses stays allowed,
+	 * until the agent is run again.
+	 */
+	n = resolve_name(d->host, nm->addrs, COMPILE_NAME_ADDRS_MAX, why, sizeof(why), name_ctx);
+	if (n < 0)
+		return policy_error_set(err, d->line, d->column, "cannot resolve %s: %s", d->host,
+					why[0] ? why : strerror(-n));
+	if (n == 0)
+		return policy_error_set(err, d->line, d->column,
+					"cannot resolve %s: no IPv4 or IPv6 address", d->host);
+	if (n > COMPILE_NAME_ADDRS_MAX)
+		return policy_error_set(err, d->line, d->column,
+					"%s resolves to %d addresses: at most %d per name", d->host,
+					n, COMPILE_NAME_ADDRS_MAX);
+	nm->rule_id = POLICY_RULE_NET(j);
+	nm->host = d->host;
+	nm->n_addrs = (size_t)n;
+	out->n_names++;
+	return 0;
+}
+
+/* The destinations of a, hostnames resolved, into l. */
+static int expand_dests(const struct policy_agent *a, compile_resolve_name_fn resolve_name,
+			void *name_ctx, struct compiled *out, struct dest_list *l,
+			struct policy_error *err)
+{
+	size_t i, j, n_hosts = 0, cap;
+	int rc;
+
+	for (i = 0; i < a->n_dests; i++)
+		n_hosts += a->dests[i].host != NULL;
+	cap = a->n_dests + n_hosts * (COMPILE_NAME_ADDRS_MAX - 1);
+	l->d = calloc(cap, sizeof(*l->d));
+	l->rule_id = calloc(cap, sizeof(*l->rule_id));
+	if (n_hosts)
+		out->names = calloc(n_hosts, sizeof(*out->names));
+	if (!l->d || !l->rule_id || (n_hosts && !out->names))
+		return -ENOMEM;
+
+	for (i = 0; i < a->n_dests; i++) {
+		const struct policy_dest *d = &a->dests[i];
+		const struct compiled_name *nm;
+
+		if (!d->host) {
+			l->d[l->n] = *d;
+			l->rule_id[l->n++] = POLICY_RULE_NET(i);
+			continue;
+		}
+		if (!resolve_name)
+			return policy_error_set(err, d->line, d->column,
+						"cannot resolve %s: no resolver", d->host);
+		rc = resolve_rule(a, i, resolve_name, name_ctx, out, err);
+		if (rc)
+			return rc;
+		nm = &out->names[out->n_names - 1];
+		for (j = 0; j < nm->n_addrs; j++) {
+			struct policy_dest *e = &l->d[l->n];
+
+			*e = *d;
+			e->host = NULL;
+			memcpy(e->addr, nm->addrs[j], sizeof(e->addr));
+			e->prefix = 128; /* a host: /32 for IPv4 as ::ffff:a.b.c.d */
+			l->rule_id[l->n++] = POLICY_RULE_NET(i);
+		}
+	}
+	return 0;
+}
+
+static int compile_nets(const struct policy_agent *a, uint32_t slot,
+			compile_resolve_name_fn resolve_name, void *name_ctx, struct compiled *out,
+			struct policy_error *err)
+{
+	struct dest_list l = {0};
 	size_t i, j;
 	int rc;
 
 	if (!a->n_dests)
 		return 0;
-	out->nets = calloc(a->n_dests, sizeof(*out->nets));
-	if (!out->nets)
-		return -ENOMEM;
-
-	for (i = 0; i < a->n_dests; i++) {
+	rc = expand_dests(a, resolve_name, name_ctx, out, &l, err);
+	if (rc)
+		goto out;
+	out->nets = calloc(l.n ? l.n : 1, sizeof(*out->nets));
+	if (!out->nets) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
 		/* one entry per distinct prefix, made for its first rule */
 		for (j = 0; j < i; j++)
-			if (same_prefix(&a->dests[i], &a->dests[j]))
+			if (same_prefix(&l.d[i], &l.d[j]))
 				break;
 		if (j < i)
 			continue;
-		rc = compile_prefix(a, i, slot, &out->nets[out->n_nets], err);
+		rc = compile_prefix(&l, i, slot, &out->nets[out->n_nets], err);
 		if (rc)
-			return rc;
+			goto out;
 		out->n_nets++;
 	}
-	return 0;
+out:
+	free(l.d);
+	free(l.rule_id);
+	return rc;
+}
+
+int compile_resolve_getaddrinfo(const char *host, uint8_t (*addrs)[16], size_t max, char *why,
+				size_t why_len, void *ctx)
+{
+	struct addrinfo hints = {0}, *res = NULL, *ai;
+	size_t n = 0, i;
+	int rc;
+
+	(void)ctx;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM; /* one result per address, not one per socket type */
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc) {
+		snprintf(why, why_len, "%s", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return rc == EAI_MEMORY ? -ENOMEM : rc == EAI_SYSTEM && errno ? -errno : -ENOENT;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		uint8_t a[16] = {0};
+
+		if (ai->ai_family == AF_INET) {
+			a[10] = a[11] = 0xff;
+			memcpy(a + 12, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+		} else if (ai->ai_family == AF_INET6) {
+			memcpy(a, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		for (i = 0; i < n && i < max; i++)
+			if (!memcmp(addrs[i], a, 16))
+				break;
+		if (i < n && i < max)
+			continue;
+		if (n < max)
+			memcpy(addrs[n], a, 16);
+		n++;
+	}
+	freeaddrinfo(res);
+	return (int)n;
 }
 
 int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot,
 		  compile_resolve_fn resolve, void *ctx, struct compiled *out,
 		  struct policy_error *err)
+{
+	return compile_agent_names(p, a, slot, resolve, ctx, compile_resolve_getaddrinfo, NULL, out,
+				   err);
+}
+
+int compile_agent_names(const struct policy *p, const struct policy_agent *a, uint32_t slot,
+			compile_resolve_fn resolve, void *ctx, compile_resolve_name_fn resolve_name,
+			void *name_ctx, struct compiled *out, struct policy_error *err)
 {
 	int rc;
 
@@ -196,7 +342,7 @@ int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t
 	}
 	rc = compile_trees(a, slot, resolve, ctx, out, err);
 	if (!rc)
-		rc = compile_nets(a, slot, out, err);
+		rc = compile_nets(a, slot, resolve_name, name_ctx, out, err);
 out:
 	if (rc == -ENOMEM)
 		policy_error_set(err, 0, 0, "out of memory");
@@ -211,5 +357,6 @@ void compiled_release(struct compiled *c)
 {
 	free(c->trees);
 	free(c->nets);
+	free(c->names);
 	memset(c, 0, sizeof(*c));
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -218,6 +219,79 @@ static long parse_decimal(const char *s, size_t len, size_t max_digits)
 	return v;
 }
 
+/* Whether to's value (before any /prefix) is meant as an address: a ':', or digits and dots only. */
+static bool looks_like_address(const char *s, size_t len)
+{
+	size_t i;
+
+	if (memchr(s, ':', len))
+		return true;
+	for (i = 0; i < len; i++)
+		if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '.')
+			return false;
+	return true;
+}
+
+static bool is_ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-';
+}
+
+/* Why s is not an RFC 1123 hostname, or NULL when it is one. */
+static const char *host_problem(const char *s, size_t len)
+{
+	size_t i, label = 0, digits = 0;
+
+	if (len > POLICY_HOST_MAX)
+		return "longer than 253 bytes";
+	if (memchr(s, '*', len))
+		return "wildcards are not supported: name each host";
+	for (i = 0; i <= len; i++) {
+		char c = i < len ? s[i] : '.';
+
+		if (c == '.') {
+			if (!label)
+				return "empty label: expected labels separated by single dots, without a final dot";
+			if (s[i - 1] == '-')
+				return "a label ends with '-'";
+			if (i == len && digits == label)
+				return "the last label is all digits";
+			label = digits = 0;
+			continue;
+		}
+		if (!is_ldh(c))
+			return "expected only letters, digits, '-' and '.'";
+		if (!label && c == '-')
+			return "a label starts with '-'";
+		if (++label > 63)
+			return "a label is longer than 63 bytes";
+		digits += c >= '0' && c <= '9';
+	}
+	return NULL;
+}
+
+/* to as a hostname, resolved when the policy is compiled. */
+static int parse_host(struct policy_error *err, const struct ynode *n, size_t alen,
+		      struct policy_dest *d)
+{
+	char q[QUOTE_MAX + 16];
+	const char *why;
+
+	why = host_problem(n->text, alen);
+	if (why)
+		return fail_node(err, n, "invalid hostname %s: %s",
+				 quote(q, sizeof(q), n->text, n->len), why);
+	if (alen < n->len)
+		return fail_node(
+			err, n,
+			"prefix length with hostname %s: a name stands for its own addresses, write an address for a CIDR",
+			quote(q, sizeof(q), n->text, n->len));
+	d->host = strdup(n->text);
+	d->text = strdup(n->text);
+	return d->host && d->text ? 0 : -ENOMEM;
+}
+
 static int parse_to(struct policy_error *err, const struct ynode *n, struct policy_dest *d)
 {
 	char q[QUOTE_MAX + 16], text[INET6_ADDRSTRLEN + 8], net[INET6_ADDRSTRLEN + 8];
@@ -227,11 +301,13 @@ static int parse_to(struct policy_error *err, const struct ynode *n, struct poli
 	long plen;
 	int rc;
 
-	rc = need_scalar(err, n, "an address or CIDR for to");
+	rc = need_scalar(err, n, "an address, CIDR or hostname for to");
 	if (rc)
 		return rc;
 	slash = strchr(n->text, '/');
 	alen = slash ? (size_t)(slash - n->text) : n->len;
+	if (!looks_like_address(n->text, alen))
+		return parse_host(err, n, alen, d);
 	if (alen >= INET6_ADDRSTRLEN)
 		goto bad_address;
 	memcpy(text, n->text, alen);
@@ -437,8 +513,12 @@ static int check_duplicate_dests(struct policy_error *err, const struct policy_a
 		for (i = 0; i < j; i++) {
 			const struct policy_dest *e = &a->dests[i];
 
-			if (d->prefix == e->prefix && !memcmp(d->addr, e->addr, 16) &&
-			    d->port_lo == e->port_lo && d->port_hi == e->port_hi &&
+			if (!d->host != !e->host)
+				continue;
+			if (d->host ? strcasecmp(d->host, e->host) != 0
+				    : d->prefix != e->prefix || memcmp(d->addr, e->addr, 16) != 0)
+				continue;
+			if (d->port_lo == e->port_lo && d->port_hi == e->port_hi &&
 			    d->proto == e->proto)
 				return policy_error_set(
 					err, d->line, d->column,
@@ -740,8 +820,10 @@ void policy_release(struct policy *p)
 
 		for (j = 0; j < a->n_trees; j++)
 			free(a->trees[j].path);
-		for (j = 0; j < a->n_dests; j++)
+		for (j = 0; j < a->n_dests; j++) {
 			free(a->dests[j].text);
+			free(a->dests[j].host);
+		}
 		free(a->trees);
 		free(a->dests);
 		free(a->name);
@@ -765,7 +847,7 @@ int policy_rule_describe(const struct policy *p, const struct policy_agent *a, u
 			 char *buf, size_t len)
 {
 	const char *file = p->file ? p->file : "(policy)";
-	char net[INET6_ADDRSTRLEN + 8], port[16];
+	char net[POLICY_HOST_MAX + 1], port[16];
 	const struct policy_dest *d;
 	const struct policy_tree *t;
 
@@ -775,7 +857,10 @@ int policy_rule_describe(const struct policy *p, const struct policy_agent *a, u
 		if (j >= a->n_dests)
 			return -ENOENT;
 		d = &a->dests[j];
-		policy_net_format(d->addr, d->prefix, net, sizeof(net));
+		if (d->host)
+			snprintf(net, sizeof(net), "%s", d->host);
+		else
+			policy_net_format(d->addr, d->prefix, net, sizeof(net));
 		if (d->port_lo == d->port_hi)
 			snprintf(port, sizeof(port), "%u", d->port_lo);
 		else

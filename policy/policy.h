@@ -34,7 +34,12 @@ struct policy_tree {
 };
 
 struct policy_dest {
-	char *text;                /* the "to" value as written */
+	char *text; /* the "to" value as written */
+	/*
+	 * A hostname, as written, that compile_agent resolves; NULL for an
+	 * address or CIDR. When set, addr and prefix are zero and unused.
+	 */
+	char *host;
 	uint8_t addr[16];          /* IPv4 as ::ffff:a.b.c.d, host bits cleared */
 	unsigned prefix;           /* in IPv6 bits: IPv4 /n is 96 + n */
 	uint16_t port_lo, port_hi; /* inclusive */
@@ -78,6 +83,7 @@ struct policy {
 /* Limits policy_load enforces; rules per list stay below POLICY_RULE_NET_BIT. */
 #define POLICY_MAX_RULES 4096 /* network rules, and files rules, per agent */
 #define POLICY_MAX_AGENTS 4096
+#define POLICY_HOST_MAX 253 /* bytes of a hostname in to */
 
 /*
  * Parse and validate the policy in path. Returns 0, or -EINVAL with err
@@ -102,6 +108,7 @@ const struct policy_agent *policy_find_agent(const struct policy *p, const char 
  * One line naming rule_id of agent a, for example
  *   "policy.yaml:12:9 files /srv/ehr read-write"
  *   "policy.yaml:20:9 network 127.0.0.1/32 port 8443 tcp"
+ *   "policy.yaml:24:9 network localhost port 8443 tcp"  (a hostname as written)
  * Returns the snprintf length, or -ENOENT for an unknown id.
  */
 int policy_rule_describe(const struct policy *p, const struct policy_agent *a, uint32_t rule_id,

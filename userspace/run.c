@@ -4,6 +4,7 @@
  * write its audit records, and exit with its status.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -457,6 +458,51 @@ static int run_prepare(struct run_state *st)
 	return check_enforcement(&st->k, &st->o);
 }
 
+/* An address of a resolved name as text: "127.0.0.1" or "::1". */
+static void addr_text(const uint8_t addr[16], char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (!memcmp(addr, mapped, sizeof(mapped)))
+		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
+
+/*
+ * {"localhost": ["127.0.0.1", "::1"], ...}: what each hostname of the
+ * policy resolved to for this instance; the union when rules repeat a name.
+ */
+static struct json_object *resolved_detail(const struct compiled *c)
+{
+	struct json_object *res = json_object_new_object(), *list, *v;
+	char text[INET6_ADDRSTRLEN];
+	size_t i, j, k, n;
+
+	for (i = 0; res && i < c->n_names; i++) {
+		const struct compiled_name *nm = &c->names[i];
+
+		if (!json_object_object_get_ex(res, nm->host, &list)) {
+			list = json_object_new_array();
+			if (!list)
+				continue;
+			json_object_object_add(res, nm->host, list);
+		}
+		for (j = 0; j < nm->n_addrs; j++) {
+			addr_text(nm->addrs[j], text, sizeof(text));
+			n = json_object_array_length(list);
+			for (k = 0; k < n; k++) {
+				v = json_object_array_get_idx(list, k);
+				if (!strcmp(json_object_get_string(v), text))
+					break;
+			}
+			if (k == n)
+				json_object_array_add(list, json_object_new_string(text));
+		}
+	}
+	return res;
+}
+
 /*
  * What a reviewer needs to know of an instance at its start: which policy
  * (its absolute path and the SHA-256 of the bytes parsed), what command, on which host,
@@ -495,6 +541,8 @@ static struct json_object *start_detail(const struct run_state *st)
 		detail_add(detail, "sudo_user", json_object_new_string(sudo_user));
 	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
 	detail_add(detail, "slot", json_object_new_int(st->in.slot));
+	if (st->comp.n_names)
+		detail_add(detail, "resolved", resolved_detail(&st->comp));
 	if (!st->k.files_enforced)
 		detail_add(detail, "files_unenforced_because",
 			   json_object_new_string(st->k.files_why));

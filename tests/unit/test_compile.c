@@ -553,6 +553,202 @@ static void test_resolve_stat_follows_symlinks(void **state)
 	rmdir(dir);
 }
 
+/* A fake name service: host -> up to four addresses, or an error. */
+struct fake_name {
+	const char *host;
+	const char *addrs[4];
+	int n; /* how many the resolver reports: may exceed the addresses listed */
+};
+
+static const struct fake_name fake_dns[] = {
+	{"ehr.example.internal", {"10.1.2.3", "fd00::3"}, 2},
+	{"billing.example.internal", {"10.1.2.3"}, 1},
+	{"dual.example.internal", {"10.9.0.1", "10.9.0.2", "2001:db8::1"}, 3},
+	{"huge.example.internal", {"10.0.0.1"}, COMPILE_NAME_ADDRS_MAX + 1},
+	{"empty.example.internal", {NULL}, 0},
+	{NULL, {NULL}, 0},
+};
+
+static int fake_resolve_name(const char *host, uint8_t (*addrs)[16], size_t max, char *why,
+			     size_t why_len, void *ctx)
+{
+	const struct fake_name *f;
+	int i;
+
+	for (f = ctx; f->host; f++) {
+		if (strcmp(f->host, host))
+			continue;
+		for (i = 0; i < f->n && i < 4 && (size_t)i < max && f->addrs[i]; i++)
+			addr16(f->addrs[i], addrs[i]);
+		return f->n;
+	}
+	snprintf(why, why_len, "no such name in the fake");
+	return -ENOENT;
+}
+
+static int compile_names_text(const char *text, struct policy *p, struct compiled *c,
+			      struct policy_error *err)
+{
+	char msg[600];
+
+	if (policy_load_buffer("p.yaml", text, strlen(text), p, err)) {
+		policy_error_format(err, msg, sizeof(msg));
+		fail_msg("test policy does not load: %s", msg);
+	}
+	return compile_agent_names(p, policy_find_agent(p, "a"), 2, fake_resolve, (void *)fake_fs,
+				   fake_resolve_name, (void *)fake_dns, c, err);
+}
+
+static void test_hostname_becomes_host_entries_of_its_rule(void **state)
+{
+	struct policy_error err;
+	struct compiled c;
+	struct policy p;
+	const struct compiled_net *n;
+	uint8_t a[16];
+
+	(void)state;
+	assert_int_equal(
+		compile_names_text("version: 1\n"
+				   "agents:\n"
+				   "  a:\n"
+				   "    network:\n"
+				   "      - {to: 10.0.0.0/8, port: 53, proto: udp}\n"
+				   "      - {to: dual.example.internal, port: 443, proto: tcp,"
+				   " audit: true}\n",
+				   &p, &c, &err),
+		0);
+	/* 10.0.0.0/8, then one /32 or /128 per address of the name */
+	assert_int_equal(c.n_nets, 4);
+	n = find_key(&c, 2, "10.9.0.1", 128);
+	assert_non_null(n);
+	assert_int_equal(n->val.count, 2);
+	assert_rule(&n->val.rules[0], 443, 443, IPPROTO_TCP, POLICY_RULE_NET(1));
+	assert_int_equal(n->val.rules[0].flags, PF_RULE_AUDITED);
+	assert_rule(&n->val.rules[1], 53, 53, IPPROTO_UDP, POLICY_RULE_NET(0));
+	assert_int_equal(n->val.rules[1].flags, 0);
+	assert_non_null(find_key(&c, 2, "10.9.0.2", 128));
+	n = find_key(&c, 2, "2001:db8::1", 128);
+	assert_non_null(n);
+	assert_int_equal(n->val.count, 1);
+	assert_rule(&n->val.rules[0], 443, 443, IPPROTO_TCP, POLICY_RULE_NET(1));
+
+	assert_int_equal(decide(&c, 2, "10.9.0.2", 443, IPPROTO_TCP), POLICY_RULE_NET(1));
+	assert_int_equal(decide(&c, 2, "2001:db8::1", 443, IPPROTO_TCP), POLICY_RULE_NET(1));
+	assert_int_equal(decide(&c, 2, "10.9.0.3", 443, IPPROTO_TCP), PF_RULE_NONE);
+	assert_int_equal(decide(&c, 2, "10.9.0.1", 444, IPPROTO_TCP), PF_RULE_NONE);
+	assert_int_equal(decide(&c, 2, "2001:db8::2", 443, IPPROTO_TCP), PF_RULE_NONE);
+
+	/* what the name resolved to, for the audit trail */
+	assert_int_equal(c.n_names, 1);
+	assert_int_equal(c.names[0].rule_id, POLICY_RULE_NET(1));
+	assert_string_equal(c.names[0].host, "dual.example.internal");
+	assert_int_equal(c.names[0].n_addrs, 3);
+	addr16("10.9.0.1", a);
+	assert_memory_equal(c.names[0].addrs[0], a, 16);
+	addr16("2001:db8::1", a);
+	assert_memory_equal(c.names[0].addrs[2], a, 16);
+	compiled_release(&c);
+	policy_release(&p);
+}
+
+static void test_names_sharing_an_address_share_its_entry(void **state)
+{
+	struct policy_error err;
+	struct compiled c;
+	struct policy p;
+	const struct compiled_net *n;
+
+	(void)state;
+	assert_int_equal(compile_names_text(
+				 "version: 1\n"
+				 "agents:\n"
+				 "  a:\n"
+				 "    network:\n"
+				 "      - {to: ehr.example.internal, port: 443, proto: tcp}\n"
+				 "      - {to: billing.example.internal, port: 5432, proto: tcp}\n"
+				 "      - {to: 10.1.2.3, port: 22, proto: tcp}\n",
+				 &p, &c, &err),
+			 0);
+	assert_int_equal(c.n_nets, 2); /* 10.1.2.3/32 and fd00::3/128 */
+	n = find_key(&c, 2, "10.1.2.3", 128);
+	assert_non_null(n);
+	assert_int_equal(n->val.count, 3);
+	assert_rule(&n->val.rules[0], 443, 443, IPPROTO_TCP, POLICY_RULE_NET(0));
+	assert_rule(&n->val.rules[1], 5432, 5432, IPPROTO_TCP, POLICY_RULE_NET(1));
+	assert_rule(&n->val.rules[2], 22, 22, IPPROTO_TCP, POLICY_RULE_NET(2));
+	n = find_key(&c, 2, "fd00::3", 128);
+	assert_non_null(n);
+	assert_int_equal(n->val.count, 1);
+	assert_int_equal(decide(&c, 2, "fd00::3", 5432, IPPROTO_TCP), PF_RULE_NONE);
+	assert_int_equal(c.n_names, 2);
+	assert_int_equal(c.names[1].rule_id, POLICY_RULE_NET(1));
+	compiled_release(&c);
+	policy_release(&p);
+}
+
+static void expect_name_error(const char *host, const char *want)
+{
+	struct policy_error err;
+	struct compiled c;
+	struct policy p;
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "version: 1\n"
+		 "agents:\n"
+		 "  a:\n"
+		 "    network:\n"
+		 "      - {to: 10.0.0.1, port: 80, proto: tcp}\n"
+		 "      - to: %s\n"
+		 "        port: 80\n"
+		 "        proto: tcp\n",
+		 host);
+	assert_int_equal(compile_names_text(text, &p, &c, &err), -EINVAL);
+	assert_string_equal(err.file, "p.yaml");
+	assert_int_equal(err.line, 6);
+	assert_int_equal(err.column, 9);
+	if (!strstr(err.msg, want))
+		fail_msg("error \"%s\" does not say \"%s\"", err.msg, want);
+	assert_int_equal(c.n_nets, 0);
+	assert_null(c.names);
+	policy_release(&p);
+}
+
+static void test_unresolvable_names_are_errors_at_their_rule(void **state)
+{
+	(void)state;
+	expect_name_error("nowhere.invalid", "cannot resolve nowhere.invalid: no such name");
+	expect_name_error("empty.example.internal", "cannot resolve empty.example.internal: no");
+	expect_name_error("huge.example.internal", "resolves to 17 addresses: at most 16");
+}
+
+static void test_getaddrinfo_resolves_localhost_from_hosts(void **state)
+{
+	uint8_t addrs[COMPILE_NAME_ADDRS_MAX][16], v4[16], v6[16], other[16];
+	char why[128] = "";
+	int n, i, hits = 0;
+
+	(void)state;
+	/* /etc/hosts names localhost, so this needs no DNS */
+	n = compile_resolve_getaddrinfo("localhost", addrs, COMPILE_NAME_ADDRS_MAX, why,
+					sizeof(why), NULL);
+	if (n <= 0)
+		fail_msg("localhost does not resolve: %d %s", n, why);
+	addr16("127.0.0.1", v4);
+	addr16("::1", v6);
+	for (i = 0; i < n; i++)
+		hits += !memcmp(addrs[i], v4, 16) || !memcmp(addrs[i], v6, 16);
+	assert_true(hits >= 1);
+
+	/* a numeric host is its own single address, once despite several socket types */
+	n = compile_resolve_getaddrinfo("192.0.2.7", addrs, COMPILE_NAME_ADDRS_MAX, why,
+					sizeof(why), NULL);
+	assert_int_equal(n, 1);
+	addr16("192.0.2.7", other);
+	assert_memory_equal(addrs[0], other, 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +767,10 @@ int main(void)
 		cmocka_unit_test(test_agent_without_rules_compiles_to_nothing),
 		cmocka_unit_test(test_slot_out_of_range_is_rejected),
 		cmocka_unit_test(test_resolve_stat_follows_symlinks),
+		cmocka_unit_test(test_hostname_becomes_host_entries_of_its_rule),
+		cmocka_unit_test(test_names_sharing_an_address_share_its_entry),
+		cmocka_unit_test(test_unresolvable_names_are_errors_at_their_rule),
+		cmocka_unit_test(test_getaddrinfo_resolves_localhost_from_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

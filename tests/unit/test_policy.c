@@ -334,6 +334,67 @@ static void test_rule_describe_names_place_and_rule(void **state)
 	policy_release(&p);
 }
 
+static void test_hostnames_parse_as_written(void **state)
+{
+	static const uint8_t zero[16];
+	char text[1024], name[256], buf[512];
+	const struct policy_agent *a;
+	struct policy_error err;
+	struct policy p;
+	size_t i;
+
+	(void)state;
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 bytes: the longest name allowed */
+	memset(name, 0, sizeof(name));
+	memset(name, 'a', 253);
+	name[63] = name[127] = name[191] = '.';
+	snprintf(text, sizeof(text),
+		 "version: 1\n"
+		 "agents:\n"
+		 "  a:\n"
+		 "    network:\n"
+		 "      - {to: localhost, port: 80, proto: tcp}\n"
+		 "      - {to: ehr-1.Example.internal, port: 443, proto: udp, audit: true}\n"
+		 "      - {to: %s, port: 1-9, proto: tcp}\n"
+		 "      - {to: 3com.example, port: 80, proto: tcp}\n"
+		 "      - {to: '::/0', port: 80, proto: tcp}\n",
+		 name);
+	load_ok(text, &p);
+	a = policy_find_agent(&p, "a");
+	assert_non_null(a);
+	assert_int_equal(a->n_dests, 5);
+	assert_string_equal(a->dests[0].host, "localhost");
+	assert_string_equal(a->dests[0].text, "localhost");
+	assert_string_equal(a->dests[1].host, "ehr-1.Example.internal");
+	assert_true(a->dests[1].audited);
+	assert_int_equal(a->dests[1].proto, IPPROTO_UDP);
+	assert_int_equal(strlen(a->dests[2].host), 253);
+	assert_string_equal(a->dests[3].host, "3com.example");
+	assert_null(a->dests[4].host);
+	for (i = 0; i < 4; i++) {
+		assert_memory_equal(a->dests[i].addr, zero, 16);
+		assert_int_equal(a->dests[i].prefix, 0);
+	}
+
+	policy_rule_describe(&p, a, POLICY_RULE_NET(0), buf, sizeof(buf));
+	assert_string_equal(buf, "p.yaml:5:9 network localhost port 80 tcp");
+	policy_rule_describe(&p, a, POLICY_RULE_NET(1), buf, sizeof(buf));
+	assert_string_equal(buf, "p.yaml:6:9 network ehr-1.Example.internal port 443 udp");
+	policy_rule_describe(&p, a, POLICY_RULE_NET(4), buf, sizeof(buf));
+	assert_string_equal(buf, "p.yaml:9:9 network ::/0 port 80 tcp");
+	policy_release(&p);
+
+	/* one character more is too long */
+	name[253] = 'a';
+	snprintf(
+		text, sizeof(text),
+		"version: 1\nagents:\n  a:\n    network:\n      - {to: %s, port: 80, proto: tcp}\n",
+		name);
+	assert_int_equal(load_text(text, &p, &err), -EINVAL);
+	assert_int_equal(err.line, 5);
+	assert_non_null(strstr(err.msg, "longer than 253 bytes"));
+}
+
 static void test_rule_describe_rejects_unknown_ids(void **state)
 {
 	struct policy p;
@@ -510,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_optional_keys_default_to_empty_and_unaudited),
 		cmocka_unit_test(test_agent_mode_defaults_to_enforce),
 		cmocka_unit_test(test_rule_describe_names_place_and_rule),
+		cmocka_unit_test(test_hostnames_parse_as_written),
 		cmocka_unit_test(test_rule_describe_rejects_unknown_ids),
 		cmocka_unit_test(test_error_format_with_and_without_place),
 		cmocka_unit_test(test_find_agent_by_name),
