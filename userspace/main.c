@@ -13,6 +13,7 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "run.h"
+#include "show.h"
 
 static void usage(FILE *f)
 {
@@ -25,6 +26,8 @@ static void usage(FILE *f)
 		   "  explain --policy FILE --agent NAME --open PATH [--write]\n"
 		   "  explain --policy FILE --agent NAME --connect HOST:PORT[/udp]\n"
 		   "                      say whether agent NAME may do it, and why\n"
+		   "  show --policy FILE [--agent NAME] [--json]\n"
+		   "                      print who may do what under a policy\n"
 		   "  unload [--force]    detach and unpin pinfold's kernel programs\n");
 }
 
@@ -104,6 +107,8 @@ int main(int argc, char **argv)
 		return run_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return show_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unload") == 0)
 		return cmd_unload(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
