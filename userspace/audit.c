@@ -46,8 +46,7 @@ struct rec {
 	char bad[BAD_MAX]; /* what was wrong with the event, "; "-separated */
 };
 
-/* Add val (owned; NULL if its allocation failed) to o; 0 or -ENOMEM. */
-static int obj_add(struct json_object *o, const char *key, struct json_object *val)
+int audit_json_add(struct json_object *o, const char *key, struct json_object *val)
 {
 	if (!val)
 		return -ENOMEM;
@@ -72,7 +71,7 @@ static void rec_add(struct rec *r, const char *key, struct json_object *val)
 		json_object_put(val);
 		return;
 	}
-	r->err = obj_add(r->obj, key, val);
+	r->err = audit_json_add(r->obj, key, val);
 }
 
 /*
@@ -475,8 +474,8 @@ static void rec_enforced(struct rec *r, const struct audit_instance *inst)
 {
 	struct json_object *e = json_object_new_object();
 
-	if (!e || obj_add(e, "network", json_object_new_boolean(1)) ||
-	    obj_add(e, "files", json_object_new_boolean(!inst->files_unenforced))) {
+	if (!e || audit_json_add(e, "network", json_object_new_boolean(1)) ||
+	    audit_json_add(e, "files", json_object_new_boolean(!inst->files_unenforced))) {
 		json_object_put(e);
 		rec_fail(r, -ENOMEM);
 		return;
@@ -1109,7 +1108,7 @@ char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count
 		return NULL;
 	}
 	detail = json_object_new_object();
-	if (!detail || obj_add(detail, "count", json_object_new_uint64(count))) {
+	if (!detail || audit_json_add(detail, "count", json_object_new_uint64(count))) {
 		json_object_put(detail);
 		errno = ENOMEM;
 		return NULL;

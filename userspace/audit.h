@@ -112,4 +112,13 @@ int audit_write_line(struct audit_sink *s, const char *line);
 /* End a broken line if there is room for it now, and close the descriptor. */
 void audit_sink_release(struct audit_sink *s);
 
+struct json_object;
+
+/*
+ * Add val to o under key, taking val's reference (NULL when its allocation
+ * failed); val is released when adding fails. 0 or -ENOMEM. The one way
+ * pinfold's records and reports add members.
+ */
+int audit_json_add(struct json_object *o, const char *key, struct json_object *val);
+
 #endif /* PINFOLD_AUDIT_H */

@@ -113,7 +113,7 @@ static struct json_object *detail_new(void)
 static void detail_add(struct json_object *d, const char *key, struct json_object *v)
 {
 	if (d)
-		json_object_object_add(d, key, v);
+		audit_json_add(d, key, v);
 	else
 		json_object_put(v);
 }

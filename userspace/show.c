@@ -15,6 +15,7 @@
 
 #include "policy/policy.h"
 #include "run.h"
+#include "audit.h"
 #include "show.h"
 #include "text.h"
 
@@ -216,23 +217,11 @@ int show_text(FILE *f, const struct policy *p, const struct policy_agent *only)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Add val to o under key; val is released when that fails. -ENOMEM when either did. */
-static int add(struct json_object *o, const char *key, struct json_object *val)
-{
-	if (!val)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, val)) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* s, or JSON null when s is NULL */
 static int add_string_or_null(struct json_object *o, const char *key, const char *s)
 {
 	if (s)
-		return add(o, key, json_object_new_string(s));
+		return audit_json_add(o, key, json_object_new_string(s));
 	return json_object_object_add(o, key, NULL) ? -ENOMEM : 0;
 }
 
@@ -255,10 +244,10 @@ static int add_rule(struct json_object *o, const struct policy *p, const struct 
 
 	if (policy_rule_describe(p, a, id, text, sizeof(text)) < 0)
 		return -ENOENT;
-	if (add(o, "rule_id", json_object_new_int64(id)) ||
-	    add(o, "rule", json_object_new_string(text)) ||
-	    add(o, "line", json_object_new_int64(line)) ||
-	    add(o, "column", json_object_new_int64(column)))
+	if (audit_json_add(o, "rule_id", json_object_new_int64(id)) ||
+	    audit_json_add(o, "rule", json_object_new_string(text)) ||
+	    audit_json_add(o, "line", json_object_new_int64(line)) ||
+	    audit_json_add(o, "column", json_object_new_int64(column)))
 		return -ENOMEM;
 	return 0;
 }
@@ -270,9 +259,9 @@ static struct json_object *tree_json(const struct policy *p, const struct policy
 
 	if (!o)
 		return NULL;
-	if (add(o, "path", json_object_new_string(t->path)) ||
-	    add(o, "access", json_object_new_string(access_name(t->access))) ||
-	    add(o, "audited", json_object_new_boolean(t->audited)) ||
+	if (audit_json_add(o, "path", json_object_new_string(t->path)) ||
+	    audit_json_add(o, "access", json_object_new_string(access_name(t->access))) ||
+	    audit_json_add(o, "audited", json_object_new_boolean(t->audited)) ||
 	    add_rule(o, p, a, POLICY_RULE_FILE(t - a->trees), t->line, t->column)) {
 		json_object_put(o);
 		errno = ENOMEM;
@@ -290,13 +279,13 @@ static struct json_object *dest_json(const struct policy *p, const struct policy
 	if (!o)
 		return NULL;
 	policy_net_format(d->addr, d->prefix, net, sizeof(net));
-	if (add(o, "to", json_object_new_string(d->text)) ||
+	if (audit_json_add(o, "to", json_object_new_string(d->text)) ||
 	    add_string_or_null(o, "host", d->host) ||
 	    add_string_or_null(o, "net", d->host ? NULL : net) ||
-	    add(o, "port_lo", json_object_new_int64(d->port_lo)) ||
-	    add(o, "port_hi", json_object_new_int64(d->port_hi)) ||
-	    add(o, "proto", json_object_new_string(proto_name(d->proto))) ||
-	    add(o, "audited", json_object_new_boolean(d->audited)) ||
+	    audit_json_add(o, "port_lo", json_object_new_int64(d->port_lo)) ||
+	    audit_json_add(o, "port_hi", json_object_new_int64(d->port_hi)) ||
+	    audit_json_add(o, "proto", json_object_new_string(proto_name(d->proto))) ||
+	    audit_json_add(o, "audited", json_object_new_boolean(d->audited)) ||
 	    add_rule(o, p, a, POLICY_RULE_NET(j), d->line, d->column)) {
 		json_object_put(o);
 		errno = ENOMEM;
@@ -313,13 +302,13 @@ static struct json_object *counts_json(const struct policy_agent *a)
 	if (!o)
 		return NULL;
 	show_count(a, &n);
-	if (add(o, "trees", json_object_new_int64(a->n_trees)) ||
-	    add(o, "read", json_object_new_int64(n.read)) ||
-	    add(o, "read_write", json_object_new_int64(n.read_write)) ||
-	    add(o, "destinations", json_object_new_int64(a->n_dests)) ||
-	    add(o, "tcp", json_object_new_int64(n.tcp)) ||
-	    add(o, "udp", json_object_new_int64(n.udp)) ||
-	    add(o, "audited", json_object_new_int64(n.audited))) {
+	if (audit_json_add(o, "trees", json_object_new_int64(a->n_trees)) ||
+	    audit_json_add(o, "read", json_object_new_int64(n.read)) ||
+	    audit_json_add(o, "read_write", json_object_new_int64(n.read_write)) ||
+	    audit_json_add(o, "destinations", json_object_new_int64(a->n_dests)) ||
+	    audit_json_add(o, "tcp", json_object_new_int64(n.tcp)) ||
+	    audit_json_add(o, "udp", json_object_new_int64(n.udp)) ||
+	    audit_json_add(o, "audited", json_object_new_int64(n.audited))) {
 		json_object_put(o);
 		errno = ENOMEM;
 		return NULL;
@@ -348,11 +337,11 @@ static int agent_rules_json(struct json_object *o, const struct policy *p,
 		json_object_put(network);
 		return err;
 	}
-	if (add(o, "files", files)) {
+	if (audit_json_add(o, "files", files)) {
 		json_object_put(network);
 		return -ENOMEM;
 	}
-	return add(o, "network", network);
+	return audit_json_add(o, "network", network);
 }
 
 static struct json_object *agent_json(const struct policy *p, const struct policy_agent *a)
@@ -362,12 +351,13 @@ static struct json_object *agent_json(const struct policy *p, const struct polic
 
 	if (!o)
 		return NULL;
-	if (add(o, "name", json_object_new_string(a->name)) ||
-	    add(o, "mode", json_object_new_string(mode ? mode : "unknown")) ||
-	    add(o, "denials_applied", json_object_new_boolean(a->mode == POLICY_MODE_ENFORCE)) ||
-	    add(o, "line", json_object_new_int64(a->line)) ||
-	    add(o, "column", json_object_new_int64(a->column)) || agent_rules_json(o, p, a) ||
-	    add(o, "counts", counts_json(a))) {
+	if (audit_json_add(o, "name", json_object_new_string(a->name)) ||
+	    audit_json_add(o, "mode", json_object_new_string(mode ? mode : "unknown")) ||
+	    audit_json_add(o, "denials_applied",
+			   json_object_new_boolean(a->mode == POLICY_MODE_ENFORCE)) ||
+	    audit_json_add(o, "line", json_object_new_int64(a->line)) ||
+	    audit_json_add(o, "column", json_object_new_int64(a->column)) ||
+	    agent_rules_json(o, p, a) || audit_json_add(o, "counts", counts_json(a))) {
 		json_object_put(o);
 		errno = ENOMEM;
 		return NULL;
@@ -392,8 +382,9 @@ struct json_object *show_json(const struct policy *p, const struct policy_agent 
 		json_object_put(agents);
 		goto fail;
 	}
-	if (add(o, "policy", json_object_new_string(p->file ? p->file : "(policy)")) ||
-	    add(o, "sha256", json_object_new_string(p->sha256)) || add(o, "agents", agents))
+	if (audit_json_add(o, "policy", json_object_new_string(p->file ? p->file : "(policy)")) ||
+	    audit_json_add(o, "sha256", json_object_new_string(p->sha256)) ||
+	    audit_json_add(o, "agents", agents))
 		goto fail;
 	return o;
 fail:
