@@ -5,19 +5,13 @@
 # `pinfold explain` and for real by pf-probe under `pinfold run`; both must
 # give the row's verdict. Any disagreement fails the test and prints the row.
 set -u
-cd /pinfold || exit 1
-PF=build/pinfold
-PROBE=/pinfold/build/tests/pf-probe
+SUITE=test_explain
 POLICY=tests/vm/explain-policy.yaml
 AUDIT=/tmp/explain-audit.jsonl
-D=/srv/data
-pass=0
-fail=0
+# shellcheck source=tests/vm/lib.sh
+. /pinfold/tests/vm/lib.sh
 
-if ! grep -qw bpf /sys/kernel/security/lsm; then
-	echo "SKIP test_explain: BPF LSM is not active in this kernel"
-	exit 77
-fi
+need_bpf_lsm
 
 # deep N: "d/d/.../d", N components
 deep()
@@ -137,5 +131,4 @@ if [ $rows -lt 20 ]; then
 	echo "FAIL only $rows open rows in the table"
 	fail=$((fail + 1))
 fi
-echo "test_explain: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

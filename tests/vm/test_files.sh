@@ -5,17 +5,11 @@
 # checks the audit file holds exactly the one record the case should leave.
 # Each denial has an allowed twin, so a rule that denies everything fails.
 set -u
-cd /pinfold
-PF=build/pinfold
-PROBE=/pinfold/build/tests/pf-probe
+SUITE=test_files
 POLICY=tests/vm/files-policy.yaml
 AUDIT=/tmp/files-audit.jsonl
-D=/srv/data
-pass=0
-fail=0
-
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+# shellcheck source=tests/vm/lib.sh
+. /pinfold/tests/vm/lib.sh
 
 setup()
 {
@@ -64,10 +58,7 @@ case_()
 	ok "$name"
 }
 
-if ! grep -qw bpf /sys/kernel/security/lsm; then
-	echo "SKIP test_files: BPF LSM is not active in this kernel"
-	exit 77
-fi
+need_bpf_lsm
 setup
 
 case_ read-allowed "ok" open-read $D/ehr/a.txt deny 0 -- read $D/ehr/a.txt
@@ -175,5 +166,4 @@ else
 	bad long-names-cut-and-marked "probe said '$out', $n marked records: $(cat $AUDIT /tmp/stderr)"
 fi
 
-echo "test_files: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

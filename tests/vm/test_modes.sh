@@ -7,17 +7,11 @@
 # mode records an allowed read too, which the other modes do not. A bind
 # mount, which agents may never make, follows the same rule.
 set -u
-cd /pinfold || exit 1
-PF=build/pinfold
-PROBE=/pinfold/build/tests/pf-probe
+SUITE=test_modes
 POLICY=tests/vm/modes-policy.yaml
 AUDIT=/tmp/modes-audit.jsonl
-D=/srv/data
-pass=0
-fail=0
-
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+# shellcheck source=tests/vm/lib.sh
+. /pinfold/tests/vm/lib.sh
 
 # count ACTION OBJECT DECISION [MORE]: decision records matching all, MORE a literal JSON member
 count()
@@ -65,10 +59,7 @@ denied_read()
 	ok "$name"
 }
 
-if ! grep -qw bpf /sys/kernel/security/lsm; then
-	echo "SKIP test_modes: BPF LSM is not active in this kernel"
-	exit 77
-fi
+need_bpf_lsm
 rm -rf $D
 mkdir -p $D/ehr $D/secret
 echo chart > $D/ehr/a.txt
@@ -118,5 +109,4 @@ else
 	bad audit-mount-not-denied "probe said '$out', $n not-applied mount records: $(cat $AUDIT)"
 fi
 
-echo "test_modes: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -1,0 +1,30 @@
+# shellcheck shell=sh
+# SPDX-License-Identifier: GPL-2.0-only
+# lib.sh - what the VM suites share (busybox sh): where things are, PASS and
+# FAIL counting, the skip when BPF LSM is not active, and the closing line.
+# Set SUITE, POLICY and AUDIT, then source /pinfold/tests/vm/lib.sh.
+cd /pinfold || exit 1
+PF=build/pinfold
+PROBE=/pinfold/build/tests/pf-probe
+D=/srv/data
+pass=0
+fail=0
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+# need_bpf_lsm: skip the suite (exit 77) when the kernel runs no BPF LSM
+need_bpf_lsm()
+{
+	if ! grep -qw bpf /sys/kernel/security/lsm; then
+		echo "SKIP $SUITE: BPF LSM is not active in this kernel"
+		exit 77
+	fi
+}
+
+# finish: the closing line; fails when any check did
+finish()
+{
+	echo "$SUITE: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
