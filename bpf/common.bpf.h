@@ -104,7 +104,10 @@ static __always_inline int pf_whoami(struct pf_instance **inst, __u64 *cgid)
 
 	*cgid = bpf_get_current_cgroup_id();
 	*inst = bpf_map_lookup_elem(&pf_instances, cgid);
-	return *inst ? PF_WHO_INSTANCE : PF_WHO_UNKNOWN;
+	if (*inst)
+		return PF_WHO_INSTANCE;
+	pf_count(PF_STAT_UNKNOWN);
+	return PF_WHO_UNKNOWN;
 }
 
 /*

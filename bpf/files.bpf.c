@@ -191,33 +191,16 @@ static __always_inline void pf_path_build(struct pf_scratch *s, __u8 complete, s
 	ev->path[PF_PATH_MAX - 1] = '\0';
 }
 
-/*
- * For a file hook: the current task's instance and the scratch room.
- * PF_WHO_OUTSIDE for a task that is not pinfold's to judge, PF_WHO_INSTANCE
- * with *inst and *s set, PF_WHO_UNKNOWN for one to refuse outright.
- */
-static __always_inline int pf_file_subject(struct pf_instance **inst, __u64 *cgid,
-					   struct pf_scratch **s)
+/* The path of (d, mnt) as the task sees it, into ev (left empty without room). */
+static __always_inline void pf_event_path(struct pf_event *ev, struct dentry *d,
+					  struct vfsmount *mnt)
 {
 	__u32 zero = 0;
-
-	switch (pf_whoami(inst, cgid)) {
-	case PF_WHO_OUTSIDE:
-		return PF_WHO_OUTSIDE;
-	case PF_WHO_UNKNOWN:
-		pf_count(PF_STAT_UNKNOWN);
-		return PF_WHO_UNKNOWN;
-	}
-	*s = bpf_map_lookup_elem(&pf_scratch, &zero);
-	return *inst && *s ? PF_WHO_INSTANCE : PF_WHO_UNKNOWN;
-}
-
-/* The path of (d, mnt) as the task sees it, into ev. */
-static __always_inline void pf_event_path(struct pf_event *ev, struct dentry *d,
-					  struct vfsmount *mnt, struct pf_scratch *s)
-{
+	struct pf_scratch *s = bpf_map_lookup_elem(&pf_scratch, &zero);
 	struct pf_path_walk p = {.d = d, .m = pf_real_mount(mnt), .s = s};
 
+	if (!s)
+		return;
 	s->n = 0;
 	bpf_loop(PF_WALK_STEPS, pf_path_walk_step, &p, 0);
 	pf_path_build(s, p.complete, ev);
@@ -232,19 +215,18 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 {
 	struct pf_instance *inst = NULL;
 	struct pf_walk w = {.d = d, .m = pf_real_mount(mnt)};
-	struct pf_scratch *s = NULL;
 	struct pf_event *ev;
 	__u8 reason, decision;
 	__u32 rule_id = PF_RULE_NONE;
 	__u64 cgid = 0;
 
-	switch (pf_file_subject(&inst, &cgid, &s)) {
+	switch (pf_whoami(&inst, &cgid)) {
 	case PF_WHO_OUTSIDE:
 		return 0;
 	case PF_WHO_UNKNOWN:
 		return -EACCES;
 	}
-	if (!inst || !s) /* for the verifier: set whenever PF_WHO_INSTANCE */
+	if (!inst) /* for the verifier: set whenever PF_WHO_INSTANCE */
 		return -EACCES;
 
 	w.key.slot = inst->slot;
@@ -269,7 +251,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 		ev->side = side;
 		if (decision == PF_DECISION_DENY && pf_lenient(inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		pf_event_path(ev, d, mnt, s);
+		pf_event_path(ev, d, mnt);
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return decision == PF_DECISION_ALLOW || pf_lenient(inst) ? 0 : -EACCES;
@@ -282,17 +264,16 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u16 action)
 {
 	struct pf_instance *inst = NULL;
-	struct pf_scratch *s = NULL;
 	struct pf_event *ev;
 	__u64 cgid = 0;
 
-	switch (pf_file_subject(&inst, &cgid, &s)) {
+	switch (pf_whoami(&inst, &cgid)) {
 	case PF_WHO_OUTSIDE:
 		return 0;
 	case PF_WHO_UNKNOWN:
 		return -EPERM;
 	}
-	if (!inst || !s)
+	if (!inst)
 		return -EPERM;
 
 	ev = pf_event_reserve(inst->slot, cgid, action, PF_DECISION_DENY, PF_REASON_NEVER,
@@ -303,7 +284,7 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
 	if (pf_lenient(inst))
 		ev->flags = PF_EVENT_NOT_APPLIED;
 	if (d) {
-		pf_event_path(ev, d, mnt, s);
+		pf_event_path(ev, d, mnt);
 	} else {
 		__builtin_memcpy(ev->path, "user namespace", sizeof("user namespace"));
 	}
@@ -456,13 +437,12 @@ SEC("lsm/ptrace_access_check")
 int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
 	struct pf_instance *inst = NULL;
-	struct pf_scratch *s = NULL;
 	struct pf_event *ev;
 	__u64 cgid = 0;
 
 	if (ret)
 		return ret;
-	switch (pf_file_subject(&inst, &cgid, &s)) {
+	switch (pf_whoami(&inst, &cgid)) {
 	case PF_WHO_OUTSIDE:
 		return 0;
 	case PF_WHO_UNKNOWN:

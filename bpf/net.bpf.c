@@ -117,7 +117,6 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 	case PF_WHO_OUTSIDE:
 		return SOCK_ALLOW;
 	case PF_WHO_UNKNOWN:
-		pf_count(PF_STAT_UNKNOWN);
 		return SOCK_DENY;
 	}
 	if (!inst)
@@ -254,7 +253,6 @@ int setsockopt(struct bpf_sockopt *ctx)
 	case PF_WHO_OUTSIDE:
 		goto allow;
 	case PF_WHO_UNKNOWN:
-		pf_count(PF_STAT_UNKNOWN);
 		return SOCK_DENY;
 	}
 	if (!inst)

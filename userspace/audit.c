@@ -1173,11 +1173,13 @@ void audit_sink_init(struct audit_sink *s, int fd)
 {
 	s->fd = fd;
 	s->broken = fd >= 0 && tail_state(fd) == TAIL_INSIDE_LINE;
+	s->end = -1;
 }
 
 int audit_write_line(struct audit_sink *s, const char *line)
 {
 	struct iovec iov[2];
+	struct stat st;
 	bool locked;
 	size_t len;
 	ssize_t n;
@@ -1195,10 +1197,15 @@ int audit_write_line(struct audit_sink *s, const char *line)
 	 * left cut (its disk was full) is ended before this record goes on.
 	 */
 	locked = flock(s->fd, LOCK_EX) == 0;
-	if (s->broken || (locked && tail_state(s->fd) == TAIL_INSIDE_LINE)) {
+	/* the tail is read back only when someone else wrote since our record */
+	if (fstat(s->fd, &st) || !S_ISREG(st.st_mode))
+		st.st_size = -1;
+	if (s->broken ||
+	    (locked && st.st_size != s->end && tail_state(s->fd) == TAIL_INSIDE_LINE)) {
 		err = end_line(s);
 		if (err)
 			goto unlock;
+		st.st_size = -1; /* the newline moved the end */
 	}
 	/* one write: with O_APPEND no other writer's bytes land inside the record */
 	/* NEEDSWORK: no fsync (issue 5); a power loss may lose the last records written */
@@ -1206,8 +1213,15 @@ int audit_write_line(struct audit_sink *s, const char *line)
 		n = writev(s->fd, iov, 2);
 	while (n < 0 && errno == EINTR);
 	err = n < 0 ? -errno : 0;
-	if (n < 0 || (size_t)n == len + 1)
+	s->end = -1;
+	if (n < 0)
 		goto unlock;
+	if ((size_t)n == len + 1) {
+		/* O_APPEND under the lock: the record went on at the end we saw */
+		if (locked && st.st_size >= 0)
+			s->end = st.st_size + n;
+		goto unlock;
+	}
 	if (n == 0) {
 		err = -EIO;
 		goto unlock;

@@ -87,11 +87,12 @@ char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count
 struct audit_sink {
 	int fd;
 	bool broken;
+	long long end; /* the file's size after our last whole record; -1: unknown */
 };
 
 #define AUDIT_SINK_INIT                                                                            \
 	{                                                                                          \
-		.fd = -1                                                                           \
+		.fd = -1, .end = -1                                                                \
 	}
 
 /*

@@ -72,13 +72,14 @@ pf_cleanup()
 	fi
 }
 
-# pf_init: root and built binaries required; a temp dir and cleanup traps
+# pf_init: root and built binaries (pinfold, pf-probe, pf-serve) required; a temp
+# dir and cleanup traps
 pf_init()
 {
 	local f
 
 	[ "$(id -u)" = 0 ] || pf_skip "needs root (cgroups, BPF)"
-	for f in "$PF_PROBE" "$PF_SERVE"; do
+	for f in "$PINFOLD" "$PF_PROBE" "$PF_SERVE"; do
 		[ -x "$f" ] || { echo "FAIL setup: $f not built (make tests)"; exit 1; }
 	done
 	command -v python3 >/dev/null || { echo "FAIL setup: python3 missing (make deps)"; exit 1; }
@@ -329,6 +330,16 @@ EOF
 }
 
 # pf_audit_show FILE: the records of FILE on one line, for failure details
+# pf_audit_lost FILE: the events the kernel could not queue, summed over the
+# file's events-lost records
+pf_audit_lost()
+{
+	python3 -c '
+import json, sys
+print(sum(r.get("count", 0) for r in map(json.loads, open(sys.argv[1]))
+          if r.get("kind") == "events-lost"))' "$1"
+}
+
 pf_audit_show()
 {
 	[ -s "$1" ] || { echo "(no records)"; return; }

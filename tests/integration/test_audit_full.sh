@@ -18,7 +18,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 pf_init
-[ -x "$PINFOLD" ] || { echo "FAIL setup: $PINFOLD not built (make)"; exit 1; }
 
 n1=20
 n2=300
@@ -158,10 +157,7 @@ PY
 read -r cut merged <"$PF_TMP/lines"
 
 recorded=$(pf_audit_count "$audit" kind=decision action=connect decision=deny)
-lost=$(python3 -c '
-import json, sys
-print(sum(r.get("count", 0) for r in map(json.loads, open(sys.argv[1]))
-          if r.get("kind") == "events-lost"))' "$PF_TMP/audit.whole")
+lost=$(pf_audit_lost "$PF_TMP/audit.whole")
 echo "denied $denied, recorded $recorded, lost $lost, unwritten $unwritten, cut lines $cut"
 
 check writes-failed "no write failed: the full disk was not hit, the test proves nothing" \

@@ -13,7 +13,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 pf_init
-[ -x "$PINFOLD" ] || { echo "FAIL setup: $PINFOLD not built (make)"; exit 1; }
 
 for f in "$PF_ROOT"/tests/policies/bad/*.yaml; do
 	name=$(basename "$f" .yaml)

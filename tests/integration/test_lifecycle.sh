@@ -12,7 +12,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 pf_init
-[ -x "$PINFOLD" ] || { echo "FAIL setup: $PINFOLD not built (make)"; exit 1; }
 
 policy=$PF_TMP/policy.yaml
 cat > "$policy" <<'YAML'

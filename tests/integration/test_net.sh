@@ -25,10 +25,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 pf_init
-if [ ! -x "$PINFOLD" ]; then
-	echo "FAIL setup: $PINFOLD not built (make)"
-	exit 1
-fi
 POLICIES=$PF_ROOT/tests/integration/policies
 
 # ---- servers and policy ----

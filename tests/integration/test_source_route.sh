@@ -15,7 +15,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 pf_init
-[ -x "$PINFOLD" ] || { echo "FAIL setup: $PINFOLD not built (make)"; exit 1; }
 
 nsA=pfsrA$$
 nsB=pfsrB$$
