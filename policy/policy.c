@@ -171,12 +171,20 @@ static bool is_mapped_v4(const uint8_t addr[16])
 	return !memcmp(addr, prefix, sizeof(prefix));
 }
 
+void policy_addr_format(const uint8_t addr[16], char *buf, size_t len)
+{
+	if (is_mapped_v4(addr))
+		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
+
 int policy_net_format(const uint8_t addr[16], unsigned prefix, char *buf, size_t len)
 {
 	char text[INET6_ADDRSTRLEN];
 
 	if (prefix >= 96 && is_mapped_v4(addr)) {
-		inet_ntop(AF_INET, addr + 12, text, sizeof(text));
+		policy_addr_format(addr, text, sizeof(text));
 		return snprintf(buf, len, "%s/%u", text, prefix - 96);
 	}
 	inet_ntop(AF_INET6, addr, text, sizeof(text));

@@ -114,6 +114,9 @@ const struct policy_agent *policy_find_agent(const struct policy *p, const char 
 int policy_rule_describe(const struct policy *p, const struct policy_agent *a, uint32_t rule_id,
 			 char *buf, size_t len);
 
+/* addr as text: "127.0.0.1" when IPv4-mapped, "::1" otherwise; len >= INET6_ADDRSTRLEN. */
+void policy_addr_format(const uint8_t addr[16], char *buf, size_t len);
+
 /*
  * addr/prefix (prefix in IPv6 bits) as text: "10.0.0.0/8" for IPv4-mapped
  * addresses with a prefix of 96 or more, "fd00::/8" otherwise. Returns the

@@ -215,15 +215,6 @@ static bool addr_is_v4_mapped(const __u8 addr[16])
 	return memcmp(addr, prefix, sizeof(prefix)) == 0;
 }
 
-/* The address as text, IPv4-mapped ones as a dotted quad, in buf. */
-static void addr_text(const __u8 addr[16], char *buf, size_t len)
-{
-	if (addr_is_v4_mapped(addr))
-		inet_ntop(AF_INET, addr + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, addr, buf, len);
-}
-
 static const char *proto_label(unsigned proto, char *buf, size_t len)
 {
 	if (proto == IPPROTO_TCP)
@@ -240,7 +231,7 @@ static void net_object(const struct pf_event *ev, char *buf, size_t len)
 	char addr[INET6_ADDRSTRLEN], proto[16];
 	bool v4 = addr_is_v4_mapped(ev->addr);
 
-	addr_text(ev->addr, addr, sizeof(addr));
+	policy_addr_format(ev->addr, addr, sizeof(addr));
 	snprintf(buf, len, "%s%s%s:%u/%s", v4 ? "" : "[", addr, v4 ? "" : "]", ev->port,
 		 proto_label(ev->proto, proto, sizeof(proto)));
 }
@@ -569,7 +560,7 @@ static void rec_net_object(struct rec *r, const struct pf_event *ev)
 	bool v4 = addr_is_v4_mapped(ev->addr);
 
 	net_object(ev, obj, sizeof(obj));
-	addr_text(ev->addr, addr, sizeof(addr));
+	policy_addr_format(ev->addr, addr, sizeof(addr));
 	rec_str(r, "object", obj);
 	rec_str(r, "address", addr);
 	rec_add(r, "port", json_object_new_int(ev->port));
@@ -782,7 +773,7 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 
 	fputs("; allow with: ", f);
 	if (event_is_network(ev)) {
-		addr_text(ev->addr, addr, sizeof(addr));
+		policy_addr_format(ev->addr, addr, sizeof(addr));
 		fputs("network: {to: ", f);
 		put_yaml_scalar(f, addr, strlen(addr));
 		fprintf(f, ", port: %u, proto: %s}", ev->port,

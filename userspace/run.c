@@ -458,17 +458,6 @@ static int run_prepare(struct run_state *st)
 	return check_enforcement(&st->k, &st->o);
 }
 
-/* An address of a resolved name as text: "127.0.0.1" or "::1". */
-static void addr_text(const uint8_t addr[16], char *buf, size_t len)
-{
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	if (!memcmp(addr, mapped, sizeof(mapped)))
-		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
-}
-
 /*
  * {"localhost": ["127.0.0.1", "::1"], ...}: what each hostname of the
  * policy resolved to for this instance; the union when rules repeat a name.
@@ -489,7 +478,7 @@ static struct json_object *resolved_detail(const struct compiled *c)
 			json_object_object_add(res, nm->host, list);
 		}
 		for (j = 0; j < nm->n_addrs; j++) {
-			addr_text(nm->addrs[j], text, sizeof(text));
+			policy_addr_format(nm->addrs[j], text, sizeof(text));
 			n = json_object_array_length(list);
 			for (k = 0; k < n; k++) {
 				v = json_object_array_get_idx(list, k);
