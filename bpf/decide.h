@@ -15,12 +15,13 @@
 #define PF_PROTO_UDP 17
 
 /*
- * The rule of the longest prefix's entry rules that allows port/proto, or
- * NULL. The loop is bounded by PF_PORTS_PER_PREFIX for the verifier, and
- * by rules->count, which the compiler never sets higher.
+ * The rule of the longest prefix's entry rules that gives need (one
+ * PF_ACCESS_CONNECT or PF_ACCESS_SEND) for port/proto, or NULL. The loop is
+ * bounded by PF_PORTS_PER_PREFIX for the verifier, and by rules->count,
+ * which the compiler never sets higher.
  */
 static inline const struct pf_port_rule *pf_decide_port(const struct pf_net_rules *rules,
-							__u16 port, __u8 proto)
+							__u16 port, __u8 proto, __u32 need)
 {
 	__u32 i;
 
@@ -29,7 +30,8 @@ static inline const struct pf_port_rule *pf_decide_port(const struct pf_net_rule
 
 		if (i >= rules->count)
 			break;
-		if (r->proto == proto && port >= r->port_lo && port <= r->port_hi)
+		if (r->proto == proto && (r->access & need) && port >= r->port_lo &&
+		    port <= r->port_hi)
 			return r;
 	}
 	return NULL;
@@ -43,10 +45,39 @@ static inline __u8 pf_decide_net_reason(__u8 proto, const struct pf_port_rule *r
 	return rule ? PF_REASON_RULE : PF_REASON_NO_RULE;
 }
 
-/* The PF_ACCESS_* a file action needs: reads read, everything else writes. */
-static inline __u32 pf_decide_need(__u16 action)
+/*
+ * The one PF_ACCESS_* right a file action needs on side (enum pf_side) of
+ * its object; the table is in bpf/pinfold.h, "File matching".
+ */
+static inline __u32 pf_decide_need(__u16 action, __u8 side)
 {
-	return action == PF_ACT_OPEN_READ ? PF_ACCESS_READ : PF_ACCESS_WRITE;
+	switch (action) {
+	case PF_ACT_OPEN_READ:
+		return PF_ACCESS_READ;
+	case PF_ACT_EXEC:
+		return PF_ACCESS_EXEC;
+	case PF_ACT_CREATE:
+		return PF_ACCESS_CREATE;
+	case PF_ACT_UNLINK:
+		return PF_ACCESS_DELETE;
+	case PF_ACT_RENAME:
+		return side == PF_SIDE_SOURCE ? PF_ACCESS_DELETE : PF_ACCESS_CREATE;
+	case PF_ACT_LINK:
+		return side == PF_SIDE_SOURCE ? PF_ACCESS_WRITE : PF_ACCESS_CREATE;
+	default: /* PF_ACT_OPEN_WRITE, PF_ACT_TRUNCATE */
+		return PF_ACCESS_WRITE;
+	}
+}
+
+/* The index i of need = PF_ACCESS_BIT(i) in pf_tree.rule, for a file right. */
+static inline __u32 pf_decide_index(__u32 need)
+{
+	__u32 i;
+
+	for (i = 0; i < PF_FILE_ACCESSES; i++)
+		if (need == PF_ACCESS_BIT(i))
+			return i;
+	return 0;
 }
 
 /*
@@ -54,11 +85,19 @@ static inline __u32 pf_decide_need(__u16 action)
  * (NULL for none) and, when none, whether the walk reached its end:
  * PF_REASON_RULE allows; PF_REASON_ACCESS, _NO_RULE and _TOO_DEEP deny.
  */
-static inline __u8 pf_decide_file(const struct pf_tree *tree, __u8 complete, __u16 action)
+static inline __u8 pf_decide_file(const struct pf_tree *tree, __u8 complete, __u32 need)
 {
 	if (tree)
-		return (tree->access & pf_decide_need(action)) ? PF_REASON_RULE : PF_REASON_ACCESS;
+		return (tree->access & need) ? PF_REASON_RULE : PF_REASON_ACCESS;
 	return complete ? PF_REASON_NO_RULE : PF_REASON_TOO_DEEP;
+}
+
+/* The grant that allowed need on tree, or PF_RULE_NONE. */
+static inline __u32 pf_decide_file_rule(const struct pf_tree *tree, __u32 need)
+{
+	if (!tree || !(tree->access & need))
+		return PF_RULE_NONE;
+	return tree->rule[pf_decide_index(need) % PF_FILE_ACCESSES];
 }
 
 /* PF_DECISION_ALLOW for PF_REASON_RULE, else PF_DECISION_DENY. */

@@ -12,33 +12,54 @@
  * the parent whose cgroup has no entry is denied everything (reason
  * PF_REASON_NO_INSTANCE): moving into a sub-cgroup does not escape.
  *
- * Network matching. pf_net is an LPM trie keyed by (slot, address). IPv4
- * addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d), so a connect6 to
- * ::ffff:127.0.0.1 is judged exactly as a connect4 to 127.0.0.1. The longest
- * prefix holding the address is found; its value lists the port ranges and
- * protocols of that prefix AND of every shorter prefix containing it (the
- * compiler pushes them down), so the longest match alone decides. Example:
- *   rules  10.0.0.0/8 53/udp (rule 0)  and  10.1.2.3/32 443/tcp (rule 1)
- *   key    slot,::ffff:10.1.2.3/128  -> { 443/tcp rule 1, 53/udp rule 0 }
- *   key    slot,::ffff:10.0.0.0/104  -> { 53/udp rule 0 }
+ * Network matching. pf_net is an LPM trie keyed by (slot, generation,
+ * address). IPv4 addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d),
+ * so a connect6 to ::ffff:127.0.0.1 is judged exactly as a connect4 to
+ * 127.0.0.1. The longest prefix holding the address is found; its value
+ * lists the port rules of that prefix AND of every shorter prefix containing
+ * it (the compiler pushes them down), less those a backend excepts there, so
+ * the longest match alone decides. Each port rule carries the accesses it
+ * gives: connect(2) needs PF_ACCESS_CONNECT, a datagram sent with its
+ * destination PF_ACCESS_SEND. Example:
+ *   backend dns     10.0.0.0/8 53/udp, connect+send (rule 0)
+ *   backend ehr     10.1.2.3/32 443/tcp, connect (rule 1)
+ *   backend any443  ::/0 443/tcp except 10.0.0.0/8, connect (rule 2)
+ *   key slot,gen,::ffff:10.1.2.3/128 -> { 443/tcp rule 1, 53/udp rule 0 }
+ *   key slot,gen,::ffff:10.0.0.0/104 -> { 53/udp rule 0 }    (rule 2 excepted)
+ *   key slot,gen,::/0                -> { 443/tcp rule 2 }
  *   connect 10.1.2.3:53/udp  -> longest match /128, entry 2 allows (rule 0)
  *   connect 10.9.9.9:443/tcp -> longest match /104, no entry -> denied
  *
- * File matching. pf_trees maps (slot, device, inode) of each allowed tree
- * root to its access. A program walks from the object's dentry up through its
+ * File matching. pf_trees maps (slot, generation, device, inode) of each
+ * tagged tree root to its tag (which tree of which data class, or of which
+ * of the agent's own rules) and the accesses the instance holds there. Every
+ * tree of every class of the policy is tagged for every instance, whether
+ * its agent holds a grant on that class or not: classification belongs to
+ * the data. A program walks from the object's dentry up through its
  * parents, following the object's own filesystem; only at the root of a
- * filesystem does it step to the mount point below which that mount sits. The
- * first (deepest) tree root met decides:
- *   trees  /srv/ehr rw (rule 0)  and  /srv/ehr/archive r (rule 1)
- *   open /srv/ehr/a/chart.txt O_RDWR          -> /srv/ehr decides: allowed
- *   open /srv/ehr/archive/2019.txt O_WRONLY   -> archive decides: denied
- *   open /etc/passwd O_RDONLY                 -> no tree: denied
+ * filesystem does it step to the mount point below which that mount sits.
+ * The first (deepest) tree root met decides:
+ *   classes phi.clinical /srv/ehr, phi.psych /srv/ehr/psych; agent may read phi.clinical
+ *   open /srv/ehr/a/chart.txt O_RDONLY  -> phi.clinical decides: allowed
+ *   open /srv/ehr/psych/n.txt O_RDONLY  -> phi.psych decides: denied
+ *   open /etc/passwd O_RDONLY           -> no tree: denied
  * Mounting /srv/ehr at /mnt/x changes nothing: /mnt/x/a/chart.txt is walked
  * through /srv/ehr. A bind mount of a subdirectory ends the walk at its
  * filesystem's root, so binding /srv/secret below /srv/ehr lends it nothing;
- * a whole filesystem mounted below a tree is part of that tree. Reads need PF_ACCESS_READ; opening for write, creating,
- * unlinking, renaming (both ends) and hard-linking (both ends) need
- * PF_ACCESS_WRITE.
+ * a whole filesystem mounted below a tree is part of that tree. What each
+ * action needs (bpf/decide.h): reading PF_ACCESS_READ; opening for write and
+ * truncating PF_ACCESS_WRITE; exec PF_ACCESS_EXEC; a new name (create,
+ * mkdir, symlink, link target, rename target) PF_ACCESS_CREATE where it is
+ * made; removing a name (unlink, rmdir, rename source, a rename target that
+ * exists) PF_ACCESS_DELETE; the source of a hard link PF_ACCESS_WRITE.
+ *
+ * Generations. Every key carries the instance's generation, and a program
+ * reads the instance's pf_instances value once per decision. Applying a
+ * new policy writes its entries under generation + 1, replaces the
+ * instance's value (one atomic update of a hash map without preallocation,
+ * whose old element lives on until readers are done), then deletes the old
+ * generation's entries: each decision is made wholly by the old policy or
+ * wholly by the new.
  *
  * Modes. An instance flagged PF_INST_MODE_AUDIT or PF_INST_MODE_RECORD is
  * judged exactly as one that enforces, but no denial is applied: each one
@@ -61,13 +82,14 @@
 #include <linux/types.h>
 #endif
 
-#define PF_ABI_VERSION 1
+#define PF_ABI_VERSION 2
 
 enum {
 	PF_MAX_INSTANCES = 64,        /* concurrently confined instances */
 	PF_MAX_TREES = 16384,         /* pf_trees entries, all instances */
 	PF_MAX_PREFIXES = 16384,      /* pf_net entries, all instances */
-	PF_PORTS_PER_PREFIX = 16,     /* port rules pushed into one prefix */
+	PF_PORTS_PER_PREFIX = 32,     /* port rules pushed into one prefix */
+	PF_FILE_ACCESSES = 5,         /* PF_ACCESS_READ .. PF_ACCESS_EXEC */
 	PF_WALK_STEPS = 256,          /* steps of an ancestry walk, mounts included */
 	PF_WALK_DEPTH = 32,           /* path components an event records */
 	PF_NAME_MAX = 256,            /* one path component, NUL included */
@@ -78,10 +100,20 @@ enum {
 
 #define PF_RULE_NONE 0xffffffffu
 
-/* pf_tree.access and pf_port_rule.flags */
-#define PF_ACCESS_READ (1u << 0)
-#define PF_ACCESS_WRITE (1u << 1)
-#define PF_RULE_AUDITED (1u << 2) /* report allowed uses too */
+/*
+ * Access rights: one bit per action of the policy language. Files use
+ * READ..EXEC (pf_tree.access), destinations CONNECT and SEND
+ * (pf_port_rule.access). PF_ACCESS_BIT(i) is the right whose granting rule
+ * is pf_tree.rule[i].
+ */
+#define PF_ACCESS_READ (1u << 0)    /* open for reading */
+#define PF_ACCESS_WRITE (1u << 1)   /* open for writing, truncate */
+#define PF_ACCESS_CREATE (1u << 2)  /* create a name: file, directory, link, rename target */
+#define PF_ACCESS_DELETE (1u << 3)  /* remove a name: unlink, rmdir, rename source or victim */
+#define PF_ACCESS_EXEC (1u << 4)    /* open for execution (execve, the ELF interpreter) */
+#define PF_ACCESS_CONNECT (1u << 5) /* connect(2), TCP or UDP */
+#define PF_ACCESS_SEND (1u << 6)    /* a datagram sent with its destination (sendto, sendmsg) */
+#define PF_ACCESS_BIT(i) (1u << (i))
 
 /* pf_instance.flags */
 #define PF_INST_FILES_UNENFORCED (1u << 0) /* BPF LSM absent: audit says so */
@@ -103,6 +135,7 @@ enum pf_action {
 	PF_ACT_MOUNT = 12,      /* mount or move_mount; path: the mount point */
 	PF_ACT_USERNS = 13,     /* creating a user namespace */
 	PF_ACT_PTRACE = 14,     /* ptrace or /proc access to another task; ino: its pid */
+	PF_ACT_EXEC = 15,       /* open for execution */
 	PF_ACT_MAX
 };
 
@@ -114,7 +147,7 @@ enum pf_decision {
 enum pf_reason {
 	PF_REASON_RULE = 1,         /* rule_id allowed it */
 	PF_REASON_NO_RULE = 2,      /* no rule covers the object */
-	PF_REASON_ACCESS = 3,       /* deepest tree (rule_id) lacks the access */
+	PF_REASON_ACCESS = 3,       /* the deepest tree (object) lacks the access */
 	PF_REASON_NO_INSTANCE = 4,  /* cgroup below the parent, not an instance */
 	PF_REASON_TOO_DEEP = 5,     /* no tree within PF_WALK_STEPS ancestors */
 	PF_REASON_PROTOCOL = 6,     /* neither TCP nor UDP */
@@ -156,40 +189,57 @@ struct pf_config {
 	__u64 build;            /* digest of the loaded BPF objects */
 };
 
-/* pf_instances value, keyed by cgroup id (__u64) */
+/*
+ * pf_instances value, keyed by cgroup id (__u64). gen selects which entries
+ * of pf_trees and pf_net are the instance's rules: a new policy is written
+ * under the next generation and takes effect, all at once, when this value
+ * is replaced (see "Generations" above).
+ */
 struct pf_instance {
 	__u32 slot;
 	__u32 flags; /* PF_INST_* */
+	__u32 gen;
+	__u32 pad;
 };
 
 /* pf_trees key */
 struct pf_tree_key {
 	__u32 slot;
-	__u32 pad;
+	__u32 gen;
 	__u64 dev; /* kernel encoding */
 	__u64 ino;
 };
 
-/* pf_trees value */
+/*
+ * pf_trees value: the tree root's tag (object: which tree of which data
+ * class, see policy.h) and what this instance may do below it. rule[i]
+ * names the grant that gives PF_ACCESS_BIT(i); PF_RULE_NONE where access
+ * lacks the bit.
+ */
 struct pf_tree {
-	__u32 rule_id;
-	__u32 access; /* PF_ACCESS_* | PF_RULE_AUDITED */
+	__u32 object;
+	__u32 access;  /* PF_ACCESS_READ .. PF_ACCESS_EXEC */
+	__u32 audited; /* accesses whose allowed uses are reported too */
+	__u32 rule[PF_FILE_ACCESSES];
 };
 
-/* pf_net key: prefixlen counts the 32 slot bits plus the address bits */
+/* pf_net key: prefixlen counts the 64 slot and generation bits plus the address bits */
 struct pf_net_key {
 	__u32 prefixlen;
-	__u32 slot; /* big-endian, so that it forms the top bits */
+	__u32 slot; /* big-endian, so that slot and gen form the top bits */
+	__u32 gen;  /* big-endian */
 	__u8 addr[16];
 };
 
 struct pf_port_rule {
 	__u16 port_lo; /* host byte order, inclusive */
 	__u16 port_hi;
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 flags; /* PF_RULE_AUDITED */
-	__u16 pad;
-	__u32 rule_id;
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 access;  /* PF_ACCESS_CONNECT and/or PF_ACCESS_SEND */
+	__u8 audited; /* accesses whose allowed uses are reported too */
+	__u8 pad;
+	__u32 rule_id; /* the grant */
+	__u32 object;  /* the destination: which of which backend */
 };
 
 /* pf_net value */
@@ -208,7 +258,7 @@ struct pf_event {
 	__u32 pid; /* thread group id */
 	__u32 uid;
 	__u32 slot;
-	__u32 rule_id;       /* PF_RULE_NONE when no rule applies */
+	__u32 rule_id;       /* the grant that allowed; PF_RULE_NONE when none */
 	__u16 action;        /* enum pf_action */
 	__u8 decision;       /* enum pf_decision */
 	__u8 reason;         /* enum pf_reason */
@@ -217,8 +267,10 @@ struct pf_event {
 	__u8 family;         /* AF_INET or AF_INET6 as called, for network events */
 	__u8 proto;
 	__u16 port;  /* host byte order */
-	__u16 flags; /* PF_EVENT_* */
-	__u32 pad2;
+	__u16 flags;   /* PF_EVENT_* */
+	__u32 gen;     /* the instance's generation that decided */
+	__u32 object;  /* the tree or destination that decided; PF_RULE_NONE when none */
+	__u32 pad3;
 	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 	char comm[16];
 	char path[PF_PATH_MAX]; /* absolute, NUL-terminated */

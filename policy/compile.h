@@ -25,20 +25,21 @@ struct compiled_net {
 /* At most this many addresses per hostname; a name with more is an error. */
 #define COMPILE_NAME_ADDRS_MAX 16
 
-/* What the hostname of one network rule resolved to. */
+/* What the hostname of one destination resolved to. */
 struct compiled_name {
-	uint32_t rule_id;                          /* POLICY_RULE_NET(j) */
-	const char *host;                          /* the rule's, as written */
+	uint32_t object;                           /* POLICY_ID_BACKEND_DEST or _OWN_DEST */
+	const char *host;                          /* the destination's, as written */
 	size_t n_addrs;                            /* at least 1, no duplicates */
 	uint8_t addrs[COMPILE_NAME_ADDRS_MAX][16]; /* IPv4 as ::ffff:a.b.c.d */
 };
 
 struct compiled {
-	struct compiled_tree *trees;
+	uint32_t slot, gen;
+	struct compiled_tree *trees; /* every tagged tree, granted or not */
 	size_t n_trees;
 	struct compiled_net *nets;
 	size_t n_nets;
-	struct compiled_name *names; /* one per hostname rule, in rule order */
+	struct compiled_name *names; /* one per hostname destination the agent may use */
 	size_t n_names;
 };
 
@@ -60,28 +61,47 @@ typedef int (*compile_resolve_name_fn)(const char *host, uint8_t (*addrs)[16], s
 int compile_resolve_getaddrinfo(const char *host, uint8_t (*addrs)[16], size_t max, char *why,
 				size_t why_len, void *ctx);
 
-/*
- * Compile agent a of policy p for instance slot, resolving hostnames with
- * resolve_name. Each address a name resolves to becomes a /32 or /128
- * destination with the rule's ports, protocol, audit flag and rule id, and
- * out->names records them. A name that does not resolve is an error at its
- * rule's place.
- */
-int compile_agent_names(const struct policy *p, const struct policy_agent *a, uint32_t slot,
-			compile_resolve_fn resolve, void *ctx, compile_resolve_name_fn resolve_name,
-			void *name_ctx, struct compiled *out, struct policy_error *err);
+/* What compiling needs from the world; zeroed, it uses stat and getaddrinfo. */
+struct compile_env {
+	compile_resolve_fn resolve; /* NULL: compile_resolve_stat */
+	void *resolve_ctx;
+	compile_resolve_name_fn resolve_name; /* NULL: compile_resolve_getaddrinfo */
+	void *name_ctx;
+	/* The instance's runtime.tmp directory, tagged as that class; NULL: none. */
+	const char *private_tmp;
+};
 
 /*
- * Compile agent a of policy p for instance slot; hostnames are resolved
- * with compile_resolve_getaddrinfo. Network rules are pushed
- * down into every longer prefix they contain (see bpf/pinfold.h). Errors
- * (a tree that does not exist, two trees on one inode, more than
- * PF_PORTS_PER_PREFIX rules covering one prefix) return -EINVAL with err
- * naming the rule's place.
+ * Compile agent a of policy p for instance slot under generation gen.
+ *
+ * Files: every tree of every class of p (shipped classes too; a missing
+ * optional tree is skipped) and every own files rule of a becomes one
+ * pf_trees entry, tagged with its object id, holding the union of the
+ * actions a's families and own rule grant there and, per action, the first
+ * grant giving it (families in the agent's order, grants in family order;
+ * own rules last).
+ *
+ * Network: every destination of every backend a holds a grant on, and
+ * every own network rule, becomes port rules with its actions, grant and
+ * object id; hostnames are resolved, each address a /32 or /128. Each
+ * prefix, exceptions included, gets one pf_net entry with the port rules
+ * of every destination whose prefix holds it, less those whose backend
+ * excepts a prefix holding it, longest prefix first (see bpf/pinfold.h).
+ *
+ * Errors return -EINVAL with err naming the place: a tree that does not
+ * exist, two trees on one inode, a name that does not resolve, more than
+ * PF_PORTS_PER_PREFIX rules covering one prefix.
  */
 int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot,
-		  compile_resolve_fn resolve, void *ctx, struct compiled *out,
+		  uint32_t gen, const struct compile_env *env, struct compiled *out,
 		  struct policy_error *err);
+
+/*
+ * Compile every agent of p (slot 0, generation 1) as pinfold check does:
+ * the first error is returned, as compile_agent's.
+ */
+int compile_policy_check(const struct policy *p, const struct compile_env *env,
+			 struct policy_error *err);
 
 void compiled_release(struct compiled *c);
 
