@@ -7,6 +7,7 @@
  * schema checker sees is exactly what a reviewer reads.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -261,4 +262,126 @@ int ynode_read(const char *buf, size_t len, struct ynode **root, struct policy_e
 	rc = build_document(&r, root);
 	yaml_parser_delete(&r.parser);
 	return rc;
+}
+
+/* ---- helpers for schema checkers ---- */
+
+#define fail_node(err, n, ...) policy_error_set(err, (n)->line, (n)->column, __VA_ARGS__)
+
+const char *ynode_quote(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t o = 0, i;
+
+	buf[o++] = '"';
+	for (i = 0; i < len && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == YNODE_QUOTE_MAX) {
+			o += snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c == '"' || c == '\\')
+			o += snprintf(buf + o, size - o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			o += snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+bool ynode_is_empty(const struct ynode *n)
+{
+	return n->kind == YNODE_SCALAR && n->plain && n->len == 0;
+}
+
+const char *ynode_found(char *buf, size_t size, const struct ynode *n)
+{
+	if (n->kind == YNODE_MAPPING)
+		return "a mapping";
+	if (n->kind == YNODE_SEQUENCE)
+		return "a sequence";
+	if (ynode_is_empty(n))
+		return "an empty value";
+	return ynode_quote(buf, size, n->text, n->len);
+}
+
+int ynode_need_scalar(struct policy_error *err, const struct ynode *n, const char *what)
+{
+	char q[YNODE_QUOTE_SIZE];
+
+	if (n->kind != YNODE_SCALAR || ynode_is_empty(n))
+		return fail_node(err, n, "expected %s, found %s", what,
+				 ynode_found(q, sizeof(q), n));
+	return 0;
+}
+
+static void field_list(char *buf, size_t size, const struct ynode_field *fields, size_t n_fields)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n_fields && o < size; i++)
+		o += snprintf(buf + o, size - o, "%s%s", i ? ", " : "", fields[i].key);
+}
+
+int ynode_get_fields(struct policy_error *err, const struct ynode *map, const char *what,
+		     const struct ynode_field *fields, size_t n_fields, const struct ynode **vals)
+{
+	const struct ynode *keys[YNODE_FIELDS_MAX] = {0};
+	char q[YNODE_QUOTE_SIZE], list[128];
+	size_t i, f;
+
+	if (n_fields > YNODE_FIELDS_MAX)
+		return -E2BIG;
+	if (map->kind != YNODE_MAPPING)
+		return fail_node(err, map, "expected a mapping for %s, found %s", what,
+				 ynode_found(q, sizeof(q), map));
+	for (f = 0; f < n_fields; f++)
+		vals[f] = NULL;
+
+	for (i = 0; i + 1 < map->n_kids; i += 2) {
+		const struct ynode *key = map->kids[i];
+
+		if (key->kind != YNODE_SCALAR)
+			return fail_node(err, key, "expected a key in %s, found %s", what,
+					 ynode_found(q, sizeof(q), key));
+		for (f = 0; f < n_fields; f++)
+			if (!strcmp(key->text, fields[f].key))
+				break;
+		if (f == n_fields) {
+			field_list(list, sizeof(list), fields, n_fields);
+			return fail_node(err, key, "unknown key %s in %s: expected one of %s",
+					 ynode_quote(q, sizeof(q), key->text, key->len), what,
+					 list);
+		}
+		if (vals[f])
+			return fail_node(err, key, "duplicate key \"%s\" in %s, first at %u:%u",
+					 fields[f].key, what, keys[f]->line, keys[f]->column);
+		keys[f] = key;
+		vals[f] = map->kids[i + 1];
+	}
+
+	for (f = 0; f < n_fields; f++)
+		if (fields[f].required && !vals[f])
+			return fail_node(err, map, "missing key \"%s\" in %s", fields[f].key, what);
+	return 0;
+}
+
+int ynode_bool(struct policy_error *err, const struct ynode *n, const char *key, bool *out)
+{
+	char q[YNODE_QUOTE_SIZE];
+
+	if (n->kind == YNODE_SCALAR && n->plain && !strcmp(n->text, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (n->kind == YNODE_SCALAR && n->plain && !strcmp(n->text, "false")) {
+		*out = false;
+		return 0;
+	}
+	return fail_node(err, n, "expected true or false for %s, found %s", key,
+			 ynode_found(q, sizeof(q), n));
 }

@@ -17,29 +17,37 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pinfold [-v|-vv] COMMAND [ARGS]\n"
-		   "\n"
-		   "commands:\n"
-		   "  check FILE          validate a policy (exit 2 on an error)\n"
-		   "  run --policy FILE --agent NAME [--audit FILE] [--allow-degraded] -- CMD...\n"
-		   "                      run CMD confined as an instance of agent NAME\n"
-		   "  explain --policy FILE --agent NAME --open PATH [--write]\n"
-		   "  explain --policy FILE --agent NAME --connect HOST:PORT[/udp]\n"
-		   "                      say whether agent NAME may do it, and why\n"
-		   "  show --policy FILE [--agent NAME] [--json]\n"
-		   "                      print who may do what under a policy\n"
-		   "  unload [--force]    detach and unpin pinfold's kernel programs\n");
+	fprintf(f,
+		"usage: pinfold [-v|-vv] COMMAND [ARGS]\n"
+		"\n"
+		"commands:\n"
+		"  check POLICY        validate a policy, list its warnings (exit 2 on an error)\n"
+		"  run --policy POLICY --agent NAME [--audit FILE] [--allow-degraded] -- CMD...\n"
+		"                      run CMD confined as an instance of agent NAME\n"
+		"  explain --policy POLICY --agent NAME --open PATH [--write]\n"
+		"  explain --policy POLICY --agent NAME --connect HOST:PORT[/udp]\n"
+		"                      say whether agent NAME may do it, and why\n"
+		"  show --policy POLICY [--agent NAME] [--json]\n"
+		"                      print who may do what under a policy\n"
+		"  unload [--force]    detach and unpin pinfold's kernel programs\n"
+		"\n"
+		"POLICY is a YAML file, or a directory whose *.yaml files make one policy.\n");
 }
 
+/*
+ * Validate a policy as run would: parse it, list its warnings, then
+ * compile every agent (trees must exist, names resolve, prefixes fit).
+ */
 static int cmd_check(int argc, char **argv)
 {
-	struct policy_error err = {};
-	struct policy p = {};
+	struct compile_env env = {0};
+	struct policy_error err = {0};
+	struct policy p = {0};
 	char msg[600];
 	size_t i;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: pinfold check FILE\n");
+		fprintf(stderr, "usage: pinfold check POLICY\n");
 		return RUN_EXIT_USAGE;
 	}
 	if (policy_load(argv[1], &p, &err)) {
@@ -47,20 +55,18 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "%s\n", msg);
 		return RUN_EXIT_USAGE;
 	}
-	/* what run would refuse, check refuses: compile every agent here */
-	for (i = 0; i < p.n_agents; i++) {
-		struct compiled c = {};
-		int rc = compile_agent(&p, &p.agents[i], 0, compile_resolve_stat, NULL, &c, &err);
-
-		compiled_release(&c);
-		if (rc) {
-			policy_error_format(&err, msg, sizeof(msg));
-			fprintf(stderr, "%s\n", msg);
-			policy_release(&p);
-			return RUN_EXIT_USAGE;
-		}
+	for (i = 0; i < p.n_warnings; i++) {
+		policy_warning_format(&p.warnings[i], msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
 	}
-	printf("%s: ok (%zu agent%s)\n", argv[1], p.n_agents, p.n_agents == 1 ? "" : "s");
+	if (compile_policy_check(&p, &env, &err)) {
+		policy_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		policy_release(&p);
+		return RUN_EXIT_USAGE;
+	}
+	printf("%s: ok (%zu agent%s, %zu warning%s)\n", argv[1], p.n_agents,
+	       p.n_agents == 1 ? "" : "s", p.n_warnings, p.n_warnings == 1 ? "" : "s");
 	policy_release(&p);
 	return EXIT_SUCCESS;
 }
