@@ -17,21 +17,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_config SEC(".maps");
 
-/* pf_instances: which cgroups are instances, and their slots */
+/*
+ * pf_instances: which cgroups are instances, their slots and generations.
+ * Without preallocation an update links in a new element instead of
+ * rewriting the old one in place, as a preallocated map does, so a reader
+ * sees the old value or the new one whole; pf_whoami copies it at once.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PF_MAX_INSTANCES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);                /* cgroup id */
-	__type(value, struct pf_instance); /* slot and flags */
+	__type(value, struct pf_instance); /* slot, flags, generation */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_instances SEC(".maps");
 
-/* pf_trees: allowed tree roots */
+/* pf_trees: tagged tree roots */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PF_MAX_TREES);
-	__type(key, struct pf_tree_key); /* slot, dev, ino */
-	__type(value, struct pf_tree);   /* access and rule */
+	__type(key, struct pf_tree_key); /* slot, generation, dev, ino */
+	__type(value, struct pf_tree);   /* tag, access, granting rules */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_trees SEC(".maps");
 
@@ -40,7 +46,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, PF_MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pf_net_key);     /* slot and prefix */
+	__type(key, struct pf_net_key);     /* slot, generation and prefix */
 	__type(value, struct pf_net_rules); /* pushed-down port rules */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_net SEC(".maps");
@@ -92,10 +98,16 @@ enum pf_who {
 	PF_WHO_UNKNOWN = 2,  /* below the parent without an entry: deny all */
 };
 
-static __always_inline int pf_whoami(struct pf_instance **inst, __u64 *cgid)
+/*
+ * Who the current task is. For an instance, its pf_instances value is
+ * copied into *inst: the decision uses this one copy throughout, so that
+ * a policy applied meanwhile (a new generation) cannot mix into it.
+ */
+static __always_inline int pf_whoami(struct pf_instance *inst, __u64 *cgid)
 {
 	__u32 zero = 0;
 	struct pf_config *cfg = bpf_map_lookup_elem(&pf_config, &zero);
+	struct pf_instance *v;
 
 	if (!cfg || !cfg->parent_cgroup_id)
 		return PF_WHO_OUTSIDE;
@@ -103,9 +115,11 @@ static __always_inline int pf_whoami(struct pf_instance **inst, __u64 *cgid)
 		return PF_WHO_OUTSIDE;
 
 	*cgid = bpf_get_current_cgroup_id();
-	*inst = bpf_map_lookup_elem(&pf_instances, cgid);
-	if (*inst)
+	v = bpf_map_lookup_elem(&pf_instances, cgid);
+	if (v) {
+		*inst = *v;
 		return PF_WHO_INSTANCE;
+	}
 	pf_count(PF_STAT_UNKNOWN);
 	return PF_WHO_UNKNOWN;
 }
@@ -135,13 +149,16 @@ static __always_inline void pf_event_task(struct pf_event *ev)
 
 /*
  * Reserve an event in the instance's ring and fill what every event says
- * but the task (pf_event_task).
+ * but the task (pf_event_task) and the object that decided (none, unless
+ * the caller sets ev->object).
  * NULL when the event cannot be queued: the loss is counted for the slot,
  * so the writer can report exactly how many records are missing.
  */
-static __always_inline struct pf_event *pf_event_reserve(__u32 slot, __u64 cgid, __u16 action,
-							 __u8 decision, __u8 reason, __u32 rule_id)
+static __always_inline struct pf_event *pf_event_reserve(const struct pf_instance *inst, __u64 cgid,
+							 __u16 action, __u8 decision, __u8 reason,
+							 __u32 rule_id)
 {
+	__u32 slot = inst->slot;
 	struct pf_event *ev;
 	void *ring;
 	__u64 *lost;
@@ -174,7 +191,9 @@ static __always_inline struct pf_event *pf_event_reserve(__u32 slot, __u64 cgid,
 	ev->proto = 0;
 	ev->port = 0;
 	ev->flags = 0;
-	ev->pad2 = 0;
+	ev->gen = inst->gen;
+	ev->object = PF_RULE_NONE;
+	ev->pad3 = 0;
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	__builtin_memset(ev->comm, 0, sizeof(ev->comm));
 	ev->path[0] = '\0';

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * files.bpf.c - file enforcement: BPF LSM programs judge every open,
- * create, unlink, rename and link of an instance by inode ancestry (the
- * matching rules are in bpf/pinfold.h). Mounts and user namespaces are
- * refused outright: a mount would lay any tree inside an allowed one, and a
- * user namespace would let an unprivileged agent mount. In audit and record
- * modes every denial is reported but not applied.
+ * files.bpf.c - file enforcement: BPF LSM programs judge every open (to
+ * read, write or execute), create, unlink, rename and link of an instance
+ * by inode ancestry, each by the one right it needs (the matching rules are
+ * in bpf/pinfold.h, the needs in bpf/decide.h). Mounts and user namespaces
+ * are refused outright: a mount would lay any tree inside an allowed one,
+ * and a user namespace would let an unprivileged agent mount. In audit and
+ * record modes every denial is reported but not applied.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +22,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 #ifndef FMODE_WRITE
 #define FMODE_WRITE 0x2
+#endif
+#ifndef __FMODE_EXEC
+#define __FMODE_EXEC 0x20
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
 #endif
 
 /*
@@ -207,48 +214,42 @@ static __always_inline void pf_event_path(struct pf_event *ev, struct dentry *d,
 }
 
 /*
- * Judge one file action of the current task on d (on mount mnt): 0 to
- * allow, -EACCES to deny.
+ * Judge one file action of instance inst (of cgroup cgid) on side of d (on
+ * mount mnt), by the right it needs there (bpf/decide.h): 0 to allow,
+ * -EACCES to deny.
  */
-static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt, __u16 action,
-					  __u8 side)
+static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 cgid,
+					 struct dentry *d, struct vfsmount *mnt, __u16 action,
+					 __u8 side)
 {
-	struct pf_instance *inst = NULL;
 	struct pf_walk w = {.d = d, .m = pf_real_mount(mnt)};
+	__u32 need = pf_decide_need(action, side);
+	const struct pf_tree *tree;
 	struct pf_event *ev;
+	struct inode *inode;
 	__u8 reason, decision;
-	__u32 rule_id = PF_RULE_NONE;
-	__u64 cgid = 0;
-
-	switch (pf_whoami(&inst, &cgid)) {
-	case PF_WHO_OUTSIDE:
-		return 0;
-	case PF_WHO_UNKNOWN:
-		return -EACCES;
-	}
-	if (!inst) /* for the verifier: set whenever PF_WHO_INSTANCE */
-		return -EACCES;
 
 	w.key.slot = inst->slot;
+	w.key.gen = inst->gen;
 	bpf_loop(PF_WALK_STEPS, pf_match_step, &w, 0);
-	if (w.found)
-		rule_id = w.tree.rule_id;
-	reason = pf_decide_file(w.found ? &w.tree : NULL, w.complete, action);
+	tree = w.found ? &w.tree : NULL;
+	reason = pf_decide_file(tree, w.complete, need);
 	decision = pf_decide_decision(reason);
-	if (decision == PF_DECISION_ALLOW && !(w.tree.access & PF_RULE_AUDITED) &&
-	    !pf_records_all(inst))
+	if (decision == PF_DECISION_ALLOW && !(w.tree.audited & need) && !pf_records_all(inst))
 		return 0;
 
-	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason, rule_id);
+	ev = pf_event_reserve(inst, cgid, action, decision, reason,
+			      pf_decide_file_rule(tree, need));
 	if (ev) {
 		pf_event_task(ev);
-		struct inode *inode = BPF_CORE_READ(d, d_inode);
-
+		inode = BPF_CORE_READ(d, d_inode);
 		if (inode) {
 			ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 			ev->ino = BPF_CORE_READ(inode, i_ino);
 		}
 		ev->side = side;
+		if (tree)
+			ev->object = tree->object;
 		if (decision == PF_DECISION_DENY && pf_lenient(inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		pf_event_path(ev, d, mnt);
@@ -257,13 +258,29 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	return decision == PF_DECISION_ALLOW || pf_lenient(inst) ? 0 : -EACCES;
 }
 
+/* Judge a hook's one file action of the current task, as pf_file_judge. */
+static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt, __u16 action,
+					  __u8 side)
+{
+	struct pf_instance inst = {};
+	__u64 cgid = 0;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	return pf_file_judge(&inst, cgid, d, mnt, action, side);
+}
+
 /*
  * Refuse what an instance may never do, with its event; the object is the
  * path of (d, mnt) when there is one. Tasks outside pinfold pass.
  */
 static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u16 action)
 {
-	struct pf_instance *inst = NULL;
+	struct pf_instance inst = {};
 	struct pf_event *ev;
 	__u64 cgid = 0;
 
@@ -273,15 +290,12 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
 	case PF_WHO_UNKNOWN:
 		return -EPERM;
 	}
-	if (!inst)
-		return -EPERM;
 
-	ev = pf_event_reserve(inst->slot, cgid, action, PF_DECISION_DENY, PF_REASON_NEVER,
-			      PF_RULE_NONE);
+	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, PF_REASON_NEVER, PF_RULE_NONE);
 	if (!ev)
-		return pf_lenient(inst) ? 0 : -EPERM;
+		return pf_lenient(&inst) ? 0 : -EPERM;
 	pf_event_task(ev);
-	if (pf_lenient(inst))
+	if (pf_lenient(&inst))
 		ev->flags = PF_EVENT_NOT_APPLIED;
 	if (d) {
 		pf_event_path(ev, d, mnt);
@@ -289,7 +303,7 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
 		__builtin_memcpy(ev->path, "user namespace", sizeof("user namespace"));
 	}
 	bpf_ringbuf_submit(ev, 0);
-	return pf_lenient(inst) ? 0 : -EPERM;
+	return pf_lenient(&inst) ? 0 : -EPERM;
 }
 
 /*
@@ -297,6 +311,14 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
  * and must return a non-zero one unchanged.
  */
 
+/*
+ * An open for execution (execve's of the program, and of its ELF
+ * interpreter) is judged as exec alone: it reads the file, but only to run
+ * it. The kernel marks it in f_flags with __FMODE_EXEC, which open(2) masks
+ * off for userspace, so no open can pose as one; 6.1 does not set f_mode's
+ * FMODE_EXEC at this hook. LSMs upstream test the same flag ("exec: Check
+ * __FMODE_EXEC instead of in_execve for LSMs", v6.8).
+ */
 SEC("lsm/file_open")
 int BPF_PROG(file_open, struct file *file, int ret)
 {
@@ -304,7 +326,12 @@ int BPF_PROG(file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	action = (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ? PF_ACT_OPEN_WRITE : PF_ACT_OPEN_READ;
+	if (BPF_CORE_READ(file, f_flags) & __FMODE_EXEC)
+		action = PF_ACT_EXEC;
+	else if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE)
+		action = PF_ACT_OPEN_WRITE;
+	else
+		action = PF_ACT_OPEN_READ;
 	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
 			      action, PF_SIDE_OBJECT);
 }
@@ -361,35 +388,68 @@ int BPF_PROG(path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_UNLINK, PF_SIDE_OBJECT);
 }
 
+/*
+ * A rename removes the source's name (delete) and makes the target's
+ * (create); a target that exists loses its inode too (delete). An exchange
+ * also makes a name at the source, for the target's inode. The instance is
+ * read once: one generation judges every end.
+ */
 SEC("lsm/path_rename")
 int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
+	struct vfsmount *old_mnt = BPF_CORE_READ(old_dir, mnt);
+	struct vfsmount *new_mnt = BPF_CORE_READ(new_dir, mnt);
+	struct pf_instance inst = {};
+	__u64 cgid = 0;
+
 	if (ret)
 		return ret;
-	ret = pf_file_decide(old_dentry, BPF_CORE_READ(old_dir, mnt), PF_ACT_RENAME,
-			     PF_SIDE_SOURCE);
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE);
 	if (ret)
 		return ret;
-	return pf_file_decide(new_dentry, BPF_CORE_READ(new_dir, mnt), PF_ACT_RENAME,
-			      PF_SIDE_TARGET);
+	if (flags & RENAME_EXCHANGE) {
+		ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_CREATE,
+				    PF_SIDE_SOURCE);
+		if (ret)
+			return ret;
+	}
+	ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET);
+	if (ret || !BPF_CORE_READ(new_dentry, d_inode))
+		return ret;
+	return pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_UNLINK, PF_SIDE_TARGET);
 }
 
 /* A hard link gives the inode a second name, which the walk then follows:
- * both ends need write access, or a read-only file could be linked into a
- * writable tree. Links never cross mounts, so new_dir's mount serves both. */
+ * the source needs write, or a read-only file could be linked into a
+ * writable tree, and the target create. Links never cross mounts, so
+ * new_dir's mount serves both. */
 SEC("lsm/path_link")
 int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
 {
 	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
+	struct pf_instance inst = {};
+	__u64 cgid = 0;
 
 	if (ret)
 		return ret;
-	ret = pf_file_decide(old_dentry, mnt, PF_ACT_LINK, PF_SIDE_SOURCE);
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	ret = pf_file_judge(&inst, cgid, old_dentry, mnt, PF_ACT_LINK, PF_SIDE_SOURCE);
 	if (ret)
 		return ret;
-	return pf_file_decide(new_dentry, mnt, PF_ACT_LINK, PF_SIDE_TARGET);
+	return pf_file_judge(&inst, cgid, new_dentry, mnt, PF_ACT_LINK, PF_SIDE_TARGET);
 }
 
 SEC("lsm/sb_mount")
@@ -436,7 +496,7 @@ int BPF_PROG(sb_pivotroot, const struct path *old_path, const struct path *new_p
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
-	struct pf_instance *inst = NULL;
+	struct pf_instance inst = {};
 	struct pf_event *ev;
 	__u64 cgid = 0;
 
@@ -448,21 +508,19 @@ int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, 
 	case PF_WHO_UNKNOWN:
 		return -EPERM;
 	}
-	if (!inst)
-		return -EPERM;
 	/* NEEDSWORK: record mode reports no access to the instance's own tasks; they never show */
 	if (BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id) == cgid)
 		return 0;
 
-	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_PTRACE, PF_DECISION_DENY,
-			      PF_REASON_OTHER_TASK, PF_RULE_NONE);
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_PTRACE, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
+			      PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
 		ev->ino = BPF_CORE_READ(child, tgid);
 		bpf_probe_read_kernel_str(ev->path, 16, &child->comm);
-		if (pf_lenient(inst))
+		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return pf_lenient(inst) ? 0 : -EPERM;
+	return pf_lenient(&inst) ? 0 : -EPERM;
 }

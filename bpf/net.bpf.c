@@ -4,12 +4,12 @@
  * pinfold's parent cgroup judge every destination an instance reaches.
  *
  * sendmsg4/6 run only for datagrams sent with an explicit address, so UDP
- * without connect is judged per datagram; a connected socket was judged at
- * connect. IPv4-mapped IPv6 destinations match the IPv4 rules. Source
- * routes (an IPv6 routing header, IPv4 options) would send packets to a
- * first hop other than the judged address: setsockopt refuses them. Inbound
- * packets pass only as replies to what an instance was allowed to do, so an
- * agent cannot serve anyone.
+ * without connect is judged per datagram, by the send right; a connected
+ * socket was judged at connect, by the connect right. IPv4-mapped IPv6
+ * destinations match the IPv4 rules. Source routes (an IPv6 routing header,
+ * IPv4 options) would send packets to a first hop other than the judged
+ * address: setsockopt refuses them. Inbound packets pass only as replies to
+ * what an instance was allowed to do, so an agent cannot serve anyone.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -69,18 +69,25 @@ struct {
 	__type(value, struct pf_peers); /* its latest peers */
 } pf_peers SEC(".maps");
 
-/* The rule of slot allowing port/proto to addr, or NULL. */
-static __always_inline const struct pf_port_rule *pf_net_match(__u32 slot, const __u8 *addr,
-							       __u16 port, __u8 proto)
+/*
+ * The rule of the instance (slot and generation) giving need for port/proto
+ * to addr, or NULL.
+ */
+static __always_inline const struct pf_port_rule *
+pf_net_match(const struct pf_instance *inst, const __u8 *addr, __u16 port, __u8 proto, __u32 need)
 {
-	struct pf_net_key key = {.prefixlen = 32 + 128, .slot = bpf_htonl(slot)};
+	struct pf_net_key key = {
+		.prefixlen = 64 + 128,
+		.slot = bpf_htonl(inst->slot),
+		.gen = bpf_htonl(inst->gen),
+	};
 	struct pf_net_rules *rules;
 
 	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
 	rules = bpf_map_lookup_elem(&pf_net, &key);
 	if (!rules)
 		return NULL;
-	return pf_decide_port(rules, port, proto);
+	return pf_decide_port(rules, port, proto, need);
 }
 
 /* Remember that ctx's socket sent to addr:port, so that replies may come. */
@@ -101,14 +108,18 @@ static __always_inline void pf_peer_remember(struct bpf_sock_addr *ctx, const __
 	peers->peer[i].port = port;
 }
 
-/* Judge one destination; addr is IPv6 or IPv4-mapped. */
+/*
+ * Judge one destination; addr is IPv6 or IPv4-mapped. A connect needs
+ * PF_ACCESS_CONNECT, a datagram sent with its address PF_ACCESS_SEND.
+ */
 static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 family,
 					 __u16 action)
 {
+	__u32 need = action == PF_ACT_SENDMSG ? PF_ACCESS_SEND : PF_ACCESS_CONNECT;
 	const struct pf_port_rule *rule = NULL;
-	struct pf_instance *inst = NULL;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 proto = (__u8)ctx->protocol;
+	struct pf_instance inst = {};
 	__u8 reason, decision;
 	struct pf_event *ev;
 	__u64 cgid = 0;
@@ -119,20 +130,18 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 	case PF_WHO_UNKNOWN:
 		return SOCK_DENY;
 	}
-	if (!inst)
-		return SOCK_DENY;
 
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
-		rule = pf_net_match(inst->slot, addr, port, proto);
+		rule = pf_net_match(&inst, addr, port, proto, need);
 	reason = pf_decide_net_reason(proto, rule);
 	decision = pf_decide_decision(reason);
 	/* a datagram that goes out, denied or not, may have its replies */
-	if ((rule || pf_lenient(inst)) && action == PF_ACT_SENDMSG)
+	if ((rule || pf_lenient(&inst)) && action == PF_ACT_SENDMSG)
 		pf_peer_remember(ctx, addr, port);
-	if (rule && !(rule->flags & PF_RULE_AUDITED) && !pf_records_all(inst))
+	if (rule && !(rule->audited & need) && !pf_records_all(&inst))
 		return SOCK_ALLOW;
 
-	ev = pf_event_reserve(inst->slot, cgid, action, decision, reason,
+	ev = pf_event_reserve(&inst, cgid, action, decision, reason,
 			      rule ? rule->rule_id : PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
@@ -140,11 +149,13 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 		ev->proto = proto;
 		ev->port = port;
 		__builtin_memcpy(ev->addr, addr, sizeof(ev->addr));
-		if (!rule && pf_lenient(inst))
+		if (rule)
+			ev->object = rule->object;
+		else if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return rule || pf_lenient(inst) ? SOCK_ALLOW : SOCK_DENY;
+	return rule || pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }
 
 static __always_inline void pf_addr4(struct bpf_sock_addr *ctx, __u8 *addr)
@@ -240,7 +251,7 @@ static __always_inline bool pf_sockopt_refused(int level, int optname, char *nam
 SEC("cgroup/setsockopt")
 int setsockopt(struct bpf_sockopt *ctx)
 {
-	struct pf_instance *inst = NULL;
+	struct pf_instance inst = {};
 	char name[16] = {};
 	struct pf_event *ev;
 	__u64 cgid = 0;
@@ -255,20 +266,18 @@ int setsockopt(struct bpf_sockopt *ctx)
 	case PF_WHO_UNKNOWN:
 		return SOCK_DENY;
 	}
-	if (!inst)
-		return SOCK_DENY;
 
-	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_SETSOCKOPT, PF_DECISION_DENY, reason,
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_SETSOCKOPT, PF_DECISION_DENY, reason,
 			      PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
 		ev->family = ctx->level == SOL_IPV6 ? AF_INET6 : AF_INET;
 		__builtin_memcpy(ev->path, name, sizeof(name));
-		if (pf_lenient(inst))
+		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	if (pf_lenient(inst))
+	if (pf_lenient(&inst))
 		goto allow;
 	return SOCK_DENY;
 
@@ -402,30 +411,31 @@ SEC("cgroup_skb/ingress")
 int ingress(struct __sk_buff *skb)
 {
 	struct pf_source src = {};
-	struct pf_instance *inst;
+	struct pf_instance inst, *v;
 	struct pf_event *ev;
 	__u64 cgid = bpf_skb_cgroup_id(skb);
 
-	inst = bpf_map_lookup_elem(&pf_instances, &cgid);
-	if (!inst) {
+	v = bpf_map_lookup_elem(&pf_instances, &cgid);
+	if (!v) {
 		pf_count(PF_STAT_UNKNOWN);
 		return SOCK_DENY;
 	}
+	inst = *v; /* one read per decision, as pf_whoami */
 	if (pf_source_read(skb, &src))
 		return SOCK_DENY;
 	if (pf_is_reply(skb, &src))
 		return SOCK_ALLOW;
 
-	ev = pf_event_reserve(inst->slot, cgid, PF_ACT_RECEIVE, PF_DECISION_DENY, PF_REASON_INBOUND,
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_RECEIVE, PF_DECISION_DENY, PF_REASON_INBOUND,
 			      PF_RULE_NONE);
 	if (ev) {
 		ev->family = src.family;
 		ev->proto = src.proto;
 		ev->port = src.port;
 		__builtin_memcpy(ev->addr, src.addr, sizeof(ev->addr));
-		if (pf_lenient(inst))
+		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return pf_lenient(inst) ? SOCK_ALLOW : SOCK_DENY;
+	return pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }

@@ -51,15 +51,18 @@
  * truncating PF_ACCESS_WRITE; exec PF_ACCESS_EXEC; a new name (create,
  * mkdir, symlink, link target, rename target) PF_ACCESS_CREATE where it is
  * made; removing a name (unlink, rmdir, rename source, a rename target that
- * exists) PF_ACCESS_DELETE; the source of a hard link PF_ACCESS_WRITE.
+ * exists) PF_ACCESS_DELETE; the source of a hard link PF_ACCESS_WRITE. An
+ * exchange (RENAME_EXCHANGE) gives each name the other's inode, so both ends
+ * need create and delete.
  *
  * Generations. Every key carries the instance's generation, and a program
  * reads the instance's pf_instances value once per decision. Applying a
  * new policy writes its entries under generation + 1, replaces the
  * instance's value (one atomic update of a hash map without preallocation,
- * whose old element lives on until readers are done), then deletes the old
- * generation's entries: each decision is made wholly by the old policy or
- * wholly by the new.
+ * whose old element lives on until readers are done), waits for an RCU
+ * grace period (so that no program still judging by the old generation is
+ * running), then deletes the old generation's entries: each decision is
+ * made wholly by the old policy or wholly by the new.
  *
  * Modes. An instance flagged PF_INST_MODE_AUDIT or PF_INST_MODE_RECORD is
  * judged exactly as one that enforces, but no denial is applied: each one

@@ -1,27 +1,106 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * compile.c - one agent's rules as pf_trees and pf_net entries for a slot.
+ * compile.c - one agent's view of a policy as pf_trees and pf_net entries
+ * for one instance slot and generation.
  *
  * The matching rules these entries serve are in bpf/pinfold.h. Trees are
- * keyed by the inode of their root, so paths are resolved here, once. Each
- * network prefix gets one entry holding its own port rules and those of every
- * shorter prefix containing it, so that the kernel's longest-prefix match
- * alone decides. Hostnames are resolved here too, once, each address
- * becoming a host destination of its rule.
+ * keyed by the inode of their root, so paths are resolved here, once; every
+ * class tree is tagged whether the agent may use it or not, so that the
+ * deepest tree decides. Each network prefix (of a destination or of an
+ * exception) gets one entry holding the port rules of every destination
+ * containing it, less those its backend excepts there, so that the kernel's
+ * longest-prefix match alone decides. Hostnames are resolved here too,
+ * once, each address becoming a host destination of its own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <sys/socket.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "compile.h"
 
-_Static_assert(POLICY_MAX_RULES < POLICY_RULE_NET_BIT, "rule indexes must not reach the net bit");
+_Static_assert(POLICY_READ == PF_ACCESS_READ && POLICY_WRITE == PF_ACCESS_WRITE &&
+		       POLICY_CREATE == PF_ACCESS_CREATE && POLICY_DELETE == PF_ACCESS_DELETE &&
+		       POLICY_EXEC == PF_ACCESS_EXEC && POLICY_CONNECT == PF_ACCESS_CONNECT &&
+		       POLICY_SEND == PF_ACCESS_SEND,
+	       "policy actions are the kernel's access bits");
+_Static_assert(POLICY_MAX_RULES <= POLICY_ID_INDEX_MAX && POLICY_MAX_NAMES <= POLICY_ID_INDEX_MAX,
+	       "every index fits an id");
+
+/* bits 0 .. COMPILE_ACTIONS - 1: every POLICY_* action */
+#define COMPILE_ACTIONS 7
+
+/*
+ * What an agent holds on one class or backend through its families: the
+ * union of the actions granted, per action the first grant giving it, and
+ * the actions some audited grant gives.
+ */
+struct holding {
+	unsigned access;
+	unsigned audited;
+	uint32_t rule[COMPILE_ACTIONS];
+};
+
+/* Everything one compile_agent call works with. */
+struct compiler {
+	const struct policy *p;
+	const struct policy_agent *a;
+	const struct compile_env *env;
+	struct compiled *out;
+	struct policy_error *err;
+	struct holding *classes;  /* by class index */
+	struct holding *backends; /* by backend index */
+	size_t *backend_order;    /* backends a holds, in the order of their first grant */
+	size_t n_backend_order;
+	bool *class_used; /* tagged at all: policy classes, and shipped ones some agent uses */
+};
+
+/* The file an error at place at names: its own, or the policy's for what pinfold ships. */
+static const char *place_file(const struct compiler *c, const struct policy_place *at)
+{
+	if (at && at->file)
+		return at->file;
+	return c->p->file ? c->p->file : "(policy)";
+}
+
+/*
+ * Set err to a message at place at (its file, line and column); a place of
+ * line 0 (shipped) has none. Returns -EINVAL.
+ */
+__attribute__((format(printf, 3, 4))) static int
+fail_at(struct compiler *c, const struct policy_place *at, const char *fmt, ...)
+{
+	char msg[sizeof(c->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err->file, sizeof(c->err->file), "%s", place_file(c, at));
+	return policy_error_set(c->err, at ? at->line : 0, at ? at->column : 0, "%s", msg);
+}
+
+/*
+ * " at LINE:COL" of place at, naming its file too when that is not the
+ * file of the error at place here; "" for what pinfold ships.
+ */
+static const char *place_ref(const struct compiler *c, const struct policy_place *at,
+			     const struct policy_place *here, char *buf, size_t len)
+{
+	if (!at || !at->line)
+		snprintf(buf, len, "%s", "");
+	else if (strcmp(place_file(c, at), place_file(c, here)))
+		snprintf(buf, len, " at %s:%u:%u", place_file(c, at), at->line, at->column);
+	else
+		snprintf(buf, len, " at %u:%u", at->line, at->column);
+	return buf;
+}
 
 int compile_resolve_stat(const char *path, uint64_t *dev, uint64_t *ino, void *ctx)
 {
@@ -36,54 +115,287 @@ int compile_resolve_stat(const char *path, uint64_t *dev, uint64_t *ino, void *c
 	return 0;
 }
 
-static int compile_trees(const struct policy_agent *a, uint32_t slot, compile_resolve_fn resolve,
-			 void *ctx, struct compiled *out, struct policy_error *err)
+static unsigned action_index(unsigned bit)
 {
-	size_t i, j;
+	unsigned i;
 
-	if (!a->n_trees)
-		return 0;
-	out->trees = calloc(a->n_trees, sizeof(*out->trees));
-	if (!out->trees)
+	for (i = 0; i < COMPILE_ACTIONS; i++)
+		if (bit == 1u << i)
+			return i;
+	return 0;
+}
+
+/* Add grant (family f, grant g) to what it is on. */
+static void hold_grant(struct compiler *c, size_t f, size_t g)
+{
+	const struct policy_grant *gr = &c->p->families[f].grants[g];
+	unsigned i, actions;
+	struct holding *h;
+
+	if (gr->on == POLICY_ON_CLASS && gr->target < c->p->n_classes) {
+		h = &c->classes[gr->target];
+		actions = gr->actions & POLICY_FILE_ACTIONS;
+	} else if (gr->on == POLICY_ON_BACKEND && gr->target < c->p->n_backends) {
+		h = &c->backends[gr->target];
+		actions = gr->actions & POLICY_NET_ACTIONS;
+		if (!h->access && actions)
+			c->backend_order[c->n_backend_order++] = gr->target;
+	} else {
+		return;
+	}
+	for (i = 0; i < COMPILE_ACTIONS; i++)
+		if ((actions & (1u << i)) && !(h->access & (1u << i)))
+			h->rule[i] = POLICY_ID(POLICY_ID_GRANT, f, g);
+	h->access |= actions;
+	if (gr->audited)
+		h->audited |= actions;
+}
+
+/*
+ * Which classes are tagged: every class of the policy, and each shipped
+ * class only when some agent names a family granting on it (see
+ * docs/policy.md): a policy that uses none keeps its own rules on /usr.
+ */
+static void mark_used_classes(struct compiler *c)
+{
+	const struct policy *p = c->p;
+	size_t i, j, k;
+
+	for (i = 0; i < p->n_classes; i++)
+		c->class_used[i] = !p->classes[i].shipped;
+	for (i = 0; i < p->n_agents; i++) {
+		for (j = 0; j < p->agents[i].n_families; j++) {
+			size_t f = p->agents[i].families[j].family;
+
+			if (f >= p->n_families)
+				continue;
+			for (k = 0; k < p->families[f].n_grants; k++) {
+				const struct policy_grant *g = &p->families[f].grants[k];
+
+				if (g->on == POLICY_ON_CLASS && g->target < p->n_classes)
+					c->class_used[g->target] = true;
+			}
+		}
+	}
+}
+
+static int compiler_init(struct compiler *c)
+{
+	const struct policy *p = c->p;
+	size_t i, g;
+
+	c->classes = calloc(p->n_classes + 1, sizeof(*c->classes));
+	c->class_used = calloc(p->n_classes + 1, sizeof(*c->class_used));
+	c->backends = calloc(p->n_backends + 1, sizeof(*c->backends));
+	c->backend_order = calloc(p->n_backends + 1, sizeof(*c->backend_order));
+	if (!c->classes || !c->class_used || !c->backends || !c->backend_order)
 		return -ENOMEM;
 
-	for (i = 0; i < a->n_trees; i++) {
-		const struct policy_tree *t = &a->trees[i];
-		struct compiled_tree *c = &out->trees[i];
-		uint64_t dev = 0, ino = 0;
-		int rc;
+	mark_used_classes(c);
+	/* families in the agent's order, grants in family order: the first grant wins */
+	for (i = 0; i < c->a->n_families; i++) {
+		size_t f = c->a->families[i].family;
 
-		/* NEEDSWORK: resolved once; a re-created tree is denied until recompiled */
-		rc = resolve(t->path, &dev, &ino, ctx);
-		if (rc == -ENOENT || rc == -ENOTDIR)
-			return policy_error_set(err, t->line, t->column,
-						"tree does not exist: %s: %s", t->path,
-						strerror(-rc));
-		if (rc)
-			return policy_error_set(err, t->line, t->column,
-						"cannot resolve tree %s: %s", t->path,
-						strerror(rc < 0 ? -rc : EIO));
-
-		for (j = 0; j < i; j++)
-			if (out->trees[j].key.dev == dev && out->trees[j].key.ino == ino)
-				return policy_error_set(err, t->line, t->column,
-							"tree %s is the same inode as %s at %u:%u",
-							t->path, a->trees[j].path, a->trees[j].line,
-							a->trees[j].column);
-
-		c->key.slot = slot;
-		c->key.dev = dev;
-		c->key.ino = ino;
-		c->val.rule_id = POLICY_RULE_FILE(i);
-		c->val.access = PF_ACCESS_READ;
-		if (t->access == POLICY_ACCESS_READ_WRITE)
-			c->val.access |= PF_ACCESS_WRITE;
-		if (t->audited)
-			c->val.access |= PF_RULE_AUDITED;
-		out->n_trees++;
+		if (f >= p->n_families)
+			continue;
+		for (g = 0; g < p->families[f].n_grants; g++)
+			hold_grant(c, f, g);
 	}
 	return 0;
 }
+
+static void compiler_release(struct compiler *c)
+{
+	free(c->classes);
+	free(c->class_used);
+	free(c->backends);
+	free(c->backend_order);
+}
+
+/* ---- files ---- */
+
+/* Where a tagged tree came from, for the error about two trees on one inode. */
+struct tree_origin {
+	const char *path;
+	const struct policy_place *at;
+	const struct policy_class *class; /* NULL for an own files rule */
+};
+
+struct tree_set {
+	struct tree_origin *origin; /* parallel to out->trees */
+	size_t cap;
+};
+
+/* The pf_trees value for access held as h (NULL: none) on a tree tagged object. */
+static void tree_value(struct pf_tree *v, uint32_t object, const struct holding *h)
+{
+	unsigned i;
+
+	memset(v, 0, sizeof(*v));
+	v->object = object;
+	for (i = 0; i < PF_FILE_ACCESSES; i++)
+		v->rule[i] = PF_RULE_NONE;
+	if (!h)
+		return;
+	v->access = h->access & POLICY_FILE_ACTIONS;
+	v->audited = h->audited & v->access;
+	for (i = 0; i < PF_FILE_ACCESSES; i++)
+		if (v->access & PF_ACCESS_BIT(i))
+			v->rule[i] = h->rule[i];
+}
+
+/*
+ * Tag the tree at path (written at at, of class cl or an own rule) as
+ * object. A missing optional tree is skipped; two shipped trees on one
+ * inode (/lib and /usr/lib) are tagged once; any other two trees on one
+ * inode are an error at the second.
+ */
+static int tag_tree(struct compiler *c, struct tree_set *s, const char *path,
+		    const struct policy_place *at, bool optional, const struct policy_class *cl,
+		    uint32_t object, const struct holding *h)
+{
+	struct compiled *out = c->out;
+	struct compiled_tree *t;
+	uint64_t dev = 0, ino = 0;
+	char ref[300];
+	size_t j;
+	int rc;
+
+	/* NEEDSWORK: resolved once; a re-created tree is denied until the policy is applied again */
+	rc = c->env->resolve ? c->env->resolve(path, &dev, &ino, c->env->resolve_ctx)
+			     : compile_resolve_stat(path, &dev, &ino, NULL);
+	if ((rc == -ENOENT || rc == -ENOTDIR) && optional)
+		return 0;
+	if (rc == -ENOENT || rc == -ENOTDIR)
+		return fail_at(c, at, "tree does not exist: %s: %s", path, strerror(-rc));
+	if (rc)
+		return fail_at(c, at, "cannot resolve tree %s: %s", path,
+			       strerror(rc < 0 ? -rc : EIO));
+
+	for (j = 0; j < out->n_trees; j++) {
+		const struct tree_origin *o = &s->origin[j];
+
+		if (out->trees[j].key.dev != dev || out->trees[j].key.ino != ino)
+			continue;
+		if (cl && cl->shipped && o->class && o->class->shipped)
+			return 0;
+		place_ref(c, o->at, at, ref, sizeof(ref));
+		if (o->class)
+			return fail_at(c, at, "tree %s is the same inode as %s of class %s%s", path,
+				       o->path, o->class->name, ref);
+		return fail_at(c, at, "tree %s is the same inode as %s%s", path, o->path, ref);
+	}
+
+	if (out->n_trees == s->cap)
+		return -ENOMEM; /* the caller counted every tree: cannot happen */
+	t = &out->trees[out->n_trees];
+	t->key.slot = out->slot;
+	t->key.gen = out->gen;
+	t->key.dev = dev;
+	t->key.ino = ino;
+	tree_value(&t->val, object, h);
+	s->origin[out->n_trees] = (struct tree_origin){.path = path, .at = at, .class = cl};
+	out->n_trees++;
+	return 0;
+}
+
+/* Tag the trees of class ci: its own, or for runtime.tmp the instance's directory. */
+static int tag_class(struct compiler *c, struct tree_set *s, size_t ci)
+{
+	const struct policy_class *cl = &c->p->classes[ci];
+	const struct holding *h = &c->classes[ci];
+	size_t t;
+	int rc;
+
+	if (cl->private_tmp) {
+		if (!c->env->private_tmp)
+			return 0;
+		/* the class has no trees of its own: tree 0 names its directory */
+		return tag_tree(c, s, c->env->private_tmp, &cl->at, false, cl,
+				POLICY_ID(POLICY_ID_CLASS_TREE, ci, 0), h);
+	}
+	for (t = 0; t < cl->n_trees; t++) {
+		const struct policy_tree *tr = &cl->trees[t];
+
+		rc = tag_tree(c, s, tr->path, &tr->at, tr->optional, cl,
+			      POLICY_ID(POLICY_ID_CLASS_TREE, ci, t), h);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int compile_trees(struct compiler *c)
+{
+	const struct policy *p = c->p;
+	const struct policy_agent *a = c->a;
+	struct tree_set s = {0};
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->n_classes; i++)
+		if (c->class_used[i])
+			s.cap += p->classes[i].private_tmp ? 1 : p->classes[i].n_trees;
+	s.cap += a->n_trees;
+	if (!s.cap)
+		return 0;
+	c->out->trees = calloc(s.cap, sizeof(*c->out->trees));
+	s.origin = calloc(s.cap, sizeof(*s.origin));
+	if (!c->out->trees || !s.origin) {
+		rc = -ENOMEM;
+		goto out;
+	}
+
+	for (i = 0; !rc && i < p->n_classes; i++)
+		if (c->class_used[i])
+			rc = tag_class(c, &s, i);
+	for (i = 0; !rc && i < a->n_trees; i++) {
+		const struct policy_tree *t = &a->trees[i];
+		uint32_t id = POLICY_ID(POLICY_ID_OWN_TREE, 0, i);
+		struct holding h = {.access = t->access, .audited = t->audited ? t->access : 0};
+		unsigned k;
+
+		for (k = 0; k < COMPILE_ACTIONS; k++)
+			h.rule[k] = id;
+		rc = tag_tree(c, &s, t->path, &t->at, false, NULL, id, &h);
+	}
+out:
+	free(s.origin);
+	return rc;
+}
+
+/* ---- network ---- */
+
+/* One port rule of one address range, before it is pushed into prefixes. */
+struct net_rule {
+	uint8_t addr[16];
+	unsigned prefix;
+	struct pf_port_rule rule;
+	size_t backend; /* whose exceptions apply; SIZE_MAX for an own rule */
+};
+
+/* A prefix that gets an entry: of a destination or of an exception. */
+struct net_key {
+	uint8_t addr[16];
+	unsigned prefix;
+	const struct policy_place *at;
+};
+
+/* An exception of a backend. */
+struct net_except {
+	const uint8_t *addr;
+	unsigned prefix;
+	size_t backend;
+};
+
+struct net_set {
+	struct net_rule *rules;
+	size_t n_rules, cap_rules;
+	struct net_key *keys;
+	size_t n_keys, cap_keys;
+	struct net_except *excepts;
+	size_t n_excepts, cap_excepts;
+};
 
 /* Whether the prefix net/plen holds addr (both in IPv6 bits). */
 static bool prefix_holds(const uint8_t net[16], unsigned plen, const uint8_t addr[16])
@@ -97,184 +409,285 @@ static bool prefix_holds(const uint8_t net[16], unsigned plen, const uint8_t add
 	return ((net[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
 }
 
-static bool same_prefix(const struct policy_dest *a, const struct policy_dest *b)
+/* Grow *v (of *cap elements of size each) to hold n + 1. */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
-	return a->prefix == b->prefix && !memcmp(a->addr, b->addr, sizeof(a->addr));
+	size_t want = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*v, want * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = want;
+	return 0;
 }
 
-/* The agent's destinations with every hostname replaced by its addresses. */
-struct dest_list {
-	struct policy_dest *d; /* copies: only addr, prefix, ports, proto, audited, place */
-	uint32_t *rule_id;
-	size_t n;
-};
+static int add_key(struct net_set *s, const uint8_t addr[16], unsigned prefix,
+		   const struct policy_place *at)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_keys; i++)
+		if (s->keys[i].prefix == prefix && !memcmp(s->keys[i].addr, addr, 16))
+			return 0;
+	if (grow((void **)&s->keys, &s->cap_keys, s->n_keys, sizeof(*s->keys)))
+		return -ENOMEM;
+	memcpy(s->keys[s->n_keys].addr, addr, 16);
+	s->keys[s->n_keys].prefix = prefix;
+	s->keys[s->n_keys].at = at;
+	s->n_keys++;
+	return 0;
+}
 
 /*
- * The entry for the prefix of destination o: every destination whose prefix
- * holds it, longest prefix first, then in policy order.
+ * The port rules of destination d at addr/prefix: one for each grant that
+ * is first to give some of the actions h holds, with those actions.
  */
-static int compile_prefix(const struct dest_list *l, size_t o, uint32_t slot,
-			  struct compiled_net *c, struct policy_error *err)
+static int add_rules(struct net_set *s, const struct policy_dest *d, const uint8_t addr[16],
+		     unsigned prefix, const struct holding *h, uint32_t object, size_t backend)
 {
-	const struct policy_dest *key = &l->d[o];
-	size_t idx[PF_PORTS_PER_PREFIX];
-	size_t i, j, n = 0;
-	char net[64];
+	size_t first = s->n_rules, k;
+	unsigned bit;
 
-	for (i = 0; i < l->n; i++) {
-		const struct policy_dest *d = &l->d[i];
+	for (bit = PF_ACCESS_CONNECT; bit <= PF_ACCESS_SEND; bit <<= 1) {
+		uint32_t rule_id = h->rule[action_index(bit)];
+		struct net_rule *r = NULL;
 
-		if (d->prefix > key->prefix || !prefix_holds(d->addr, d->prefix, key->addr))
+		if (!(h->access & bit))
 			continue;
-		if (n == PF_PORTS_PER_PREFIX) {
-			policy_net_format(key->addr, key->prefix, net, sizeof(net));
-			return policy_error_set(
-				err, key->line, key->column,
-				"too many port rules for %s: at most %d, counting those of shorter prefixes that contain it",
-				net, PF_PORTS_PER_PREFIX);
+		for (k = first; k < s->n_rules; k++)
+			if (s->rules[k].rule.rule_id == rule_id)
+				r = &s->rules[k];
+		if (!r) {
+			if (grow((void **)&s->rules, &s->cap_rules, s->n_rules, sizeof(*s->rules)))
+				return -ENOMEM;
+			r = &s->rules[s->n_rules++];
+			memset(r, 0, sizeof(*r));
+			memcpy(r->addr, addr, 16);
+			r->prefix = prefix;
+			r->backend = backend;
+			r->rule.port_lo = d->port_lo;
+			r->rule.port_hi = d->port_hi;
+			r->rule.proto = d->proto;
+			r->rule.rule_id = rule_id;
+			r->rule.object = object;
 		}
-		idx[n++] = i;
-	}
-
-	/* stable insertion sort, longest prefix first: at most 16 entries */
-	for (i = 1; i < n; i++) {
-		size_t v = idx[i];
-
-		for (j = i; j > 0 && l->d[idx[j - 1]].prefix < l->d[v].prefix; j--)
-			idx[j] = idx[j - 1];
-		idx[j] = v;
-	}
-
-	c->key.prefixlen = 32 + key->prefix;
-	c->key.slot = htonl(slot);
-	memcpy(c->key.addr, key->addr, sizeof(c->key.addr));
-	c->val.count = (uint32_t)n;
-	for (i = 0; i < n; i++) {
-		const struct policy_dest *d = &l->d[idx[i]];
-		struct pf_port_rule *r = &c->val.rules[i];
-
-		r->port_lo = d->port_lo;
-		r->port_hi = d->port_hi;
-		r->proto = d->proto;
-		r->flags = d->audited ? PF_RULE_AUDITED : 0;
-		r->rule_id = l->rule_id[idx[i]];
+		r->rule.access |= (uint8_t)bit;
+		if (h->audited & bit)
+			r->rule.audited |= (uint8_t)bit;
 	}
 	return 0;
 }
 
-/* Resolve the hostname of rule j into out->names[out->n_names]. */
-static int resolve_rule(const struct policy_agent *a, size_t j,
-			compile_resolve_name_fn resolve_name, void *name_ctx, struct compiled *out,
-			struct policy_error *err)
+/* Resolve the hostname of destination d (tagged object) into out->names. */
+static int resolve_dest(struct compiler *c, const struct policy_dest *d, uint32_t object,
+			const struct compiled_name **name)
 {
-	const struct policy_dest *d = &a->dests[j];
-	struct compiled_name *nm = &out->names[out->n_names];
+	struct compiled_name *nm = &c->out->names[c->out->n_names];
 	char why[128] = "";
 	int n;
 
 	/*
 	 * NEEDSWORK: a name is resolved once, when the policy is applied; an
 	 * address it gains later is denied, and one it loses stays allowed,
-	 * until the agent is run again.
+	 * until the policy is applied again.
 	 */
-	n = resolve_name(d->host, nm->addrs, COMPILE_NAME_ADDRS_MAX, why, sizeof(why), name_ctx);
+	if (c->env->resolve_name)
+		n = c->env->resolve_name(d->host, nm->addrs, COMPILE_NAME_ADDRS_MAX, why,
+					 sizeof(why), c->env->name_ctx);
+	else
+		n = compile_resolve_getaddrinfo(d->host, nm->addrs, COMPILE_NAME_ADDRS_MAX, why,
+						sizeof(why), NULL);
 	if (n < 0)
-		return policy_error_set(err, d->line, d->column, "cannot resolve %s: %s", d->host,
-					why[0] ? why : strerror(-n));
+		return fail_at(c, &d->at, "cannot resolve %s: %s", d->host,
+			       why[0] ? why : strerror(-n));
 	if (n == 0)
-		return policy_error_set(err, d->line, d->column,
-					"cannot resolve %s: no IPv4 or IPv6 address", d->host);
+		return fail_at(c, &d->at, "cannot resolve %s: no IPv4 or IPv6 address", d->host);
 	if (n > COMPILE_NAME_ADDRS_MAX)
-		return policy_error_set(err, d->line, d->column,
-					"%s resolves to %d addresses: at most %d per name", d->host,
-					n, COMPILE_NAME_ADDRS_MAX);
-	nm->rule_id = POLICY_RULE_NET(j);
+		return fail_at(c, &d->at, "%s resolves to %d addresses: at most %d per name",
+			       d->host, n, COMPILE_NAME_ADDRS_MAX);
+	nm->object = object;
 	nm->host = d->host;
 	nm->n_addrs = (size_t)n;
-	out->n_names++;
+	c->out->n_names++;
+	*name = nm;
 	return 0;
 }
 
-/* The destinations of a, hostnames resolved, into l. */
-static int expand_dests(const struct policy_agent *a, compile_resolve_name_fn resolve_name,
-			void *name_ctx, struct compiled *out, struct dest_list *l,
-			struct policy_error *err)
+/* Destination d, tagged object, held as h: its rules and its prefix (or its addresses). */
+static int add_dest(struct compiler *c, struct net_set *s, const struct policy_dest *d,
+		    uint32_t object, const struct holding *h, size_t backend)
 {
-	size_t i, j, n_hosts = 0, cap;
+	const struct compiled_name *nm = NULL;
+	size_t i;
 	int rc;
 
-	for (i = 0; i < a->n_dests; i++)
-		n_hosts += a->dests[i].host != NULL;
-	cap = a->n_dests + n_hosts * (COMPILE_NAME_ADDRS_MAX - 1);
-	l->d = calloc(cap, sizeof(*l->d));
-	l->rule_id = calloc(cap, sizeof(*l->rule_id));
-	if (n_hosts)
-		out->names = calloc(n_hosts, sizeof(*out->names));
-	if (!l->d || !l->rule_id || (n_hosts && !out->names))
-		return -ENOMEM;
+	if (!d->host) {
+		rc = add_rules(s, d, d->addr, d->prefix, h, object, backend);
+		return rc ?: add_key(s, d->addr, d->prefix, &d->at);
+	}
+	rc = resolve_dest(c, d, object, &nm);
+	for (i = 0; !rc && i < nm->n_addrs; i++) {
+		/* a host: /32 for IPv4 as ::ffff:a.b.c.d */
+		rc = add_rules(s, d, nm->addrs[i], 128, h, object, backend);
+		rc = rc ?: add_key(s, nm->addrs[i], 128, &d->at);
+	}
+	return rc;
+}
 
-	for (i = 0; i < a->n_dests; i++) {
-		const struct policy_dest *d = &a->dests[i];
-		const struct compiled_name *nm;
+/* Backend b, held as h: its destinations, and its exceptions as prefixes of their own. */
+static int add_backend(struct compiler *c, struct net_set *s, size_t b)
+{
+	const struct policy_backend *be = &c->p->backends[b];
+	const struct holding *h = &c->backends[b];
+	size_t i;
+	int rc;
 
-		if (!d->host) {
-			l->d[l->n] = *d;
-			l->rule_id[l->n++] = POLICY_RULE_NET(i);
-			continue;
-		}
-		if (!resolve_name)
-			return policy_error_set(err, d->line, d->column,
-						"cannot resolve %s: no resolver", d->host);
-		rc = resolve_rule(a, i, resolve_name, name_ctx, out, err);
+	if (!(h->access & POLICY_NET_ACTIONS))
+		return 0;
+	for (i = 0; i < be->n_dests; i++) {
+		rc = add_dest(c, s, &be->dests[i], POLICY_ID(POLICY_ID_BACKEND_DEST, b, i), h, b);
 		if (rc)
 			return rc;
-		nm = &out->names[out->n_names - 1];
-		for (j = 0; j < nm->n_addrs; j++) {
-			struct policy_dest *e = &l->d[l->n];
+	}
+	for (i = 0; i < be->n_excepts; i++) {
+		const struct policy_except *e = &be->excepts[i];
 
-			*e = *d;
-			e->host = NULL;
-			memcpy(e->addr, nm->addrs[j], sizeof(e->addr));
-			e->prefix = 128; /* a host: /32 for IPv4 as ::ffff:a.b.c.d */
-			l->rule_id[l->n++] = POLICY_RULE_NET(i);
-		}
+		if (grow((void **)&s->excepts, &s->cap_excepts, s->n_excepts, sizeof(*s->excepts)))
+			return -ENOMEM;
+		s->excepts[s->n_excepts++] =
+			(struct net_except){.addr = e->addr, .prefix = e->prefix, .backend = b};
+		rc = add_key(s, e->addr, e->prefix, &e->at);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
 
-static int compile_nets(const struct policy_agent *a, uint32_t slot,
-			compile_resolve_name_fn resolve_name, void *name_ctx, struct compiled *out,
-			struct policy_error *err)
+/* Whether backend excepts the prefix of key k. */
+static bool excepted(const struct net_set *s, size_t backend, const struct net_key *k)
 {
-	struct dest_list l = {0};
-	size_t i, j;
-	int rc;
+	size_t i;
 
-	if (!a->n_dests)
-		return 0;
-	rc = expand_dests(a, resolve_name, name_ctx, out, &l, err);
-	if (rc)
+	for (i = 0; i < s->n_excepts; i++) {
+		const struct net_except *e = &s->excepts[i];
+
+		if (e->backend == backend && e->prefix <= k->prefix &&
+		    prefix_holds(e->addr, e->prefix, k->addr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The entry for key k: the rules of every destination whose prefix holds
+ * it, less those whose backend excepts it, longest prefix first, then in
+ * the order they were added.
+ */
+static int compile_prefix(struct compiler *c, const struct net_set *s, const struct net_key *k,
+			  struct compiled_net *n)
+{
+	size_t idx[PF_PORTS_PER_PREFIX];
+	size_t i, j, count = 0;
+	char net[64];
+
+	for (i = 0; i < s->n_rules; i++) {
+		const struct net_rule *r = &s->rules[i];
+
+		if (r->prefix > k->prefix || !prefix_holds(r->addr, r->prefix, k->addr))
+			continue;
+		if (r->backend != SIZE_MAX && excepted(s, r->backend, k))
+			continue;
+		if (count == PF_PORTS_PER_PREFIX) {
+			policy_net_format(k->addr, k->prefix, net, sizeof(net));
+			return fail_at(
+				c, k->at,
+				"too many port rules for %s: at most %d, counting those of shorter prefixes that contain it",
+				net, PF_PORTS_PER_PREFIX);
+		}
+		idx[count++] = i;
+	}
+
+	/* stable insertion sort, longest prefix first: a few dozen entries at most */
+	for (i = 1; i < count; i++) {
+		size_t v = idx[i];
+
+		for (j = i; j > 0 && s->rules[idx[j - 1]].prefix < s->rules[v].prefix; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = v;
+	}
+
+	memset(n, 0, sizeof(*n));
+	n->key.prefixlen = 64 + k->prefix;
+	n->key.slot = htonl(c->out->slot);
+	n->key.gen = htonl(c->out->gen);
+	memcpy(n->key.addr, k->addr, sizeof(n->key.addr));
+	n->val.count = (uint32_t)count;
+	for (i = 0; i < count; i++)
+		n->val.rules[i] = s->rules[idx[i]].rule;
+	return 0;
+}
+
+/* How many hostname destinations a may use, for out->names. */
+static size_t count_hosts(const struct compiler *c)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->n_backend_order; i++) {
+		const struct policy_backend *b = &c->p->backends[c->backend_order[i]];
+
+		for (j = 0; j < b->n_dests; j++)
+			n += b->dests[j].host != NULL;
+	}
+	for (j = 0; j < c->a->n_dests; j++)
+		n += c->a->dests[j].host != NULL;
+	return n;
+}
+
+static int compile_nets(struct compiler *c)
+{
+	const struct policy_agent *a = c->a;
+	struct net_set s = {0};
+	size_t i, n_hosts = count_hosts(c);
+	int rc = 0;
+
+	if (n_hosts) {
+		c->out->names = calloc(n_hosts, sizeof(*c->out->names));
+		if (!c->out->names)
+			return -ENOMEM;
+	}
+	for (i = 0; !rc && i < c->n_backend_order; i++)
+		rc = add_backend(c, &s, c->backend_order[i]);
+	for (i = 0; !rc && i < a->n_dests; i++) {
+		const struct policy_dest *d = &a->dests[i];
+		uint32_t id = POLICY_ID(POLICY_ID_OWN_DEST, 0, i);
+		struct holding h = {.access = d->access, .audited = d->audited ? d->access : 0};
+		unsigned k;
+
+		for (k = 0; k < COMPILE_ACTIONS; k++)
+			h.rule[k] = id;
+		rc = add_dest(c, &s, d, id, &h, SIZE_MAX);
+	}
+	if (rc || !s.n_keys)
 		goto out;
-	out->nets = calloc(l.n ? l.n : 1, sizeof(*out->nets));
-	if (!out->nets) {
+
+	c->out->nets = calloc(s.n_keys, sizeof(*c->out->nets));
+	if (!c->out->nets) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < l.n; i++) {
-		/* one entry per distinct prefix, made for its first rule */
-		for (j = 0; j < i; j++)
-			if (same_prefix(&l.d[i], &l.d[j]))
-				break;
-		if (j < i)
-			continue;
-		rc = compile_prefix(&l, i, slot, &out->nets[out->n_nets], err);
-		if (rc)
-			goto out;
-		out->n_nets++;
+	for (i = 0; !rc && i < s.n_keys; i++) {
+		rc = compile_prefix(c, &s, &s.keys[i], &c->out->nets[i]);
+		if (!rc)
+			c->out->n_nets++;
 	}
 out:
-	free(l.d);
-	free(l.rule_id);
+	free(s.rules);
+	free(s.keys);
+	free(s.excepts);
 	return rc;
 }
 
@@ -317,40 +730,58 @@ int compile_resolve_getaddrinfo(const char *host, uint8_t (*addrs)[16], size_t m
 	return (int)n;
 }
 
-int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot,
-		  compile_resolve_fn resolve, void *ctx, struct compiled *out,
-		  struct policy_error *err)
+int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot, uint32_t gen,
+		  const struct compile_env *env, struct compiled *out, struct policy_error *err)
 {
-	return compile_agent_names(p, a, slot, resolve, ctx, compile_resolve_getaddrinfo, NULL, out,
-				   err);
-}
-
-int compile_agent_names(const struct policy *p, const struct policy_agent *a, uint32_t slot,
-			compile_resolve_fn resolve, void *ctx, compile_resolve_name_fn resolve_name,
-			void *name_ctx, struct compiled *out, struct policy_error *err)
-{
+	static const struct compile_env defaults;
+	struct compiler c = {.p = p, .a = a, .env = env ? env : &defaults, .out = out, .err = err};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
 	snprintf(err->file, sizeof(err->file), "%s", p->file ? p->file : "(policy)");
+	out->slot = slot;
+	out->gen = gen;
 
 	if (slot >= PF_MAX_INSTANCES) {
 		rc = policy_error_set(err, 0, 0, "instance slot %u out of range: at most %d", slot,
 				      PF_MAX_INSTANCES - 1);
 		goto out;
 	}
-	rc = compile_trees(a, slot, resolve, ctx, out, err);
+	rc = compiler_init(&c);
 	if (!rc)
-		rc = compile_nets(a, slot, resolve_name, name_ctx, out, err);
+		rc = compile_trees(&c);
+	if (!rc)
+		rc = compile_nets(&c);
 out:
-	if (rc == -ENOMEM)
+	compiler_release(&c);
+	if (rc == -ENOMEM) {
+		snprintf(err->file, sizeof(err->file), "%s", p->file ? p->file : "(policy)");
 		policy_error_set(err, 0, 0, "out of memory");
-	if (rc)
+	}
+	if (rc) {
 		compiled_release(out);
-	else
+	} else {
 		memset(err, 0, sizeof(*err));
+	}
 	return rc;
+}
+
+int compile_policy_check(const struct policy *p, const struct compile_env *env,
+			 struct policy_error *err)
+{
+	struct compiled c;
+	size_t i;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	for (i = 0; i < p->n_agents; i++) {
+		rc = compile_agent(p, &p->agents[i], 0, 1, env, &c, err);
+		compiled_release(&c);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 void compiled_release(struct compiled *c)

@@ -94,8 +94,10 @@ put_as()
 	rm -rf "$stage$2"
 	cp -RLp "$1" "$stage$2"
 	if [ -d "$1" ]; then
+		# "if", not "&&": the loop's status is its last command's, and
+		# a last file that is not ELF must not fail the pipeline (set -e)
 		find -L "$1" -type f | while read -r f; do
-			is_elf "$f" && echo "$f" >> "$elfs"
+			if is_elf "$f"; then echo "$f" >> "$elfs"; fi
 		done
 	else
 		is_elf "$1" && echo "$1" >> "$elfs"

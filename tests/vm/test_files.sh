@@ -4,6 +4,8 @@
 # case runs pf-probe confined by `pinfold run`, checks the errno it got, and
 # checks the audit file holds exactly the one record the case should leave.
 # Each denial has an allowed twin, so a rule that denies everything fails.
+# Each right (read, write, create, delete, exec) is checked where it is held
+# and where only the others are.
 set -u
 SUITE=test_files
 POLICY=tests/vm/files-policy.yaml
@@ -11,18 +13,30 @@ AUDIT=/tmp/files-audit.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 
+AGENT=clerk
+PROG=$PROBE
+
 setup()
 {
 	rm -rf $D
-	mkdir -p $D/ehr/sealed $D/ref $D/secret $D/audited
+	mkdir -p $D/ehr/sealed $D/ehr/psych $D/ref $D/secret $D/audited $D/bin $D/rbin \
+		$D/ledger $D/shred $D/inbox $D/drop
 	echo chart > $D/ehr/a.txt
 	echo chart > $D/ehr/b.txt
 	echo old > $D/ehr/sealed/old.txt
+	echo note > $D/ehr/psych/n.txt
 	echo ref > $D/ref/r.txt
 	echo secret > $D/secret/s.txt
 	echo seen > $D/audited/x.txt
 	ln -s $D/secret/s.txt $D/ehr/escape
 	ln -s $D/ehr/a.txt $D/ehr/inside
+	cp $PROBE $D/bin/pf-probe
+	cp $PROBE $D/rbin/pf-probe
+	echo entry > $D/ledger/e.txt
+	echo old > $D/shred/x.txt
+	echo old > $D/shred/y.txt
+	echo mail > $D/inbox/existing.txt
+	for f in m n p q; do echo chart > $D/ehr/$f.txt; done
 }
 
 # count_records ACTION OBJECT DECISION: records in the audit file matching all three
@@ -33,16 +47,20 @@ count_records()
 }
 
 # case NAME EXPECT ACTION OBJECT DECISION RECORDS -- PROBE-ARGS...
-# runs the probe confined; EXPECT is its output ("ok" or "err EACCES");
-# RECORDS is how many matching records the audit file must gain (0 or 1)
+# runs $PROG (the probe, or a copy) confined as $AGENT; EXPECT is its output
+# ("ok" or "err EACCES"; "none" when it must not run at all); RECORDS is how
+# many matching records the audit file must gain (0 or 1)
 case_()
 {
 	name=$1 expect=$2 action=$3 object=$4 decision=$5 records=$6
 	shift 7
 	: > $AUDIT
-	out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE "$@" 2>/tmp/stderr)
-	case "$out" in
-	"$expect"*) ;;
+	out=$($PF run --policy $POLICY --agent $AGENT --audit $AUDIT -- $PROG "$@" 2>/tmp/stderr)
+	status=$?
+	case "$expect:$out" in
+	none:) [ $status = 126 ] || { bad "$name" "exit status $status, expected 126"; return; } ;;
+	none:*) bad "$name" "the program ran and said '$out'; stderr: $(cat /tmp/stderr)"; return ;;
+	"$expect:$expect"*) ;;
 	*) bad "$name" "probe said '$out', expected '$expect'; stderr: $(cat /tmp/stderr)"; return ;;
 	esac
 	n=$(count_records "$action" "$object" "$decision")
@@ -63,6 +81,9 @@ setup
 
 case_ read-allowed "ok" open-read $D/ehr/a.txt deny 0 -- read $D/ehr/a.txt
 case_ read-denied "err EACCES" open-read $D/secret/s.txt deny 1 -- read $D/secret/s.txt
+# the deepest tree decides: a class nested in a writable one, granted nothing
+case_ read-nested-class-denied "err EACCES" open-read $D/ehr/psych/n.txt deny 1 -- \
+	read $D/ehr/psych/n.txt
 case_ write-allowed "ok" open-write $D/ehr/a.txt deny 0 -- write $D/ehr/a.txt
 case_ write-readonly-denied "err EACCES" open-write $D/ref/r.txt deny 1 -- write $D/ref/r.txt
 case_ write-nested-readonly-denied "err EACCES" open-write $D/ehr/sealed/old.txt deny 1 -- \
@@ -89,6 +110,46 @@ case_ symlink-inside-allowed "ok" open-read $D/ehr/a.txt deny 0 -- read $D/ehr/i
 case_ symlink-escape-denied "err EACCES" open-read $D/secret/s.txt deny 1 -- \
 	read $D/ehr/escape
 case_ audited-read-recorded "ok" open-read $D/audited/x.txt allow 1 -- read $D/audited/x.txt
+
+# exec is its own right: a program in a class granted read alone can be
+# read but not run; the ELF interpreter is opened for execution too.
+PROG=$D/bin/pf-probe
+case_ exec-allowed "ok" exec $D/bin/pf-probe deny 0 -- read $D/ehr/a.txt
+PROG=$D/rbin/pf-probe
+case_ exec-readonly-denied none exec $D/rbin/pf-probe deny 1 -- read $D/ehr/a.txt
+PROG=$PROBE
+case_ read-of-program-allowed "ok" open-read $D/rbin/pf-probe deny 0 -- read $D/rbin/pf-probe
+interp=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+AGENT=stranded
+case_ exec-interpreter-denied none exec "$interp" deny 1 -- read $D/ehr/a.txt
+AGENT=clerk
+
+# write, create and delete stand apart: a ledger's entries change but are
+# neither added nor removed, a shredder's go but never change, a drop
+# directory takes new names only.
+case_ write-without-create-allowed "ok" open-write $D/ledger/e.txt deny 0 -- write $D/ledger/e.txt
+case_ create-without-create-denied "err EACCES" create $D/ledger/new.txt deny 1 -- \
+	create $D/ledger/new.txt
+case_ unlink-without-delete-denied "err EACCES" unlink $D/ledger/e.txt deny 1 -- \
+	unlink $D/ledger/e.txt
+case_ unlink-with-delete-allowed "ok" unlink $D/shred/x.txt deny 0 -- unlink $D/shred/x.txt
+case_ write-without-write-denied "err EACCES" open-write $D/shred/y.txt deny 1 -- \
+	write $D/shred/y.txt
+case_ mkdir-with-create-allowed "ok" create $D/drop/d deny 0 -- mkdir $D/drop/d
+# the name is made, but the open for writing that comes with it is refused
+case_ create-without-write-denied "err EACCES" open-write $D/drop/f.txt deny 1 -- \
+	create $D/drop/f.txt
+
+# A rename makes a name where it lands and removes one where it leaves;
+# over an existing file it removes that one too.
+case_ rename-into-inbox-allowed "ok" rename $D/inbox/m.txt deny 0 -- \
+	rename $D/ehr/m.txt $D/inbox/m.txt
+case_ rename-over-without-delete-denied "err EACCES" unlink $D/inbox/existing.txt deny 1 -- \
+	rename $D/ehr/n.txt $D/inbox/existing.txt
+case_ rename-over-with-delete-allowed "ok" unlink $D/ehr/q.txt deny 0 -- \
+	rename $D/ehr/p.txt $D/ehr/q.txt
+case_ rename-out-without-delete-denied "err EACCES" rename $D/inbox/m.txt deny 1 -- \
+	rename $D/inbox/m.txt $D/ehr/m2.txt
 
 # A tree mounted elsewhere keeps its rules; a denied tree bound inside an
 # allowed one gains nothing.

@@ -83,9 +83,9 @@ for pair in enforcer:enforce auditor:audit recorder:record; do
 	fi
 done
 
-# record mode records everything the agent opened, the probe itself included
+# record mode records everything the agent opened, the probe itself (its exec) included
 run recorder read $D/ehr/a.txt
-n=$(count open-read $PROBE allow)
+n=$(count exec $PROBE allow)
 if [ "$n" -ge 1 ] && [ "$(grep -c '"applied"' $AUDIT)" = 0 ]; then
 	ok record-mode-records-every-open
 else
