@@ -26,9 +26,10 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "bpf/decide.h"
 #include "text.h"
 
-#define AUDIT_SCHEMA 1
+#define AUDIT_SCHEMA 2
 #define AUDIT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define NSEC_PER_SEC 1000000000LL
 
@@ -161,13 +162,21 @@ static char *rec_finish(struct rec *r)
 /* ---- names and small formatting ---- */
 
 static const char *const action_names[PF_ACT_MAX] = {
-	[PF_ACT_OPEN_READ] = "open-read",  [PF_ACT_OPEN_WRITE] = "open-write",
-	[PF_ACT_CREATE] = "create",        [PF_ACT_UNLINK] = "unlink",
-	[PF_ACT_RENAME] = "rename",        [PF_ACT_LINK] = "link",
-	[PF_ACT_CONNECT] = "connect",      [PF_ACT_SENDMSG] = "sendmsg",
-	[PF_ACT_TRUNCATE] = "truncate",    [PF_ACT_SETSOCKOPT] = "setsockopt",
-	[PF_ACT_RECEIVE] = "receive",      [PF_ACT_MOUNT] = "mount",
-	[PF_ACT_USERNS] = "userns-create", [PF_ACT_PTRACE] = "ptrace",
+	[PF_ACT_OPEN_READ] = "open-read",
+	[PF_ACT_OPEN_WRITE] = "open-write",
+	[PF_ACT_CREATE] = "create",
+	[PF_ACT_UNLINK] = "unlink",
+	[PF_ACT_RENAME] = "rename",
+	[PF_ACT_LINK] = "link",
+	[PF_ACT_CONNECT] = "connect",
+	[PF_ACT_SENDMSG] = "sendmsg",
+	[PF_ACT_TRUNCATE] = "truncate",
+	[PF_ACT_SETSOCKOPT] = "setsockopt",
+	[PF_ACT_RECEIVE] = "receive",
+	[PF_ACT_MOUNT] = "mount",
+	[PF_ACT_USERNS] = "userns-create",
+	[PF_ACT_PTRACE] = "ptrace",
+	[PF_ACT_EXEC] = "exec",
 };
 
 const char *audit_action_name(unsigned action)
@@ -200,12 +209,6 @@ static bool event_is_network(const struct pf_event *ev)
 	if (audit_action_name(ev->action))
 		return action_is_network(ev->action);
 	return ev->family == AF_INET || ev->family == AF_INET6;
-}
-
-/* Access a file action needs: "read" or "write". */
-static const char *action_access(unsigned action)
-{
-	return action == PF_ACT_OPEN_READ ? "read" : "write";
 }
 
 static bool addr_is_v4_mapped(const __u8 addr[16])
@@ -307,28 +310,201 @@ __attribute__((format(printf, 1, 2))) static char *str_printf(const char *fmt, .
 
 /* ---- policy lookups ---- */
 
-/* The file tree rule_id names in the instance's agent, or NULL. */
-static const struct policy_tree *event_tree(const struct audit_instance *inst, uint32_t rule_id)
-{
-	const struct policy_agent *a = inst->policy_agent;
+/*
+ * What the policy of an event's generation says about it: which tree or
+ * destination decided (ev->object) and which grant allowed (ev->rule_id).
+ * Every index is checked: an event is data from the kernel, and the ids of
+ * one generation need not exist in another.
+ */
+struct judged {
+	const struct policy *p; /* NULL: no policy describes the event */
+	const struct policy_agent *a;
+	unsigned mode;  /* the generation's mode */
+	bool forgotten; /* the generation is older than those the writer holds */
+	bool newer;     /* the generation is past the one in force: a bad event */
+	/* the object: a class tree or own files rule, or a destination */
+	bool object_known;
+	const struct policy_class *cls;
+	const struct policy_tree *tree; /* NULL for the private temporary directory */
+	const struct policy_backend *backend;
+	const struct policy_dest *dest;
+	/* the grant: a family's, or an own rule */
+	bool rule_known;
+	const struct policy_family *family;
+	const struct policy_place *rule_at;
+};
 
-	if (!a || rule_id == PF_RULE_NONE || (rule_id & POLICY_RULE_NET_BIT) ||
-	    rule_id >= a->n_trees)
-		return NULL;
-	return &a->trees[rule_id];
+/* The policy and mode of generation gen of inst into j. */
+static void judge_generation(struct judged *j, uint32_t gen, const struct audit_instance *inst)
+{
+	size_t i;
+
+	j->mode = inst->mode;
+	if (!inst->gen || gen == inst->gen) {
+		j->p = inst->policy;
+		j->a = inst->policy_agent;
+		return;
+	}
+	for (i = 0; i < inst->n_older; i++) {
+		if (inst->older[i].gen != gen)
+			continue;
+		j->p = inst->older[i].policy;
+		j->a = inst->older[i].policy_agent;
+		j->mode = inst->older[i].mode;
+		return;
+	}
+	/* generation 0 comes from no instance: no policy decided it */
+	if (gen > inst->gen)
+		j->newer = true;
+	else if (gen)
+		j->forgotten = true;
+}
+
+/* The class tree, own tree or destination id names, into j. */
+static void judge_object(struct judged *j, uint32_t id)
+{
+	uint32_t major = POLICY_ID_MAJOR(id), minor = POLICY_ID_MINOR(id);
+	const struct policy *p = j->p;
+	const struct policy_agent *a = j->a;
+
+	switch (POLICY_ID_KIND(id)) {
+	case POLICY_ID_CLASS_TREE:
+		if (major >= p->n_classes)
+			return;
+		/* the private temporary directory is no tree of the policy */
+		if (minor >= p->classes[major].n_trees &&
+		    !(p->classes[major].private_tmp && minor == 0))
+			return;
+		j->cls = &p->classes[major];
+		if (minor < j->cls->n_trees)
+			j->tree = &j->cls->trees[minor];
+		break;
+	case POLICY_ID_BACKEND_DEST:
+		if (major >= p->n_backends || minor >= p->backends[major].n_dests)
+			return;
+		j->backend = &p->backends[major];
+		j->dest = &j->backend->dests[minor];
+		break;
+	case POLICY_ID_OWN_TREE:
+		if (major || minor >= a->n_trees)
+			return;
+		j->tree = &a->trees[minor];
+		break;
+	case POLICY_ID_OWN_DEST:
+		if (major || minor >= a->n_dests)
+			return;
+		j->dest = &a->dests[minor];
+		break;
+	default:
+		return;
+	}
+	j->object_known = true;
+}
+
+/* The grant id names, into j. */
+static void judge_rule(struct judged *j, uint32_t id)
+{
+	uint32_t major = POLICY_ID_MAJOR(id), minor = POLICY_ID_MINOR(id);
+	const struct policy *p = j->p;
+	const struct policy_agent *a = j->a;
+
+	switch (POLICY_ID_KIND(id)) {
+	case POLICY_ID_GRANT:
+		if (major >= p->n_families || minor >= p->families[major].n_grants)
+			return;
+		j->family = &p->families[major];
+		j->rule_at = &j->family->grants[minor].at;
+		break;
+	case POLICY_ID_OWN_TREE:
+		if (major || minor >= a->n_trees)
+			return;
+		j->rule_at = &a->trees[minor].at;
+		break;
+	case POLICY_ID_OWN_DEST:
+		if (major || minor >= a->n_dests)
+			return;
+		j->rule_at = &a->dests[minor].at;
+		break;
+	default:
+		return;
+	}
+	j->rule_known = true;
+}
+
+static void judge(struct judged *j, const struct pf_event *ev, const struct audit_instance *inst)
+{
+	memset(j, 0, sizeof(*j));
+	judge_generation(j, ev->gen, inst);
+	if (!j->p || !j->a)
+		return;
+	if (ev->object != PF_RULE_NONE)
+		judge_object(j, ev->object);
+	if (ev->rule_id != PF_RULE_NONE)
+		judge_rule(j, ev->rule_id);
 }
 
 /*
- * The description of rule_id in a malloc'ed string: NULL with errno ENOENT
- * when the policy has no such rule (or no policy is known), ENOMEM.
+ * The accesses agent j->a holds on the tree that decided: what its
+ * families grant on the tree's class, or what its own rule gives.
  */
-static char *rule_text(const struct audit_instance *inst, uint32_t rule_id)
+static unsigned held_access(const struct judged *j)
+{
+	const struct policy_family *f;
+	unsigned held = 0;
+	size_t i, g, c;
+
+	if (!j->cls)
+		return j->tree ? j->tree->access : 0;
+	c = (size_t)(j->cls - j->p->classes);
+	for (i = 0; i < j->a->n_families; i++) {
+		if (j->a->families[i].family >= j->p->n_families)
+			continue;
+		f = &j->p->families[j->a->families[i].family];
+		for (g = 0; g < f->n_grants; g++)
+			if (f->grants[g].on == POLICY_ON_CLASS && f->grants[g].target == c)
+				held |= f->grants[g].actions;
+	}
+	return held & POLICY_FILE_ACTIONS;
+}
+
+/* The decided tree's path: as written, or the instance's private directory. */
+static const char *tree_path(const struct judged *j, const struct audit_instance *inst)
+{
+	if (j->tree)
+		return j->tree->path;
+	if (j->cls && j->cls->private_tmp)
+		return inst->private_tmp ? inst->private_tmp : "(private temporary directory)";
+	return NULL;
+}
+
+/* "127.0.0.1/32 port 8443 tcp", "localhost ports 8000-8100 udp" into buf */
+static void dest_text(const struct policy_dest *d, char *buf, size_t len)
+{
+	char to[POLICY_HOST_MAX + 1], other[16];
+	const char *proto = proto_label(d->proto, other, sizeof(other));
+
+	if (d->host)
+		snprintf(to, sizeof(to), "%s", d->host);
+	else
+		policy_net_format(d->addr, d->prefix, to, sizeof(to));
+	if (d->port_lo == d->port_hi)
+		snprintf(buf, len, "%s port %u %s", to, d->port_lo, proto);
+	else
+		snprintf(buf, len, "%s ports %u-%u %s", to, d->port_lo, d->port_hi, proto);
+}
+
+/*
+ * The description of id in j's policy, in a malloc'ed string: NULL with
+ * errno ENOENT when the policy has no such id (or no policy is known),
+ * ENOMEM.
+ */
+static char *id_text(const struct judged *j, uint32_t id)
 {
 	size_t len = RULE_TEXT;
 	char *buf;
 	int n;
 
-	if (!inst->policy || !inst->policy_agent) {
+	if (!j->p || !j->a) {
 		errno = ENOENT;
 		return NULL;
 	}
@@ -336,7 +512,7 @@ static char *rule_text(const struct audit_instance *inst, uint32_t rule_id)
 		buf = malloc(len);
 		if (!buf)
 			return NULL;
-		n = policy_rule_describe(inst->policy, inst->policy_agent, rule_id, buf, len);
+		n = policy_id_describe(j->p, j->a, id, buf, len);
 		if (n < 0) {
 			free(buf);
 			errno = -n;
@@ -372,18 +548,59 @@ static const char *reason_code(unsigned reason)
 	return NULL;
 }
 
+/* The one right ev's file action needs, as a POLICY_* bit (the same values). */
+static unsigned event_need(const struct pf_event *ev)
+{
+	return pf_decide_need(ev->action, ev->side);
+}
+
+/* "read, exec" or "no access" for a set of accesses, into buf */
+static const char *held_text(unsigned held, char *buf, size_t len)
+{
+	if (!held) {
+		snprintf(buf, len, "no access");
+		return buf;
+	}
+	return policy_actions_format(held, buf, len);
+}
+
+/*
+ * Why a file action was refused on the deepest tree, which the agent holds
+ * without the access needed, as a malloc'ed sentence (see reason_text).
+ */
+static char *access_text(const struct pf_event *ev, const struct audit_instance *inst,
+			 const struct judged *j, bool for_line)
+{
+	const char *agent = inst->agent ? inst->agent : "(unknown)";
+	const char *need = policy_action_name(event_need(ev));
+	const char *path = tree_path(j, inst);
+	char held[128], at[300], of[POLICY_NAME_MAX + 16] = "";
+
+	if (!path)
+		return str_printf("the deepest tree holding it lacks %s access", need);
+	held_text(held_access(j), held, sizeof(held));
+	if (j->cls)
+		snprintf(of, sizeof(of), " of class %s", j->cls->name);
+	if (!for_line)
+		return str_printf("%s access into tree %s%s, where agent %s holds %s", need, path,
+				  of, agent, held);
+	if (j->tree)
+		policy_place_format(&j->tree->at, at, sizeof(at));
+	else
+		policy_place_format(&j->cls->at, at, sizeof(at));
+	return str_printf("tree %s%s (%s) gives this agent %s, not %s", path, of, at, held, need);
+}
+
 /*
  * Why ev was decided as it was, as a malloc'ed sentence; for_line words it
  * for the denial line, which names the agent already and wants the place
  * of the rule. NULL with errno ENOMEM, or EINVAL for an unknown reason.
  */
 static char *reason_text(const struct pf_event *ev, const struct audit_instance *inst,
-			 bool for_line)
+			 const struct judged *j, bool for_line)
 {
-	const struct policy_tree *tree = event_tree(inst, ev->rule_id);
 	const char *agent = inst->agent ? inst->agent : "(unknown)";
-	const char *file = inst->policy && inst->policy->file ? inst->policy->file : "policy";
-	const char *kind = event_is_network(ev) ? "network" : "files";
+	bool net = event_is_network(ev);
 	char *s;
 
 	switch (ev->reason) {
@@ -392,24 +609,13 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		break;
 	case PF_REASON_NO_RULE:
 		if (for_line)
-			s = str_printf("no %s rule covers it", kind);
+			s = str_printf(net ? "no network rule covers it"
+					   : "no data class or files rule holds it");
 		else
 			s = str_printf("no rule of agent %s covers it", agent);
 		break;
 	case PF_REASON_ACCESS:
-		if (tree && for_line)
-			s = str_printf("tree %s is %s (%s:%u:%u)", tree->path,
-				       tree->access == POLICY_ACCESS_READ_WRITE ? "read-write"
-										: "read-only",
-				       file, tree->line, tree->column);
-		else if (tree)
-			s = str_printf("%s access into tree %s, which is %s",
-				       action_access(ev->action), tree->path,
-				       tree->access == POLICY_ACCESS_READ_WRITE ? "read-write"
-										: "read-only");
-		else
-			s = str_printf("the deepest tree holding it lacks %s access",
-				       action_access(ev->action));
+		s = access_text(ev, inst, j, for_line);
 		break;
 	case PF_REASON_NO_INSTANCE:
 		s = str_printf(
@@ -574,9 +780,9 @@ static void rec_net_object(struct rec *r, const struct pf_event *ev)
 		rec_bad(r, "unknown address family %u", ev->family);
 }
 
-/* decision, reason, reason_code, rule_id, rule */
-static void rec_decision(struct rec *r, const struct pf_event *ev,
-			 const struct audit_instance *inst)
+/* decision, reason, reason_code */
+static void rec_verdict(struct rec *r, const struct pf_event *ev, const struct audit_instance *inst,
+			const struct judged *j)
 {
 	char buf[32], *text;
 
@@ -588,7 +794,7 @@ static void rec_decision(struct rec *r, const struct pf_event *ev,
 		rec_bad(r, "unknown decision %u", ev->decision);
 	}
 
-	text = reason_text(ev, inst, false);
+	text = reason_text(ev, inst, j, false);
 	if (text) {
 		rec_str(r, "reason", text);
 		rec_str(r, "reason_code", reason_code(ev->reason));
@@ -601,29 +807,95 @@ static void rec_decision(struct rec *r, const struct pf_event *ev,
 	} else {
 		rec_fail(r, -ENOMEM);
 	}
+}
+
+/* generation, and what is known of its policy */
+static void rec_generation(struct rec *r, const struct pf_event *ev,
+			   const struct audit_instance *inst, const struct judged *j)
+{
+	char *text;
+
+	rec_add(r, "generation", json_object_new_int64(ev->gen));
+	if (j->newer)
+		rec_bad(r, "generation %u is past the one in force (%u)", ev->gen, inst->gen);
+	if (!j->forgotten)
+		return;
+	text = str_printf("the writer no longer holds the policy of generation %u; its "
+			  "policy-applied record names it",
+			  ev->gen);
+	if (!text) {
+		rec_fail(r, -ENOMEM);
+		return;
+	}
+	rec_str(r, "policy_unknown", text);
+	free(text);
+}
+
+/*
+ * The description of id (rule or object) under key; a bad_event when j's
+ * policy is known and lookup found no such id (say names which).
+ */
+static void rec_id_text(struct rec *r, const struct judged *j, const char *key, uint32_t id,
+			bool known, const char *say)
+{
+	char *text = id_text(j, id);
+
+	if (text) {
+		rec_str(r, key, text);
+		free(text);
+	} else if (errno == ENOMEM) {
+		rec_fail(r, -ENOMEM);
+	}
+	if (!known && j->p && j->a)
+		rec_bad(r, "%s id %u is not in the agent's policy", say, id);
+}
+
+/* class, tree or backend, destination; decided_by_id, decided_by */
+static void rec_decider(struct rec *r, const struct pf_event *ev, const struct audit_instance *inst,
+			const struct judged *j)
+{
+	char dest[POLICY_HOST_MAX + 64];
+	const char *path = tree_path(j, inst);
+
+	if (ev->object == PF_RULE_NONE)
+		return;
+	if (j->cls)
+		rec_str(r, "class", j->cls->name);
+	if (path)
+		rec_str(r, "tree", path);
+	if (j->backend)
+		rec_str(r, "backend", j->backend->name);
+	if (j->dest) {
+		dest_text(j->dest, dest, sizeof(dest));
+		rec_str(r, "destination", dest);
+	}
+	rec_add(r, "decided_by_id", json_object_new_int64(ev->object));
+	rec_id_text(r, j, "decided_by", ev->object, j->object_known, "object");
+}
+
+/* rule_id, rule, family, rule_at: the grant that allowed */
+static void rec_grant(struct rec *r, const struct pf_event *ev, const struct judged *j)
+{
+	char at[300];
 
 	if (ev->rule_id == PF_RULE_NONE)
 		return;
 	rec_add(r, "rule_id", json_object_new_int64(ev->rule_id));
-	text = rule_text(inst, ev->rule_id);
-	if (text) {
-		rec_str(r, "rule", text);
-		free(text);
-	} else if (errno == ENOMEM) {
-		rec_fail(r, -ENOMEM);
-	} else if (inst->policy && inst->policy_agent) {
-		rec_bad(r, "rule id %u is not in the agent's policy", ev->rule_id);
-	}
+	rec_id_text(r, j, "rule", ev->rule_id, j->rule_known, "rule");
+	if (j->family)
+		rec_str(r, "family", j->family->name);
+	if (j->rule_at)
+		rec_str(r, "rule_at", policy_place_format(j->rule_at, at, sizeof(at)));
 }
 
 /* mode, and applied: false for a denial the mode let pass */
-static void rec_mode(struct rec *r, const struct pf_event *ev, const struct audit_instance *inst)
+static void rec_mode(struct rec *r, const struct pf_event *ev, unsigned mode_value)
 {
-	const char *mode = policy_mode_name(inst->mode);
+	const char *mode = policy_mode_name(mode_value);
 	char buf[32];
 
 	if (!mode) {
-		snprintf(buf, sizeof(buf), "unknown-%u", inst->mode);
+		snprintf(buf, sizeof(buf), "unknown-%u", mode_value);
 		mode = buf;
 	}
 	rec_str(r, "mode", mode);
@@ -638,6 +910,7 @@ static void rec_mode(struct rec *r, const struct pf_event *ev, const struct audi
 char *audit_format_event(const struct pf_event *ev, const struct audit_instance *inst,
 			 int64_t boot_to_real_ns)
 {
+	struct judged j;
 	char action[32];
 	struct rec r;
 
@@ -669,8 +942,12 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 	else
 		rec_file_object(&r, ev);
 
-	rec_decision(&r, ev, inst);
-	rec_mode(&r, ev, inst);
+	judge(&j, ev, inst);
+	rec_verdict(&r, ev, inst, &j);
+	rec_generation(&r, ev, inst, &j);
+	rec_decider(&r, ev, inst, &j);
+	rec_grant(&r, ev, &j);
+	rec_mode(&r, ev, j.mode);
 	rec_enforced(&r, inst);
 	return rec_finish(&r);
 }
@@ -720,6 +997,45 @@ static size_t parent_len(const char *path, size_t n)
 	return n;
 }
 
+/* What an own files rule needs to give need, as its access value. */
+static const char *access_for(unsigned need)
+{
+	if (need == POLICY_READ)
+		return "read";
+	if (need == POLICY_EXEC)
+		return "[read, exec]";
+	return "read-write";
+}
+
+/*
+ * The hint for a tree that lacks the access: a grant on its class, which
+ * goes into a family (and so reaches every agent holding that family), or
+ * the access of the agent's own rule.
+ */
+static void put_access_hint(FILE *f, const struct pf_event *ev, const struct audit_instance *inst,
+			    const struct judged *j)
+{
+	unsigned need = event_need(ev);
+	char actions[128], at[300];
+
+	if (j->cls) {
+		fputs("; allow with: {class: ", f);
+		put_yaml_scalar(f, j->cls->name, strlen(j->cls->name));
+		fprintf(f, ", actions: [%s]} among the grants of a family of agent ",
+			policy_action_name(need));
+		put_escaped_str(f, inst->agent ? inst->agent : "(unknown)");
+		return;
+	}
+	if (j->tree) {
+		policy_actions_format(j->tree->access | need, actions, sizeof(actions));
+		fprintf(f, "; allow with: access: [%s] in the rule at ", actions);
+		put_escaped_str(f, policy_place_format(&j->tree->at, at, sizeof(at)));
+		return;
+	}
+	fprintf(f, "; allow with: %s access on the tree that decided (object id %u)",
+		policy_action_name(need), ev->object);
+}
+
 /*
  * The tail after WHY: what policy change would allow ev. An open names the
  * file itself, the narrowest tree (a tree root may be a file; it follows
@@ -727,22 +1043,16 @@ static size_t parent_len(const char *path, size_t n)
  * directory, and the object may not exist yet: those name the parent
  * directory.
  */
-static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_instance *inst)
+static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_instance *inst,
+		     const struct judged *j)
 {
-	const struct policy_tree *tree = event_tree(inst, ev->rule_id);
 	char addr[INET6_ADDRSTRLEN], proto[16];
 	bool unterminated, is_open;
 	size_t n, dir;
 
 	switch (ev->reason) {
 	case PF_REASON_ACCESS:
-		fprintf(f, "; allow with: access: read-write in the rule at ");
-		if (tree && inst->policy && inst->policy->file) {
-			put_escaped_str(f, inst->policy->file);
-			fprintf(f, ":%u:%u", tree->line, tree->column);
-		} else {
-			fprintf(f, "files rule %u", ev->rule_id);
-		}
+		put_access_hint(f, ev, inst, j);
 		return;
 	case PF_REASON_NO_RULE:
 	case PF_REASON_TOO_DEEP:
@@ -796,19 +1106,20 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 		put_yaml_scalar(f, ev->path, n);
 	else
 		fputs(is_open ? "FILE" : "DIRECTORY", f);
-	fprintf(f, ", access: %s}", ev->action == PF_ACT_OPEN_READ ? "read" : "read-write");
+	fprintf(f, ", access: %s}", access_for(event_need(ev)));
 	if (!n)
 		fputs(" (the kernel reported no path)", f);
 }
 
 /* "ACTION OBJECT (agent A, pid P, COMM): WHY", escaped */
-static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audit_instance *inst)
+static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audit_instance *inst,
+			   const struct judged *j)
 {
 	char action[32], obj[INET6_ADDRSTRLEN + 32], *why;
 	bool unterminated;
 	size_t n;
 
-	why = reason_text(ev, inst, true);
+	why = reason_text(ev, inst, j, true);
 	if (!why && errno == ENOMEM)
 		return -ENOMEM;
 
@@ -849,6 +1160,7 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 
 char *audit_format_denial(const struct pf_event *ev, const struct audit_instance *inst)
 {
+	struct judged j;
 	char *line = NULL;
 	size_t size;
 	FILE *f;
@@ -862,9 +1174,10 @@ char *audit_format_denial(const struct pf_event *ev, const struct audit_instance
 	if (!f)
 		return NULL;
 
-	err = put_denial_head(f, ev, inst);
+	judge(&j, ev, inst);
+	err = put_denial_head(f, ev, inst, &j);
 	if (!err)
-		put_hint(f, ev, inst);
+		put_hint(f, ev, inst, &j);
 	if (!err && ferror(f))
 		err = -ENOMEM;
 	if (fclose(f) && !err)
@@ -879,7 +1192,8 @@ char *audit_format_denial(const struct pf_event *ev, const struct audit_instance
 
 /* ---- notes ---- */
 
-static const char *const note_kinds[] = {"instance-start", "instance-exit", "events-lost"};
+static const char *const note_kinds[] = {"instance-start", "instance-exit", "events-lost",
+					 "policy-applied", "policy-rejected"};
 static const char *const header_keys[] = {"schema", "kind",     "time",
 					  "agent",  "instance", "enforced"};
 
@@ -1105,6 +1419,46 @@ char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count
 		return NULL;
 	}
 	return format_note("events-lost", inst, detail);
+}
+
+/* The addresses of one resolved name as a JSON array; NULL when memory runs out. */
+static struct json_object *addr_list(const struct compiled_name *nm)
+{
+	struct json_object *list = json_object_new_array(), *str;
+	char text[INET6_ADDRSTRLEN];
+	size_t k;
+
+	for (k = 0; list && k < nm->n_addrs; k++) {
+		policy_addr_format(nm->addrs[k], text, sizeof(text));
+		str = json_object_new_string(text);
+		if (!str || json_object_array_add(list, str)) {
+			json_object_put(str);
+			json_object_put(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+struct json_object *audit_resolved_json(const struct policy *p, const struct policy_agent *a,
+					const struct compiled_name *names, size_t n)
+{
+	struct json_object *res = json_object_new_object();
+	char key[RULE_TEXT];
+	size_t i;
+	int len;
+
+	for (i = 0; res && i < n; i++) {
+		len = p && a ? policy_id_describe(p, a, names[i].object, key, sizeof(key)) : -1;
+		if (len < 0 || (size_t)len >= sizeof(key))
+			snprintf(key, sizeof(key), "object %u (%s)", names[i].object,
+				 names[i].host ? names[i].host : "?");
+		if (audit_json_add(res, key, addr_list(&names[i]))) {
+			json_object_put(res);
+			return NULL;
+		}
+	}
+	return res;
 }
 
 /* ---- writing ---- */

@@ -15,16 +15,38 @@
 #include <stdio.h>
 
 #include "../bpf/pinfold.h"
+#include "../policy/compile.h"
 #include "../policy/policy.h"
+
+/*
+ * One generation of an instance's policy. Events carry the generation that
+ * decided them, and each is described by that generation's policy, not by
+ * the one in force when the writer gets to it: a policy applied meanwhile
+ * may have moved, renamed or removed the rule that decided.
+ */
+struct audit_generation {
+	uint32_t gen;
+	const struct policy *policy;
+	const struct policy_agent *policy_agent;
+	unsigned mode; /* enum policy_mode of that generation */
+};
 
 /* What the writer knows about the instance an event came from. */
 struct audit_instance {
 	const char *agent;    /* agent name in the policy */
 	const char *instance; /* instance name, e.g. "billing.3f2a" */
+	/* the policy of generation gen, the one in force */
 	const struct policy *policy;
 	const struct policy_agent *policy_agent;
 	bool files_unenforced; /* BPF LSM absent: file rules not enforced */
 	unsigned mode;         /* enum policy_mode: enforce when zero */
+	/* 0: policy describes every event, whatever generation it carries */
+	uint32_t gen;
+	/* earlier generations the writer still holds, in any order */
+	const struct audit_generation *older;
+	size_t n_older;
+	/* the instance's private temporary directory (runtime.tmp), or NULL */
+	const char *private_tmp;
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns, to date events. */
@@ -52,8 +74,9 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 /*
  * One readable line for a denial, for the agent's stderr, for example
  *   pinfold: denied open-write /srv/ehr/a.txt (agent scheduling, pid 42,
- *   python3): tree /srv/ehr is read-only (policy.yaml:14:11); allow with:
- *   access: read-write in the rule at policy.yaml:14:11
+ *   python3): tree /srv/ehr of class phi.clinical (classes.yaml:4:5) gives
+ *   this agent read, not write; allow with: {class: phi.clinical, actions:
+ *   [write]} among the grants of a family of agent scheduling
  * A denial the instance's mode did not apply (PF_EVENT_NOT_APPLIED) starts
  * "pinfold: would deny" instead.
  * Control characters and invalid UTF-8 are shown escaped (\n, \x1b).
@@ -64,10 +87,11 @@ char *audit_format_denial(const struct pf_event *ev, const struct audit_instance
 
 /*
  * A record about the instance itself (kind "instance-start",
- * "instance-exit", "events-lost"), with detail as extra members given as a
- * JSON object text or NULL. malloc'ed; NULL with errno on failure:
- * EINVAL for another kind, or a detail that is not one JSON object or
- * that would replace a member every record has.
+ * "instance-exit", "events-lost", "policy-applied", "policy-rejected"),
+ * with detail as extra members given as a JSON object text or NULL.
+ * malloc'ed; NULL with errno on failure: EINVAL for another kind, or a
+ * detail that is not one JSON object or that would replace a member every
+ * record has.
  */
 char *audit_format_note(const char *kind, const struct audit_instance *inst,
 			const char *detail_json);
@@ -121,5 +145,14 @@ struct json_object;
  * pinfold's records and reports add members.
  */
 int audit_json_add(struct json_object *o, const char *key, struct json_object *val);
+
+/*
+ * What each hostname destination resolved to, keyed by the destination's
+ * description in policy p for agent a (policy_id_describe), e.g.
+ *   {"backends.yaml:8:9 backend ehr localhost port 8443 tcp": ["127.0.0.1", "::1"]}
+ * NULL when memory runs out.
+ */
+struct json_object *audit_resolved_json(const struct policy *p, const struct policy_agent *a,
+					const struct compiled_name *names, size_t n);
 
 #endif /* PINFOLD_AUDIT_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * run.c - `pinfold run`: confine one command as an instance of an agent,
- * write its audit records, and exit with its status.
+ * write its audit records, apply changes of its policy, and exit with its
+ * status.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,8 +36,12 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "run.h"
+#include "swap.h"
 
 #define DEFAULT_AUDIT "/var/log/pinfold/audit.jsonl"
+/* Events written per pass over the ring, so that an agent's flood of
+ * denials cannot hold off its exit, signals or a policy change. */
+#define EVENTS_PER_PASS 256
 
 /* What the event callback needs. */
 struct run_ctx {
@@ -46,12 +51,13 @@ struct run_ctx {
 	int64_t boot_to_real;
 	uint64_t written;
 	uint64_t unwritten; /* records that could not be written */
+	unsigned pass_left; /* events this pass may still write */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pinfold run --policy FILE --agent NAME [--audit FILE] "
-		   "[--allow-degraded] [--keep-fd N]... -- CMD [ARGS...]\n");
+	fprintf(f, "usage: pinfold run --policy FILE|DIR --agent NAME [--audit FILE] "
+		   "[--allow-degraded] [--no-watch] [--keep-fd N]... -- CMD [ARGS...]\n");
 }
 
 /* Write one record; a failure is said once per run and counted. */
@@ -92,7 +98,22 @@ static int on_event(void *ctx, void *data, size_t size)
 			fprintf(stderr, "%s\n", line);
 		free(line);
 	}
-	return 0;
+	/* libbpf stops the pass at a negative return, this event consumed */
+	return --rc->pass_left ? 0 : -EAGAIN;
+}
+
+/*
+ * Write at most EVENTS_PER_PASS events of the ring (those left keep its
+ * descriptor readable), or every one when drain.
+ */
+static void consume(struct ring_buffer *rb, struct run_ctx *rc, bool drain)
+{
+	int n;
+
+	do {
+		rc->pass_left = EVENTS_PER_PASS;
+		n = ring_buffer__consume(rb);
+	} while (drain && n == -EAGAIN);
 }
 
 /* An instance record with detail members; takes detail's reference. */
@@ -167,7 +188,7 @@ static int native_syscalls_only(void)
 }
 
 static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
-		       const struct run_opts *o)
+		       const struct run_opts *o, const char *tmp)
 {
 	int code;
 
@@ -188,6 +209,11 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
 			strerror(errno));
 		_exit(RUN_EXIT_INTERNAL);
 	}
+	/* temporary files go to the instance's own directory, runtime.tmp */
+	if (tmp[0] && setenv("TMPDIR", tmp, 1)) {
+		fprintf(stderr, "pinfold: cannot set TMPDIR: %s\n", strerror(errno));
+		_exit(RUN_EXIT_INTERNAL);
+	}
 	if (close_inherited(o)) {
 		fprintf(stderr, "pinfold: cannot close inherited descriptors: %s\n",
 			strerror(errno));
@@ -197,64 +223,6 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
 	code = errno == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
 	fprintf(stderr, "pinfold: cannot run %s: %s\n", o->argv[0], strerror(errno));
 	_exit(code);
-}
-
-/* Wait for the child, consuming events and forwarding signals. */
-static int supervise(pid_t child, struct ring_buffer *rb, int sig_fd, int *status)
-{
-	struct epoll_event evs[4], e = {.events = EPOLLIN};
-	int ep, pidfd, n, i, err = 0;
-
-	pidfd = syscall(SYS_pidfd_open, child, 0);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (pidfd < 0 || ep < 0) {
-		err = -errno;
-		goto out;
-	}
-	e.data.fd = pidfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &e);
-	e.data.fd = sig_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sig_fd, &e);
-	e.data.fd = ring_buffer__epoll_fd(rb);
-	epoll_ctl(ep, EPOLL_CTL_ADD, e.data.fd, &e);
-
-	for (;;) {
-		n = epoll_wait(ep, evs, 4, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == sig_fd) {
-				struct signalfd_siginfo si;
-
-				if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-					kill(child, si.ssi_signo);
-			} else if (evs[i].data.fd != pidfd) {
-				ring_buffer__consume(rb);
-			}
-		}
-		for (i = 0; i < n; i++)
-			if (evs[i].data.fd == pidfd && waitpid(child, status, 0) == child)
-				goto out;
-	}
-out:
-	if (pidfd >= 0)
-		close(pidfd);
-	if (ep >= 0)
-		close(ep);
-	return err;
-}
-
-static int exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return RUN_EXIT_INTERNAL;
 }
 
 /* Add --keep-fd N to o's sorted list; 0, or -EINVAL after saying why. */
@@ -290,6 +258,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"agent", required_argument, NULL, 'a'},
 		{"audit", required_argument, NULL, 'o'},
 		{"allow-degraded", no_argument, NULL, 'D'},
+		{"no-watch", no_argument, NULL, 'W'},
 		{"keep-fd", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -311,6 +280,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'D':
 			o->allow_degraded = true;
+			break;
+		case 'W':
+			o->no_watch = true;
 			break;
 		case 'k':
 			if (add_keep_fd(o, optarg))
@@ -386,8 +358,8 @@ static int check_enforcement(const struct pf_kernel *k, const struct run_opts *o
 /* Everything one run holds; run_release undoes whatever was done. */
 struct run_state {
 	struct run_opts o;
-	struct policy pol;
-	const struct policy_agent *agent;
+	struct swap sw; /* the policy in force, earlier ones, and the watch */
+	int watch_err;  /* why the policy is not watched, when it is not */
 	struct compiled comp;
 	struct pf_kernel k;
 	struct instance in;
@@ -409,37 +381,79 @@ static void print_policy_error(const struct policy_error *perr)
 }
 
 /*
- * Read and compile the policy, take a slot, bring the kernel side up and
- * say what it enforces. 0, or the exit status to end with.
+ * Read the policy and find the agent in it: the first generation. The
+ * watch starts first, so that no change made meanwhile goes unseen. 0, or
+ * the exit status to end with.
  */
-static int run_prepare(struct run_state *st)
+static int run_load(struct run_state *st)
 {
 	struct policy_error perr = {};
-	char msg[512];
+	struct policy *p;
 	size_t i;
-	int err;
 
-	if (policy_load(st->o.policy, &st->pol, &perr)) {
+	st->sw.path = st->o.policy;
+	st->sw.agent = st->o.agent;
+	if (!st->o.no_watch)
+		st->watch_err = swap_watch(&st->sw);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "pinfold: cannot load the policy: %s\n", strerror(ENOMEM));
+		return RUN_EXIT_INTERNAL;
+	}
+	if (policy_load(st->o.policy, p, &perr)) {
+		free(p);
 		print_policy_error(&perr);
 		return RUN_EXIT_USAGE;
 	}
-	st->agent = policy_find_agent(&st->pol, st->o.agent);
-	if (!st->agent) {
+	swap_init(&st->sw, st->o.policy, st->o.agent, p, 1);
+	if (!swap_agent(&st->sw)) {
 		fprintf(stderr, "pinfold: no agent '%s' in %s; its agents are:", st->o.agent,
 			st->o.policy);
-		for (i = 0; i < st->pol.n_agents; i++)
-			fprintf(stderr, " %s", st->pol.agents[i].name);
+		for (i = 0; i < p->n_agents; i++)
+			fprintf(stderr, " %s", p->agents[i].name);
 		fputc('\n', stderr);
 		return RUN_EXIT_USAGE;
 	}
+	if (st->watch_err)
+		fprintf(stderr,
+			"pinfold: cannot watch policy %s: %s; changes to it will not be applied "
+			"while agent %s runs\n",
+			st->o.policy, strerror(-st->watch_err), st->o.agent);
+	return 0;
+}
+
+/*
+ * Read and compile the policy, take a slot and its private temporary
+ * directory, bring the kernel side up and say what it enforces. 0, or the
+ * exit status to end with.
+ */
+static int run_prepare(struct run_state *st)
+{
+	struct compile_env env = {};
+	struct policy_error perr = {};
+	char msg[512];
+	int err;
+
+	err = run_load(st);
+	if (err)
+		return err;
+	snprintf(st->name, sizeof(st->name), "%s.%d", st->o.agent, (int)getpid());
 	err = instance_acquire_slot(&st->in);
 	if (err) {
 		fprintf(stderr, "pinfold: cannot take an instance slot: %s\n",
 			err == -EAGAIN ? "all slots are in use" : strerror(-err));
 		return RUN_EXIT_INTERNAL;
 	}
-	if (compile_agent(&st->pol, st->agent, st->in.slot, compile_resolve_stat, NULL, &st->comp,
-			  &perr)) {
+	/* the agent runs as pinfold's caller */
+	err = instance_tmp_create(&st->in, st->name, getuid(), getgid());
+	if (err) {
+		fprintf(stderr, "pinfold: cannot create a private temporary directory in %s: %s\n",
+			INSTANCE_TMP_DIR, strerror(-err));
+		return RUN_EXIT_INTERNAL;
+	}
+	env.private_tmp = st->in.tmp;
+	if (compile_agent(swap_policy(&st->sw), swap_agent(&st->sw), st->in.slot, 1, &env,
+			  &st->comp, &perr)) {
 		print_policy_error(&perr);
 		return RUN_EXIT_USAGE;
 	}
@@ -459,57 +473,34 @@ static int run_prepare(struct run_state *st)
 }
 
 /*
- * {"localhost": ["127.0.0.1", "::1"], ...}: what each hostname of the
- * policy resolved to for this instance; the union when rules repeat a name.
- */
-static struct json_object *resolved_detail(const struct compiled *c)
-{
-	struct json_object *res = json_object_new_object(), *list, *v;
-	char text[INET6_ADDRSTRLEN];
-	size_t i, j, k, n;
-
-	for (i = 0; res && i < c->n_names; i++) {
-		const struct compiled_name *nm = &c->names[i];
-
-		if (!json_object_object_get_ex(res, nm->host, &list)) {
-			list = json_object_new_array();
-			if (!list)
-				continue;
-			json_object_object_add(res, nm->host, list);
-		}
-		for (j = 0; j < nm->n_addrs; j++) {
-			policy_addr_format(nm->addrs[j], text, sizeof(text));
-			n = json_object_array_length(list);
-			for (k = 0; k < n; k++) {
-				v = json_object_array_get_idx(list, k);
-				if (!strcmp(json_object_get_string(v), text))
-					break;
-			}
-			if (k == n)
-				json_object_array_add(list, json_object_new_string(text));
-		}
-	}
-	return res;
-}
-
-/*
  * What a reviewer needs to know of an instance at its start: which policy
- * (its absolute path and the SHA-256 of the bytes parsed), what command, on which host,
- * launched by whom, and why file rules are not enforced when they are not.
+ * (its absolute path, its files and the SHA-256 of what was parsed), what
+ * command, on which host, launched by whom, where its private temporary
+ * directory is, what its hostnames resolved to, and why file rules are not
+ * enforced when they are not.
  */
 static struct json_object *start_detail(const struct run_state *st)
 {
-	struct json_object *detail = detail_new(), *argv = json_object_new_array();
+	const struct policy *p = swap_policy(&st->sw);
+	struct json_object *detail = detail_new(), *argv = json_object_new_array(), *files;
 	char path[PATH_MAX], host[256];
 	unsigned long loginuid = 0;
 	const char *sudo_user;
+	size_t n;
 	FILE *f;
 	int i;
 
 	detail_add(detail, "policy",
 		   json_object_new_string(realpath(st->o.policy, path) ? path : st->o.policy));
-	detail_add(detail, "policy_sha256", json_object_new_string(st->pol.sha256));
-	detail_add(detail, "mode", json_object_new_string(policy_mode_name(st->agent->mode)));
+	detail_add(detail, "policy_sha256", json_object_new_string(p->sha256));
+	files = json_object_new_array();
+	for (n = 0; files && n < p->n_files; n++)
+		json_object_array_add(files, json_object_new_string(p->files[n]));
+	detail_add(detail, "files", files);
+	detail_add(detail, "generation", json_object_new_int64(st->in.gen));
+	detail_add(detail, "watched", json_object_new_boolean(swap_fd(&st->sw) >= 0));
+	detail_add(detail, "mode",
+		   json_object_new_string(policy_mode_name(swap_agent(&st->sw)->mode)));
 	for (i = 0; argv && st->o.argv[i]; i++)
 		json_object_array_add(argv, json_object_new_string(st->o.argv[i]));
 	detail_add(detail, "command", argv);
@@ -530,40 +521,34 @@ static struct json_object *start_detail(const struct run_state *st)
 		detail_add(detail, "sudo_user", json_object_new_string(sudo_user));
 	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
 	detail_add(detail, "slot", json_object_new_int(st->in.slot));
+	detail_add(detail, "private_tmp", json_object_new_string(st->in.tmp));
 	if (st->comp.n_names)
-		detail_add(detail, "resolved", resolved_detail(&st->comp));
+		detail_add(detail, "resolved",
+			   audit_resolved_json(p, swap_agent(&st->sw), st->comp.names,
+					       st->comp.n_names));
 	if (!st->k.files_enforced)
 		detail_add(detail, "files_unenforced_because",
 			   json_object_new_string(st->k.files_why));
 	return detail;
 }
 
-/*
- * Open the audit file, create the instance cgroup, install the rules and
- * the ring, and write the instance-start record. 0 or an exit status.
- */
-static int run_instance_up(struct run_state *st)
+/* Say, in one line, how an agent whose mode is not enforce is judged. */
+static void say_mode(const char *agent, unsigned mode)
+{
+	if (mode == POLICY_MODE_AUDIT)
+		fprintf(stderr,
+			"pinfold: agent %s runs in audit mode: denials are recorded, not applied\n",
+			agent);
+	else if (mode == POLICY_MODE_RECORD)
+		fprintf(stderr,
+			"pinfold: agent %s runs in record mode: every access is recorded, none denied\n",
+			agent);
+}
+
+/* Create the instance cgroup and its procs descriptor; 0 or an exit status. */
+static int run_cgroup(struct run_state *st)
 {
 	int err;
-
-	st->rc.audit_path = st->o.audit;
-	err = open_audit(st->o.audit);
-	if (err < 0) {
-		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", st->o.audit,
-			strerror(-err));
-		return RUN_EXIT_USAGE;
-	}
-	audit_sink_init(&st->rc.audit, err);
-	snprintf(st->name, sizeof(st->name), "%s.%d", st->o.agent, (int)getpid());
-	st->rc.who = (struct audit_instance){
-		.agent = st->o.agent,
-		.instance = st->name,
-		.policy = &st->pol,
-		.policy_agent = st->agent,
-		.files_unenforced = !st->k.files_enforced,
-		.mode = st->agent->mode,
-	};
-	st->rc.boot_to_real = audit_boot_to_realtime_offset();
 
 	err = cgroup_instance_create(st->k.parent, st->name, st->cg, sizeof(st->cg));
 	if (err) {
@@ -579,11 +564,40 @@ static int run_instance_up(struct run_state *st)
 			strerror(-st->procs_fd));
 		return RUN_EXIT_INTERNAL;
 	}
+	return 0;
+}
+
+/*
+ * Open the audit file, create the instance cgroup, install the rules and
+ * the ring, and write the instance-start record. 0 or an exit status.
+ */
+static int run_instance_up(struct run_state *st)
+{
+	const struct policy_agent *a = swap_agent(&st->sw);
+	int err;
+
+	st->rc.audit_path = st->o.audit;
+	err = open_audit(st->o.audit);
+	if (err < 0) {
+		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", st->o.audit,
+			strerror(-err));
+		return RUN_EXIT_USAGE;
+	}
+	audit_sink_init(&st->rc.audit, err);
+	st->rc.who = (struct audit_instance){
+		.agent = st->o.agent,
+		.instance = st->name,
+		.files_unenforced = !st->k.files_enforced,
+		.private_tmp = st->in.tmp,
+	};
+	swap_describe(&st->sw, &st->rc.who);
+	st->rc.boot_to_real = audit_boot_to_realtime_offset();
+
+	err = run_cgroup(st);
+	if (err)
+		return err;
 	st->in.flags = st->k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
-	if (st->agent->mode == POLICY_MODE_AUDIT)
-		st->in.flags |= PF_INST_MODE_AUDIT;
-	else if (st->agent->mode == POLICY_MODE_RECORD)
-		st->in.flags |= PF_INST_MODE_RECORD;
+	st->in.flags |= instance_mode_flags(a->mode);
 	err = instance_install(&st->k, &st->in, &st->comp);
 	if (err == -E2BIG || err == -ENOMEM) {
 		fprintf(stderr,
@@ -611,14 +625,7 @@ static int run_instance_up(struct run_state *st)
 			st->o.agent, st->o.audit);
 		return RUN_EXIT_INTERNAL;
 	}
-	if (st->agent->mode == POLICY_MODE_AUDIT)
-		fprintf(stderr,
-			"pinfold: agent %s runs in audit mode: denials are recorded, not applied\n",
-			st->o.agent);
-	else if (st->agent->mode == POLICY_MODE_RECORD)
-		fprintf(stderr,
-			"pinfold: agent %s runs in record mode: every access is recorded, none denied\n",
-			st->o.agent);
+	say_mode(st->o.agent, a->mode);
 	return 0;
 }
 
@@ -643,6 +650,122 @@ static int run_signals(struct run_state *st)
 	return 0;
 }
 
+/* swap's note callback: a record of the instance, with detail (owned) */
+static void swap_note(void *ctx, const char *kind, struct json_object *detail)
+{
+	note(ctx, kind, detail);
+}
+
+/*
+ * A changed policy is due: apply it between two reads of the ring. Events
+ * already queued were decided by the generation they carry, which stays
+ * known to the writer.
+ */
+static void run_swap(struct run_state *st)
+{
+	struct swap_target t = {
+		.k = &st->k,
+		.in = &st->in,
+		.private_tmp = st->in.tmp,
+		.who = &st->rc.who,
+		.note = swap_note,
+		.note_ctx = &st->rc,
+	};
+
+	consume(st->rb, &st->rc, false);
+	swap_run_due(&st->sw, &t);
+}
+
+/* Add fd to the epoll set ep; 0 or -errno. */
+static int watch_fd(int ep, int fd)
+{
+	struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+/*
+ * Wait for the child, consuming events, forwarding signals and applying
+ * changes of the policy.
+ */
+static int supervise(struct run_state *st, pid_t child, int *status)
+{
+	int ep, pidfd, n, i, err = 0, ring_fd = ring_buffer__epoll_fd(st->rb);
+	int policy_fd = swap_fd(&st->sw);
+	struct epoll_event evs[8];
+
+	pidfd = syscall(SYS_pidfd_open, child, 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (pidfd < 0 || ep < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = watch_fd(ep, pidfd) ?: watch_fd(ep, st->sig_fd) ?: watch_fd(ep, ring_fd);
+	if (!err && policy_fd >= 0)
+		err = watch_fd(ep, policy_fd);
+	if (err)
+		goto out;
+
+	for (;;) {
+		n = epoll_wait(ep, evs, 8, swap_timeout_ms(&st->sw));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == st->sig_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(st->sig_fd, &si, sizeof(si)) == sizeof(si))
+					kill(child, si.ssi_signo);
+			} else if (evs[i].data.fd == ring_fd) {
+				consume(st->rb, &st->rc, false);
+			} else if (evs[i].data.fd == policy_fd) {
+				swap_on_change(&st->sw);
+				/* a watch that was lost is closed: epoll dropped it */
+				policy_fd = swap_fd(&st->sw);
+			}
+		}
+		if (swap_timeout_ms(&st->sw) == 0)
+			run_swap(st);
+		for (i = 0; i < n; i++)
+			if (evs[i].data.fd == pidfd && waitpid(child, status, 0) == child)
+				goto out;
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (ep >= 0)
+		close(ep);
+	return err;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return RUN_EXIT_INTERNAL;
+}
+
+/* Remove the private temporary directory, saying so when it cannot be. */
+static void remove_tmp(struct instance *in)
+{
+	char path[sizeof(in->tmp)];
+	int err;
+
+	snprintf(path, sizeof(path), "%s", in->tmp);
+	err = instance_tmp_remove(in);
+	if (err)
+		fprintf(stderr,
+			"pinfold: cannot remove the private temporary directory %s: %s; the next "
+			"run on slot %d removes it\n",
+			path, strerror(-err), in->slot);
+}
+
 /*
  * Start the agent, write its events until it ends, then end the instance:
  * leftover tasks die, every event is drained, losses and the exit status
@@ -662,11 +785,11 @@ static int run_agent(struct run_state *st)
 		return RUN_EXIT_INTERNAL;
 	}
 	if (child == 0)
-		child_exec(launcher, st->procs_fd, &st->oldmask, &st->o);
+		child_exec(launcher, st->procs_fd, &st->oldmask, &st->o, st->in.tmp);
 	close(st->procs_fd);
 	st->procs_fd = -1;
 
-	err = supervise(child, st->rb, st->sig_fd, &status);
+	err = supervise(st, child, &status);
 	if (err) {
 		fprintf(stderr, "pinfold: lost track of the agent: %s\n", strerror(-err));
 		kill(child, SIGKILL);
@@ -678,7 +801,10 @@ static int run_agent(struct run_state *st)
 		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", st->cg, strerror(-err));
 	else
 		st->cg[0] = '\0';
-	ring_buffer__consume(st->rb);
+	/* the agent's tasks are gone: nothing writes there any more */
+	if (!err)
+		remove_tmp(&st->in);
+	consume(st->rb, &st->rc, true);
 	if (loader_percpu_sum(st->k.lost_fd, st->in.slot, &lost) == 0 && lost) {
 		unwritten = st->rc.unwritten;
 		emit(&st->rc, audit_format_events_lost(&st->rc.who, lost));
@@ -709,6 +835,8 @@ static void run_release(struct run_state *st)
 			fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", st->cg,
 				strerror(-err));
 	}
+	if (st->in.tmp[0])
+		remove_tmp(&st->in);
 	instance_release(&st->k, &st->in);
 	if (st->procs_fd >= 0)
 		close(st->procs_fd);
@@ -717,12 +845,13 @@ static void run_release(struct run_state *st)
 	audit_sink_release(&st->rc.audit);
 	loader_close(&st->k);
 	compiled_release(&st->comp);
-	policy_release(&st->pol);
+	swap_release(&st->sw);
 }
 
 int run_main(int argc, char **argv)
 {
 	struct run_state st = {
+		.sw = SWAP_INIT,
 		.k = PF_KERNEL_INIT,
 		.in = INSTANCE_INIT,
 		.rc.audit = AUDIT_SINK_INIT,

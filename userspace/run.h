@@ -22,6 +22,7 @@ struct run_opts {
 	const char *agent;
 	const char *audit;
 	bool allow_degraded;
+	bool no_watch;                  /* apply no change of the policy while the agent runs */
 	int keep_fds[RUN_MAX_KEEP_FDS]; /* inherited fds above 2 to pass on, sorted */
 	int n_keep_fds;
 	char **argv;

@@ -134,6 +134,20 @@ os.close(fd)
 	[ $rc = 0 ] || [ $rc = 2 ]
 }
 
+# pf_wait SECS CMD...: run CMD every 20 ms until it succeeds (0) or SECS
+# seconds have passed (1)
+pf_wait()
+{
+	local deadline
+
+	deadline=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
 # pf_port_used PORT: is PORT bound or connected locally, TCP or UDP, any family?
 pf_port_used()
 {

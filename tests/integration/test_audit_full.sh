@@ -131,7 +131,7 @@ unwritten=${unwritten:-0}
 # that is not JSON, starts like a record and holds the start of no other.
 python3 - "$audit" "$PF_TMP/audit.whole" >"$PF_TMP/lines" <<'PY'
 import json, sys
-head = b'{"schema":1,"kind":"'
+head = b'{"schema":2,"kind":"'
 data = open(sys.argv[1], "rb").read()
 cut = merged = 0
 with open(sys.argv[2], "wb") as whole:

@@ -132,7 +132,12 @@ import json, sys
 for line in open(sys.argv[1]):
     rec = json.loads(line)
     if rec.get("kind") == "instance-start":
-        print("\n".join(rec.get("resolved", {}).get("localhost", [])))
+        # keyed by destination: the union of those naming localhost
+        addrs = []
+        for dest, got in rec.get("resolved", {}).items():
+            if " localhost " in dest:
+                addrs += [a for a in got if a not in addrs]
+        print("\n".join(addrs))
 PY
 )
 check "instance-start resolved localhost" \

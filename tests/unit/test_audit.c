@@ -4,7 +4,8 @@
  *
  * Every record is parsed back with json-c and checked member by member;
  * UTF-8 validity is checked with iconv, independently of audit.c's own
- * decoder. Rule descriptions come from a real policy loaded from a buffer.
+ * decoder. Rule descriptions come from a real policy loaded from a buffer,
+ * and from a second one standing for an earlier generation.
  */
 #define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ */
 #include <errno.h>
@@ -29,20 +30,93 @@
 #define TEST_POLICY_NAME "test.yaml"
 #define REAL_NS_EXAMPLE 1796399383123456789LL /* 2026-12-04T15:49:43.123456789Z */
 
+/* classes, a backend, a family granting on them, and own rules of both kinds */
 static const char test_policy[] = "version: 1\n"
+				  "classes:\n"
+				  "  phi.charts:\n"
+				  "    trees: [/srv/ehr]\n"
+				  "  phi.archive:\n"
+				  "    trees: [/srv/ehr/archive]\n"
+				  "backends:\n"
+				  "  ehr-api:\n"
+				  "    destinations:\n"
+				  "      - { to: 127.0.0.1, port: 18082, proto: tcp }\n"
+				  "      - { to: localhost, port: 8000-8100, proto: udp }\n"
+				  "families:\n"
+				  "  charts:\n"
+				  "    grants:\n"
+				  "      - { class: phi.charts, actions: read-write }\n"
+				  "      - { class: phi.archive, actions: [read] }\n"
+				  "      - { backend: ehr-api, actions: [connect], audit: true }\n"
 				  "agents:\n"
 				  "  billing:\n"
+				  "    families: [charts]\n"
 				  "    network:\n"
-				  "      - { to: 127.0.0.1, port: 18082, proto: tcp }\n"
 				  "      - { to: \"::1\", port: 53, proto: udp }\n"
 				  "    files:\n"
-				  "      - { path: /srv/ehr, access: read-write }\n"
-				  "      - { path: /srv/ehr/archive, access: read }\n";
+				  "      - { path: /srv/own, access: read }\n";
+
+/* an earlier generation: the same agent, other names */
+static const char old_policy[] = "version: 1\n"
+				 "classes:\n"
+				 "  phi.old:\n"
+				 "    trees: [/srv/old]\n"
+				 "families:\n"
+				 "  legacy:\n"
+				 "    grants:\n"
+				 "      - { class: phi.old, actions: [read] }\n"
+				 "agents:\n"
+				 "  billing:\n"
+				 "    families: [legacy]\n";
 
 struct fixture {
 	struct policy policy;
 	struct audit_instance inst;
 };
+
+/* Index of the class, backend or family called name in the fixture's policy. */
+static size_t class_index(const struct policy *p, const char *name)
+{
+	const struct policy_class *c = policy_find_class(p, name);
+
+	assert_non_null(c);
+	return (size_t)(c - p->classes);
+}
+
+static size_t backend_index(const struct policy *p, const char *name)
+{
+	const struct policy_backend *b = policy_find_backend(p, name);
+
+	assert_non_null(b);
+	return (size_t)(b - p->backends);
+}
+
+static size_t family_index(const struct policy *p, const char *name)
+{
+	const struct policy_family *f = policy_find_family(p, name);
+
+	assert_non_null(f);
+	return (size_t)(f - p->families);
+}
+
+/* Ids of the fixture's trees, destinations and grants. */
+static uint32_t class_tree(const struct policy *p, const char *class, unsigned t)
+{
+	return POLICY_ID(POLICY_ID_CLASS_TREE, class_index(p, class), t);
+}
+
+static uint32_t backend_dest(const struct policy *p, const char *backend, unsigned d)
+{
+	return POLICY_ID(POLICY_ID_BACKEND_DEST, backend_index(p, backend), d);
+}
+
+static uint32_t grant(const struct policy *p, const char *family, unsigned g)
+{
+	return POLICY_ID(POLICY_ID_GRANT, family_index(p, family), g);
+}
+
+#define OWN_TREE(i) POLICY_ID(POLICY_ID_OWN_TREE, 0, i)
+#define OWN_DEST(j) POLICY_ID(POLICY_ID_OWN_DEST, 0, j)
 
 static int setup(void **state)
 {
@@ -58,6 +132,7 @@ static int setup(void **state)
 	}
 	fx->inst.agent = "billing";
 	fx->inst.instance = "billing.3f2a";
+	fx->inst.gen = 1;
 	fx->inst.policy = &fx->policy;
 	fx->inst.policy_agent = policy_find_agent(&fx->policy, "billing");
 	if (!fx->inst.policy_agent) {
@@ -105,6 +180,8 @@ static struct pf_event file_event(unsigned action, const char *path)
 	ev.pid = 42;
 	ev.uid = 1000;
 	ev.rule_id = PF_RULE_NONE;
+	ev.object = PF_RULE_NONE;
+	ev.gen = 1;
 	ev.action = (__u16)action;
 	ev.decision = PF_DECISION_DENY;
 	ev.reason = PF_REASON_NO_RULE;
@@ -239,14 +316,18 @@ static char *hex_of(const char *s, size_t n)
 	return hex;
 }
 
-static char *rule_description(const struct fixture *fx, uint32_t rule_id)
+static char *id_description(const struct policy *p, const char *agent, uint32_t id)
 {
 	char *buf = malloc(1024);
 
 	assert_non_null(buf);
-	assert_true(policy_rule_describe(&fx->policy, fx->inst.policy_agent, rule_id, buf, 1024) >
-		    0);
+	assert_true(policy_id_describe(p, policy_find_agent(p, agent), id, buf, 1024) > 0);
 	return buf;
+}
+
+static char *rule_description(const struct fixture *fx, uint32_t id)
+{
+	return id_description(&fx->policy, "billing", id);
 }
 
 /*
@@ -282,9 +363,9 @@ static const char *hint_of(const char *line)
 static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
-		NULL,         "open-read", "open-write", "create",        "unlink",
-		"rename",     "link",      "connect",    "sendmsg",       "truncate",
-		"setsockopt", "receive",   "mount",      "userns-create", "ptrace",
+		NULL,    "open-read",     "open-write", "create",   "unlink",     "rename",
+		"link",  "connect",       "sendmsg",    "truncate", "setsockopt", "receive",
+		"mount", "userns-create", "ptrace",     "exec",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
@@ -298,7 +379,7 @@ static void test_every_action_named(void **state)
 		rec = format_record(&ev, &fx->inst);
 		assert_string_equal(audit_action_name(a), names[a]);
 		assert_string_equal(str_member(rec, "action"), names[a]);
-		assert_int_equal(int_member(rec, "schema"), 1);
+		assert_int_equal(int_member(rec, "schema"), 2);
 		assert_string_equal(str_member(rec, "kind"), "decision");
 		assert_string_equal(str_member(rec, "agent"), "billing");
 		assert_string_equal(str_member(rec, "instance"), "billing.3f2a");
@@ -697,7 +778,8 @@ static void test_mode_and_applied_members(void **state)
 	ev.flags = 0;
 	ev.decision = PF_DECISION_ALLOW;
 	ev.reason = PF_REASON_RULE;
-	ev.rule_id = POLICY_RULE_FILE(0);
+	ev.rule_id = OWN_TREE(0);
+	ev.object = OWN_TREE(0);
 	rec = format_record(&ev, &fx->inst);
 	assert_string_equal(str_member(rec, "mode"), "record");
 	assert_string_equal(str_member(rec, "decision"), "allow");
@@ -725,54 +807,104 @@ static void test_mode_flags_checked(void **state)
 static void test_reasons_and_rules(void **state)
 {
 	struct fixture *fx = *state;
+	const struct policy *p = &fx->policy;
 	struct pf_event ev;
 	struct json_object *rec;
 	char *want;
 
+	/* a class tree decides, a family's grant allows */
 	ev = file_event(PF_ACT_OPEN_READ, "/srv/ehr/a.txt");
 	ev.decision = PF_DECISION_ALLOW;
 	ev.reason = PF_REASON_RULE;
-	ev.rule_id = POLICY_RULE_FILE(0);
+	ev.object = class_tree(p, "phi.charts", 0);
+	ev.rule_id = grant(p, "charts", 0);
 	rec = format_record(&ev, &fx->inst);
-	want = rule_description(fx, ev.rule_id);
 	assert_string_equal(str_member(rec, "decision"), "allow");
 	assert_string_equal(str_member(rec, "reason"), "allowed by rule");
 	assert_string_equal(str_member(rec, "reason_code"), "rule");
-	assert_string_equal(str_member(rec, "rule"), want);
-	assert_contains(want, "files /srv/ehr read-write");
-	assert_int_equal(int_member(rec, "rule_id"), 0);
+	assert_int_equal(int_member(rec, "generation"), 1);
+	assert_string_equal(str_member(rec, "class"), "phi.charts");
+	assert_string_equal(str_member(rec, "tree"), "/srv/ehr");
+	assert_int_equal(int_member(rec, "decided_by_id"), ev.object);
+	want = rule_description(fx, ev.object);
+	assert_string_equal(str_member(rec, "decided_by"), want);
+	assert_contains(want, "phi.charts");
 	free(want);
+	assert_int_equal(int_member(rec, "rule_id"), ev.rule_id);
+	want = rule_description(fx, ev.rule_id);
+	assert_string_equal(str_member(rec, "rule"), want);
+	free(want);
+	assert_string_equal(str_member(rec, "family"), "charts");
+	assert_string_equal(str_member(rec, "rule_at"), "test.yaml:15:9");
+	assert_false(has_member(rec, "backend"));
+	assert_false(has_member(rec, "bad_event"));
 	json_object_put(rec);
 
+	/* the deepest tree lacks the access: no grant, the class named */
 	ev = file_event(PF_ACT_OPEN_WRITE, "/srv/ehr/archive/2019.txt");
 	ev.reason = PF_REASON_ACCESS;
-	ev.rule_id = POLICY_RULE_FILE(1);
+	ev.object = class_tree(p, "phi.archive", 0);
 	rec = format_record(&ev, &fx->inst);
-	want = rule_description(fx, ev.rule_id);
 	assert_string_equal(str_member(rec, "reason_code"), "access");
-	assert_string_equal(str_member(rec, "reason"),
-			    "write access into tree /srv/ehr/archive, which is read-only");
-	assert_string_equal(str_member(rec, "rule"), want);
-	free(want);
+	assert_string_equal(
+		str_member(rec, "reason"),
+		"write access into tree /srv/ehr/archive of class phi.archive, where agent billing holds read");
+	assert_string_equal(str_member(rec, "class"), "phi.archive");
+	assert_string_equal(str_member(rec, "tree"), "/srv/ehr/archive");
+	assert_false(has_member(rec, "rule"));
+	assert_false(has_member(rec, "rule_id"));
+	assert_false(has_member(rec, "family"));
 	json_object_put(rec);
 
+	/* a backend's destination decides */
 	ev = net_event(PF_ACT_CONNECT, addr_v4_loopback, 18082, IPPROTO_TCP, AF_INET);
 	ev.decision = PF_DECISION_ALLOW;
 	ev.reason = PF_REASON_RULE;
-	ev.rule_id = POLICY_RULE_NET(0);
+	ev.object = backend_dest(p, "ehr-api", 0);
+	ev.rule_id = grant(p, "charts", 2);
 	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "backend"), "ehr-api");
+	assert_string_equal(str_member(rec, "destination"), "127.0.0.1/32 port 18082 tcp");
+	assert_false(has_member(rec, "class"));
+	assert_false(has_member(rec, "tree"));
+	want = rule_description(fx, ev.object);
+	assert_string_equal(str_member(rec, "decided_by"), want);
+	free(want);
+	assert_string_equal(str_member(rec, "family"), "charts");
+	json_object_put(rec);
+
+	/* a hostname destination is named as written, with its port range */
+	ev.object = backend_dest(p, "ehr-api", 1);
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "destination"), "localhost ports 8000-8100 udp");
+	json_object_put(rec);
+
+	/* an own rule is its tree and its grant */
+	ev = net_event(PF_ACT_SENDMSG, addr_v6_loopback, 53, IPPROTO_UDP, AF_INET6);
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.object = OWN_DEST(0);
+	ev.rule_id = OWN_DEST(0);
+	rec = format_record(&ev, &fx->inst);
+	assert_false(has_member(rec, "backend"));
+	assert_false(has_member(rec, "family"));
+	assert_string_equal(str_member(rec, "destination"), "::1/128 port 53 udp");
 	want = rule_description(fx, ev.rule_id);
 	assert_string_equal(str_member(rec, "rule"), want);
-	assert_contains(want, "network 127.0.0.1/32 port 18082 tcp");
+	assert_string_equal(str_member(rec, "decided_by"), want);
 	free(want);
+	assert_string_equal(str_member(rec, "rule_at"), "test.yaml:22:9");
 	json_object_put(rec);
 
 	ev = net_event(PF_ACT_CONNECT, addr_v4_loopback, 18083, IPPROTO_TCP, AF_INET);
 	rec = format_record(&ev, &fx->inst);
 	assert_string_equal(str_member(rec, "reason_code"), "no-rule");
 	assert_string_equal(str_member(rec, "reason"), "no rule of agent billing covers it");
+	assert_int_equal(int_member(rec, "generation"), 1);
 	assert_false(has_member(rec, "rule"));
 	assert_false(has_member(rec, "rule_id"));
+	assert_false(has_member(rec, "decided_by"));
+	assert_false(has_member(rec, "decided_by_id"));
 	json_object_put(rec);
 
 	ev.reason = PF_REASON_NO_INSTANCE;
@@ -789,6 +921,26 @@ static void test_reasons_and_rules(void **state)
 	json_object_put(rec);
 }
 
+/* The private temporary directory is runtime.tmp's tree, named by its path. */
+static void test_private_tmp_tree(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_CREATE, "/run/pinfold/tmp/3.billing.42/f");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	fx->inst.private_tmp = "/run/pinfold/tmp/3.billing.42";
+	ev.object = class_tree(&fx->policy, "runtime.tmp", 0);
+	ev.reason = PF_REASON_ACCESS;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "class"), "runtime.tmp");
+	assert_string_equal(str_member(rec, "tree"), "/run/pinfold/tmp/3.billing.42");
+	assert_string_equal(
+		str_member(rec, "reason"),
+		"create access into tree /run/pinfold/tmp/3.billing.42 of class runtime.tmp, where agent billing holds no access");
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+}
+
 static void test_rule_unknown_to_policy(void **state)
 {
 	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
@@ -797,11 +949,25 @@ static void test_rule_unknown_to_policy(void **state)
 
 	ev.decision = PF_DECISION_ALLOW;
 	ev.reason = PF_REASON_RULE;
-	ev.rule_id = 77;
+	ev.rule_id = 77; /* kind 0: no id */
+	ev.object = POLICY_ID(POLICY_ID_CLASS_TREE, POLICY_ID_INDEX_MAX, 0);
 	rec = format_record(&ev, &fx->inst);
 	assert_int_equal(int_member(rec, "rule_id"), 77);
 	assert_false(has_member(rec, "rule"));
+	assert_false(has_member(rec, "class"));
+	assert_false(has_member(rec, "decided_by"));
 	assert_contains(str_member(rec, "bad_event"), "rule id 77");
+	assert_contains(str_member(rec, "bad_event"), "object id");
+	json_object_put(rec);
+
+	/* a grant index past the family's grants */
+	ev.rule_id = grant(&fx->policy, "charts", 3);
+	ev.object = OWN_TREE(1);
+	rec = format_record(&ev, &fx->inst);
+	assert_false(has_member(rec, "rule"));
+	assert_false(has_member(rec, "family"));
+	assert_false(has_member(rec, "tree"));
+	assert_contains(str_member(rec, "bad_event"), "is not in the agent's policy");
 	json_object_put(rec);
 
 	/* without a policy there is nothing to describe, and nothing wrong */
@@ -813,6 +979,108 @@ static void test_rule_unknown_to_policy(void **state)
 	assert_false(has_member(rec, "rule"));
 	assert_false(has_member(rec, "bad_event"));
 	assert_true(json_object_is_type(json_object_object_get(rec, "agent"), json_type_null));
+	json_object_put(rec);
+}
+
+/* Events are described by the policy of the generation they carry. */
+static void test_generation_described_by_its_policy(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_generation older[1];
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/old/a.txt");
+	struct policy_error err;
+	struct json_object *rec;
+	struct policy old;
+	char *want, *line;
+
+	assert_int_equal(policy_load_buffer("old.yaml", old_policy, strlen(old_policy), &old, &err),
+			 0);
+	older[0] = (struct audit_generation){.gen = 1,
+					     .policy = &old,
+					     .policy_agent = policy_find_agent(&old, "billing"),
+					     .mode = POLICY_MODE_AUDIT};
+	fx->inst.gen = 2;
+	fx->inst.older = older;
+	fx->inst.n_older = 1;
+
+	/* generation 1: the old policy's class and family, and its mode */
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.object = class_tree(&old, "phi.old", 0);
+	ev.rule_id = POLICY_ID(POLICY_ID_GRANT, family_index(&old, "legacy"), 0);
+	rec = format_record(&ev, &fx->inst);
+	assert_int_equal(int_member(rec, "generation"), 1);
+	assert_string_equal(str_member(rec, "class"), "phi.old");
+	assert_string_equal(str_member(rec, "family"), "legacy");
+	want = id_description(&old, "billing", ev.rule_id);
+	assert_string_equal(str_member(rec, "rule"), want);
+	assert_contains(want, "old.yaml:");
+	free(want);
+	assert_string_equal(str_member(rec, "mode"), "audit");
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+
+	/* the same ids under generation 2 are the current policy's */
+	ev.gen = 2;
+	ev.object = class_tree(&fx->policy, "phi.charts", 0);
+	ev.rule_id = grant(&fx->policy, "charts", 0);
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "class"), "phi.charts");
+	assert_string_equal(str_member(rec, "family"), "charts");
+	assert_string_equal(str_member(rec, "mode"), "enforce");
+	json_object_put(rec);
+
+	/* a denial line too names the generation's tree */
+	ev = file_event(PF_ACT_OPEN_WRITE, "/srv/old/a.txt");
+	ev.reason = PF_REASON_ACCESS;
+	ev.object = class_tree(&old, "phi.old", 0);
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(
+		line,
+		"tree /srv/old of class phi.old (old.yaml:4:13) gives this agent read, not write");
+	free(line);
+
+	policy_release(&old);
+}
+
+/* A generation the writer no longer holds is said to be so; a future one is bad. */
+static void test_generation_unknown(void **state)
+{
+	struct fixture *fx = *state;
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/ehr/a.txt");
+	struct json_object *rec;
+
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.object = class_tree(&fx->policy, "phi.charts", 0);
+	ev.rule_id = grant(&fx->policy, "charts", 0);
+	fx->inst.gen = 70;
+	ev.gen = 3;
+	rec = format_record(&ev, &fx->inst);
+	assert_int_equal(int_member(rec, "generation"), 3);
+	assert_contains(str_member(rec, "policy_unknown"), "generation 3");
+	assert_false(has_member(rec, "class"));
+	assert_false(has_member(rec, "rule"));
+	assert_false(has_member(rec, "family"));
+	assert_int_equal(int_member(rec, "rule_id"), ev.rule_id);
+	assert_int_equal(int_member(rec, "decided_by_id"), ev.object);
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+
+	ev.gen = 71;
+	rec = format_record(&ev, &fx->inst);
+	assert_false(has_member(rec, "policy_unknown"));
+	assert_false(has_member(rec, "class"));
+	assert_contains(str_member(rec, "bad_event"),
+			"generation 71 is past the one in force (70)");
+	json_object_put(rec);
+
+	/* gen 0 in the writer: one policy describes every generation */
+	fx->inst.gen = 0;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "class"), "phi.charts");
+	assert_false(has_member(rec, "bad_event"));
 	json_object_put(rec);
 }
 
@@ -933,7 +1201,8 @@ static void test_denial_file_no_rule(void **state)
 		struct policy p;
 
 		assert_non_null(line);
-		assert_contains(line, ": no files rule covers it; allow with: files: {path: ");
+		assert_contains(
+			line, ": no data class or files rule holds it; allow with: files: {path: ");
 		assert_null(strchr(line, '\n'));
 		load_hint(hint_of(line), &p);
 		assert_string_equal(p.agents[0].trees[0].path, cases[i].tree);
@@ -945,23 +1214,80 @@ static void test_denial_file_no_rule(void **state)
 	}
 }
 
-static void test_denial_read_only_tree(void **state)
+/*
+ * Load the hint "{class: C, actions: [A]}" as a grant of a family of a
+ * policy where C exists, so that the test proves the loader takes it.
+ */
+static void load_grant_hint(const char *hint, const char *class, struct policy *p)
+{
+	const char *among = strstr(hint, " among the grants");
+	struct policy_error err;
+	char yaml[1024];
+
+	assert_non_null(among);
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nclasses:\n  %s:\n    trees: [/srv/c]\nfamilies:\n  f:\n    grants:\n"
+		 "      - %.*s\nagents:\n  t:\n    families: [f]\n",
+		 class, (int)(among - hint), hint);
+	if (policy_load_buffer("hint.yaml", yaml, strlen(yaml), p, &err))
+		fail_msg("hint does not load: %s: %u:%u %s", yaml, err.line, err.column, err.msg);
+}
+
+static void test_denial_class_lacks_access(void **state)
 {
 	struct pf_event ev = file_event(PF_ACT_OPEN_WRITE, "/srv/ehr/archive/2019.txt");
 	struct fixture *fx = *state;
-	const struct policy_tree *t = &fx->inst.policy_agent->trees[1];
+	const struct policy_class *c = policy_find_class(&fx->policy, "phi.archive");
+	const struct policy_family *f;
+	struct policy p;
 	char want[512], *line;
 
 	ev.reason = PF_REASON_ACCESS;
-	ev.rule_id = POLICY_RULE_FILE(1);
+	ev.object = class_tree(&fx->policy, "phi.archive", 0);
 	line = audit_format_denial(&ev, &fx->inst);
 	assert_non_null(line);
 	snprintf(
 		want, sizeof(want),
-		"pinfold: denied open-write /srv/ehr/archive/2019.txt (agent billing, pid 42, python3): tree /srv/ehr/archive is read-only (test.yaml:%u:%u); allow with: access: read-write in the rule at test.yaml:%u:%u",
-		t->line, t->column, t->line, t->column);
+		"pinfold: denied open-write /srv/ehr/archive/2019.txt (agent billing, pid 42, python3): tree /srv/ehr/archive of class phi.archive (test.yaml:%u:%u) gives this agent read, not write; allow with: {class: phi.archive, actions: [write]} among the grants of a family of agent billing",
+		c->trees[0].at.line, c->trees[0].at.column);
 	assert_string_equal(line, want);
-	assert_true(t->line > 0);
+	assert_true(c->trees[0].at.line > 0);
+
+	load_grant_hint(hint_of(line), "phi.archive", &p);
+	f = policy_find_family(&p, "f");
+	assert_non_null(f);
+	assert_int_equal(f->grants[0].actions, POLICY_WRITE);
+	policy_release(&p);
+	free(line);
+
+	/* exec needs exec: named as such */
+	ev = file_event(PF_ACT_EXEC, "/srv/ehr/archive/tool");
+	ev.reason = PF_REASON_ACCESS;
+	ev.object = class_tree(&fx->policy, "phi.archive", 0);
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "gives this agent read, not exec; allow with: {class: phi.archive, "
+			      "actions: [exec]}");
+	free(line);
+}
+
+static void test_denial_own_rule_lacks_access(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_UNLINK, "/srv/own/old.txt");
+	struct fixture *fx = *state;
+	const struct policy_tree *t = &fx->inst.policy_agent->trees[0];
+	char want[512], *line;
+
+	ev.reason = PF_REASON_ACCESS;
+	ev.object = OWN_TREE(0);
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	snprintf(
+		want, sizeof(want),
+		"pinfold: denied unlink /srv/own/old.txt (agent billing, pid 42, python3): tree /srv/own (test.yaml:%u:%u) gives this agent read, not delete; allow with: access: [read, delete] in the rule at test.yaml:%u:%u",
+		t->at.line, t->at.column, t->at.line, t->at.column);
+	assert_string_equal(line, want);
+	assert_true(t->at.line > 0);
 	free(line);
 }
 
@@ -1044,7 +1370,7 @@ static void test_note_records(void **state)
 		"instance-start", &fx->inst,
 		"{\"pid\": 7, \"cgroup\": \"/sys/fs/cgroup/pinfold/billing.3f2a\"}\n");
 	rec = parse_record(line);
-	assert_int_equal(int_member(rec, "schema"), 1);
+	assert_int_equal(int_member(rec, "schema"), 2);
 	assert_string_equal(str_member(rec, "kind"), "instance-start");
 	assert_string_equal(str_member(rec, "agent"), "billing");
 	assert_string_equal(str_member(rec, "instance"), "billing.3f2a");
@@ -1068,6 +1394,57 @@ static void test_note_records(void **state)
 	assert_int_equal(int_member(rec, "count"), 7);
 	json_object_put(rec);
 	free(line);
+}
+
+/* The records of a policy change: applied, or rejected with the error's place. */
+static void test_policy_change_notes(void **state)
+{
+	static const char *const kinds[] = {"policy-applied", "policy-rejected"};
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	char *line;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		line = audit_format_note(kinds[i], &fx->inst,
+					 "{\"generation\": 2, \"file\": \"p.yaml\", \"line\": 3}");
+		rec = parse_record(line);
+		assert_string_equal(str_member(rec, "kind"), kinds[i]);
+		assert_int_equal(int_member(rec, "generation"), 2);
+		assert_string_equal(str_member(rec, "file"), "p.yaml");
+		json_object_put(rec);
+		free(line);
+	}
+}
+
+/* Resolved hostnames are keyed by the destination they belong to. */
+static void test_resolved_keyed_by_destination(void **state)
+{
+	struct fixture *fx = *state;
+	struct compiled_name names[2] = {
+		{.object = backend_dest(&fx->policy, "ehr-api", 1),
+		 .host = "localhost",
+		 .n_addrs = 2},
+		{.object = 0x0fffffff, .host = "gone.example", .n_addrs = 1},
+	};
+	struct json_object *res, *list;
+	char *key;
+
+	memcpy(names[0].addrs[0], addr_v4_loopback, 16);
+	memcpy(names[0].addrs[1], addr_v6_loopback, 16);
+	memcpy(names[1].addrs[0], addr_v6_loopback, 16);
+	res = audit_resolved_json(&fx->policy, fx->inst.policy_agent, names, 2);
+	assert_non_null(res);
+	key = rule_description(fx, names[0].object);
+	assert_true(json_object_object_get_ex(res, key, &list));
+	assert_int_equal(json_object_array_length(list), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(list, 0)),
+			    "127.0.0.1");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(list, 1)), "::1");
+	free(key);
+	/* an id the policy does not have still shows, by number and host */
+	assert_true(json_object_object_get_ex(res, "object 268435455 (gone.example)", &list));
+	json_object_put(res);
 }
 
 static void test_note_detail_made_valid_utf8(void **state)
@@ -1365,18 +1742,26 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mode_and_applied_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_flags_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reasons_and_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_tmp_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_unknown_to_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation_described_by_its_policy, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_generation_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_events_stay_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_network_no_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_not_applied_would_deny, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_denial_file_no_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_denial_read_only_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_class_lacks_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denial_own_rule_lacks_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_escapes_controls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_without_a_policy_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denial_refuses_allowed_events, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_note_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_change_notes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolved_keyed_by_destination, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_note_detail_made_valid_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_rejects_bad_detail, setup, teardown),
 		cmocka_unit_test(test_write_line),
