@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# demo/run.sh - `make demo`: three confined agents on a synthetic healthcare
+# demo/run.sh - `make demo`: five confined agents on a synthetic healthcare
 # site, each making allowed and forbidden accesses; prints what was blocked,
 # the audit records, and what was enforced where. Needs root and a build
 # (make tests). Exit status 0 when every expected allow was allowed and every
@@ -17,10 +17,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 2
 LOG=${PF_DEMO_LOG:-/tmp/pinfold-demo-log}
 # What the VM needs beyond what tests/vm/run.sh always includes (build/ and tests/)
-VM_FILES=(demo/scenario.sh demo/gen-data.sh demo/vm-guest.sh demo/agents/lib.sh
-	demo/agents/scheduling.sh demo/agents/billing.sh demo/agents/crm.sh
-	policy/examples/healthcare-demo.yaml
-	/etc/ld.so.cache) # the policy names it; the image has no /etc/ld.so.cache of its own
+# (files one by one: tests/vm/mkinitramfs.sh fails on a folder whose last file is not ELF)
+VM_FILES=(demo/scenario.sh demo/gen-data.sh demo/vm-guest.sh demo/agents/*.sh
+	policy/examples/healthcare/*.yaml
+	/etc/ld.so.cache) # the image has none of its own: the loader finds libraries as on the host
 
 if [ "$(id -u)" != 0 ]; then
 	echo "demo: must run as root (sudo make demo)" >&2
@@ -60,10 +60,15 @@ enforced()
 cat <<'EOT'
 pinfold healthcare demo
 =======================
-Three AI agents of a (synthetic) clinic run confined by pinfold, with
-policy/examples/healthcare-demo.yaml. Each makes the accesses its job needs and
-one or two it must not make; the kernel decides, and pinfold writes an audit
-record for every denial (and for every use of the audited data and backends).
+Five AI agents of a (synthetic) clinic run confined by pinfold, with the
+policy in policy/examples/healthcare: data classes (charts, schedule, intake
+drafts, claims, contacts, de-identified summaries, support tickets), backends
+(EHR API less its bulk export node, billing DB, CRM API, helpdesk, DNS), and
+per-job permission families. Each agent makes the accesses its job needs and
+a few it must not make: data of a class it holds no grant on, an action its
+grant does not include, the excepted EHR export node, a file it may write but
+not run. The kernel decides, and pinfold writes an audit record for every
+denial (and for every use of the audited data and backends).
 No real patient data: every name, MRN and phone number is generated.
 EOT
 

@@ -5,13 +5,15 @@
 #
 #   scenario.sh [--parts auto|net|all] [--require-files]
 #
-# Writes the synthetic site (demo/gen-data.sh), starts the three backends on
-# loopback (build/tests/pf-serve), runs the three agents confined by
-# build/pinfold with policy/examples/healthcare-demo.yaml, and judges every
-# attempt: an expected allow must succeed, an expected denial must fail with
-# the errno of the enforcing hook (EPERM network, EACCES files) AND leave a
-# deny record in the audit file. Exit status 0 when all of that holds, 1
-# otherwise, 2 on a usage or setup error.
+# Writes the synthetic site (demo/gen-data.sh), starts the backends on
+# loopback (build/tests/pf-serve), runs the five agents confined by
+# build/pinfold with the policy folder policy/examples/healthcare, and judges
+# every attempt: an expected allow must succeed and leave an allow record (the
+# policy audits every use of data and backends), an expected denial must fail
+# with the errno of the enforcing hook (EPERM network, EACCES files) AND leave
+# a deny record in the audit file, and no other denial may be recorded (that
+# would be something the agents' programs need and the policy misses). Exit
+# status 0 when all of that holds, 1 otherwise, 2 on a usage or setup error.
 #
 # --parts auto (default) asks pinfold: when it refuses to run without BPF LSM,
 # the scenario runs again with --allow-degraded and only the network attempts
@@ -27,14 +29,19 @@ repo=$(cd "${0%/*}/.." && pwd)
 PINFOLD=$repo/build/pinfold
 PROBE=$repo/build/tests/pf-probe
 SERVE=$repo/build/tests/pf-serve
-POLICY=${PF_DEMO_POLICY:-$repo/policy/examples/healthcare-demo.yaml} # another for checking the checks
+POLICY=${PF_DEMO_POLICY:-$repo/policy/examples/healthcare} # another for checking the checks
 DATA=/srv/pinfold-demo
 OUT=${PF_DEMO_OUT:-/tmp/pinfold-demo-out}
-AGENTS="scheduling billing crm"
-# name port banner, one backend a line
-BACKENDS="ehr 18081 ehr-fhir ok
-billing 18082 billing-db ok
-crm 18083 crm-api ok"
+AGENTS="scheduling documentation billing crm support"
+# name proto address port banner, one server a line: the backends of
+# policy/examples/healthcare/10-backends.yaml, and the EHR's bulk export node
+# that the policy excepts (it answers, but no agent may reach it)
+BACKENDS="ehr tcp 127.0.0.1 18081 ehr-fhir-ok
+ehr-export tcp 127.0.0.9 18081 ehr-bulk-export-ok
+billing tcp 127.0.0.1 18082 billing-db-ok
+crm tcp 127.0.0.1 18083 crm-api-ok
+helpdesk tcp 127.0.0.1 18084 helpdesk-ok
+dns udp 127.0.0.53 18053 dns-ok"
 SERVE_SECS=600 # backends exit by themselves after this
 AGENT_SECS=120 # an agent still running after this is killed and fails
 
@@ -112,21 +119,21 @@ trap 'exit 2' INT TERM
 
 heading "backends on loopback"
 printf '%s\n' "$BACKENDS" >"$OUT/backends"
-while read -r name port banner; do
+while read -r name proto addr port banner; do
 	rm -f "$OUT/$name.ready"
-	"$SERVE" --tcp "$port" --addr 127.0.0.1 --banner "$banner" \
+	"$SERVE" "--$proto" "$port" --addr "$addr" --banner "$banner" \
 		--ready-file "$OUT/$name.ready" --timeout "$SERVE_SECS" \
 		>"$OUT/$name.serve.log" 2>&1 &
 	SERVER_PIDS="$SERVER_PIDS $!"
 done <"$OUT/backends"
-while read -r name port banner; do
+while read -r name proto addr port banner; do
 	n=0
 	while [ ! -e "$OUT/$name.ready" ] && [ "$n" -lt 30 ]; do
 		sleep 1
 		n=$((n + 1))
 	done
 	[ -e "$OUT/$name.ready" ] || die "backend $name did not start: $(cat "$OUT/$name.serve.log")"
-	echo "  $name on 127.0.0.1:$port/tcp, answers \"$banner\""
+	echo "  $name on $addr:$port/$proto, answers \"$banner\""
 done <"$OUT/backends"
 
 # --- what this kernel lets pinfold enforce ----------------------------------------
@@ -240,6 +247,7 @@ audit_action()
 	unlink | rmdir) echo unlink ;;
 	rename) echo rename ;;
 	link) echo link ;;
+	exec) echo exec ;;
 	esac
 }
 
@@ -296,7 +304,7 @@ run_agent()
 				echo "           WRONG: allowed, yet audited as denied"
 				fail "$agent: $what ($op) allowed but has a deny record"
 			elif ! grep -qxF "allow $action $object" "$OUT/$agent.audit.table"; then
-				# every data tree and backend of the demo policy has audit: true
+				# every grant on data and backends of the demo policy has audit: true
 				echo "           WRONG: allowed, but no audit record \"allow $action $object\""
 				fail "$agent: $what ($op) allowed without the audit record its rule asks for"
 			fi
@@ -309,7 +317,7 @@ run_agent()
 				echo "           WRONG: blocked, but no audit record \"deny $action $object\""
 				fail "$agent: $what ($op) blocked without an audit record"
 			else
-				printf '%-11s %-38s %s\n' "$agent" "$what" "$op" >>"$OUT/blocked"
+				printf '%-13s %-38s %s\n' "$agent" "$what" "$op" >>"$OUT/blocked"
 			fi
 		fi
 	done <"$OUT/$agent.out"

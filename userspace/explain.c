@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * explain.c - `pinfold explain`: compile the agent exactly as `pinfold run`
- * does, then judge one open or connect in userspace with the decision steps
- * the kernel programs compile (bpf/decide.h), and print the verdict with
- * one sentence of why.
+ * does, judge one file or network access in userspace with the decision
+ * steps the kernel programs compile (bpf/decide.h), and print the verdict
+ * with one sentence of why and, for a denial, the grant that would allow it.
+ *
+ * The verdict comes from the compiled entries alone, as in the kernel; the
+ * policy is read only to put it in words. The walk over a file's ancestors
+ * is the kernel's, step for step, through stat(2) of each parent.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,19 +19,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "bpf/decide.h"
-#include "audit.h"
 #include "explain.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "run.h"
+#include "show.h"
 
 #define EXPLAIN_ALLOWED 0
 #define EXPLAIN_DENIED 1
 
-/* the comm of explain's events: never shown, cut out of the denial line */
-#define EXPLAIN_COMM "explain"
+/* what `pinfold run` would use for a first instance; any slot judges alike */
+#define EXPLAIN_SLOT 0
+#define EXPLAIN_GEN 1
+
+/* The policy, the agent and its compiled entries, and hostnames resolved for the wording. */
+struct explain_ctx {
+	const struct policy *p;
+	const struct policy_agent *a;
+	struct compiled c;
+	struct compile_env env;
+	struct compiled_name *names; /* of destinations the agent may not use */
+	size_t n_names;
+};
 
 static bool prefix_holds(const uint8_t *net, unsigned bits, const uint8_t *addr)
 {
@@ -49,10 +66,11 @@ const struct pf_net_rules *explain_net_lookup(const struct compiled *c, uint32_t
 	for (i = 0; i < c->n_nets; i++) {
 		const struct compiled_net *n = &c->nets[i];
 
-		/* the slot is the key's top 32 bits, and every entry covers all of them */
-		if (n->key.prefixlen < 32 || ntohl(n->key.slot) != slot)
+		/* slot and generation are the key's top 64 bits; every entry covers them */
+		if (n->key.prefixlen < 64 || n->key.prefixlen > 64 + 128 ||
+		    ntohl(n->key.slot) != slot || ntohl(n->key.gen) != c->gen)
 			continue;
-		if (!prefix_holds(n->key.addr, n->key.prefixlen - 32, addr))
+		if (!prefix_holds(n->key.addr, n->key.prefixlen - 64, addr))
 			continue;
 		if (!best || n->key.prefixlen > best->key.prefixlen)
 			best = n;
@@ -68,73 +86,88 @@ const struct pf_tree *explain_tree_lookup(const struct compiled *c, uint32_t slo
 	for (i = 0; i < c->n_trees; i++) {
 		const struct pf_tree_key *k = &c->trees[i].key;
 
-		if (k->slot == slot && k->dev == dev && k->ino == ino)
+		if (k->slot == slot && k->gen == c->gen && k->dev == dev && k->ino == ino)
 			return &c->trees[i].val;
 	}
 	return NULL;
 }
 
-/* Where the walk of one path ended. */
+/* (dev, ino) of path as the kernel encodes them; follow: stat, else lstat. 0 or -errno. */
+static int inode_of(const char *path, bool follow, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+
+	if (follow)
+		return compile_resolve_stat(path, dev, ino, NULL);
+	if (lstat(path, &st))
+		return -errno;
+	*dev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* Where the walk of one object's ancestry ended. */
 struct explain_walk {
-	const struct pf_tree *tree; /* the deepest tree met, or NULL */
-	uint8_t complete;           /* no tree, and the walk reached / */
-	uint64_t dev, ino;          /* the object's */
+	const struct pf_tree *tree; /* the deepest tree met within PF_WALK_STEPS, or NULL */
+	const struct pf_tree *next; /* the next tree met after the walk ended, or NULL */
+	bool too_deep;              /* no tree within PF_WALK_STEPS */
+	bool met;                   /* a dentry with an inode was met: last_dev is set */
+	unsigned steps;
+	uint64_t last_dev;
 };
 
 /*
- * Walk the ancestors of the resolved path real as pf_match_step does:
- * deepest first, one step per dentry, up to PF_WALK_STEPS steps. Where the
- * device changes between a directory and its parent, the kernel also meets
- * the mount point's own dentry, hidden below the mount: that counts as a
- * step whose inode userspace cannot see (no tree can be compiled onto it
- * while the mount stands). Ordinary mounts give the same walk: stat of a
- * mount point's path returns the mounted root, which the kernel meets first.
+ * Meet one dentry with an inode, as one step of pf_match_step. Where the
+ * device changes from the last dentry, the kernel also met the mount
+ * point's own dentry, hidden below the mount: a step whose inode userspace
+ * cannot see (no tree can be compiled onto it while the mount stands).
+ * Ordinary mounts give the same walk: stat of a mount point's path returns
+ * the mounted root, which the kernel meets first. Past the kernel's end the
+ * walk goes on, for the wording only, to the next tree up. Returns true
+ * when there is nothing more to learn.
  */
-/* NEEDSWORK: a bind mount of a subdirectory ends the kernel's walk at its filesystem's root,
- * where this walk goes on through the mount point's parents; explain may allow what is denied
- * there, and only says so (explain_partial_mount) */
-/* NEEDSWORK: btrfs subvolumes change st_dev without a mount; the step count may differ by one */
-static int explain_walk_path(const struct compiled *c, uint32_t slot, const char *real,
-			     struct explain_walk *w)
+static bool walk_meet(const struct compiled *c, struct explain_walk *w, uint64_t dev, uint64_t ino)
+{
+	const struct pf_tree *t;
+
+	if (w->met && dev != w->last_dev)
+		w->steps++;
+	w->met = true;
+	w->last_dev = dev;
+	t = explain_tree_lookup(c, EXPLAIN_SLOT, dev, ino);
+	if (!w->tree && !w->too_deep && w->steps >= PF_WALK_STEPS)
+		w->too_deep = true;
+	if (w->tree || w->too_deep) {
+		w->next = t;
+		return t != NULL;
+	}
+	w->steps++;
+	w->tree = t;
+	return false;
+}
+
+/* Continue the walk at the resolved directory real, up to "/". 0 or -errno. */
+static int walk_up(const struct compiled *c, const char *real, struct explain_walk *w)
 {
 	char cur[PATH_MAX];
-	uint64_t dev, ino, prev_dev = 0;
-	unsigned steps = 0;
-	bool first = true;
+	uint64_t dev, ino;
 	char *slash;
 	int err;
 
 	if (strlen(real) >= sizeof(cur))
 		return -ENAMETOOLONG;
 	strcpy(cur, real);
-	memset(w, 0, sizeof(*w));
 	for (;;) {
-		err = compile_resolve_stat(cur, &dev, &ino, NULL);
+		err = inode_of(cur, true, &dev, &ino);
 		if (err)
 			return err;
-		if (first) {
-			w->dev = dev;
-			w->ino = ino;
-		} else if (dev != prev_dev) {
-			steps++; /* the hidden mount point's dentry */
-		}
-		if (steps >= PF_WALK_STEPS)
+		if (walk_meet(c, w, dev, ino) || !strcmp(cur, "/"))
 			return 0;
-		steps++;
-		w->tree = explain_tree_lookup(c, slot, dev, ino);
-		if (w->tree)
-			return 0;
-		if (!strcmp(cur, "/")) {
-			w->complete = 1;
-			return 0;
-		}
 		slash = strrchr(cur, '/');
 		if (slash == cur)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		prev_dev = dev;
-		first = false;
 	}
 }
 
@@ -160,6 +193,10 @@ static void mountinfo_unescape(char *s)
  * filesystem (a bind mount) and holds real, into mp; false when there is
  * none or mountinfo cannot be read. There the kernel's walk differs.
  */
+/* NEEDSWORK: a bind mount of a subdirectory ends the kernel's walk at its filesystem's root,
+ * where this walk goes on through the mount point's parents; explain may allow what is denied
+ * there, and only says so */
+/* NEEDSWORK: btrfs subvolumes change st_dev without a mount; the step count may differ by one */
 static bool explain_partial_mount(const char *real, char *mp, size_t len)
 {
 	char *line = NULL, root[PATH_MAX], point[PATH_MAX];
@@ -188,21 +225,718 @@ static bool explain_partial_mount(const char *real, char *mp, size_t len)
 	return found;
 }
 
-/* "HOST:PORT[/udp|/tcp]", HOST a.b.c.d or [IPv6]; 0 or -EINVAL */
-static int parse_dest(const char *s, uint8_t addr[16], uint8_t *family, uint16_t *port,
-		      uint8_t *proto)
+/* One file access to judge. */
+struct explain_file {
+	uint16_t action;   /* PF_ACT_* */
+	uint32_t need;     /* PF_ACCESS_* */
+	const char *given; /* the path as given */
+	char *object;      /* the path the kernel judges, resolved; malloc'ed */
+	char *suggest;     /* the path an own rule would name; malloc'ed */
+	struct explain_walk w;
+};
+
+/* dir and base of path, into malloc'ed strings; -EINVAL for "", "/", "." or ".." last. */
+static int split_path(const char *path, char **dir, char **base)
 {
-	char host[INET6_ADDRSTRLEN + 2], *end;
-	const char *colon, *slash;
-	unsigned long v;
-	struct in_addr a4;
+	char *copy = strdup(path), *slash;
 	size_t n;
 
-	*proto = PF_PROTO_TCP;
-	slash = strchr(s, '/');
+	if (!copy)
+		return -ENOMEM;
+	n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	slash = strrchr(copy, '/');
+	*base = strdup(slash ? slash + 1 : copy);
+	if (!slash)
+		*dir = strdup(".");
+	else if (slash == copy)
+		*dir = strdup("/");
+	else
+		*dir = strndup(copy, (size_t)(slash - copy));
+	free(copy);
+	if (!*dir || !*base) {
+		free(*dir);
+		free(*base);
+		return -ENOMEM;
+	}
+	if (!**base || !strcmp(*base, ".") || !strcmp(*base, "..") || !strcmp(*base, "/")) {
+		free(*dir);
+		free(*base);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* real (resolved dir) + "/" + base, malloc'ed */
+static char *join(const char *real, const char *base)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) < 0)
+		return NULL;
+	return s;
+}
+
+/*
+ * Walk for a new name (create) or the removal of one (delete): the kernel
+ * starts at the name's own dentry, negative for a create, and the name
+ * itself for a delete (a symlink is not followed), then its directory.
+ * Returns 0, or -errno with a message printed.
+ */
+static int walk_name(struct explain_ctx *x, struct explain_file *e)
+{
+	char *dir = NULL, *base = NULL, *real = NULL;
+	uint64_t dev, ino;
+	struct stat st;
+	int err;
+
+	err = split_path(e->given, &dir, &base);
+	if (err) {
+		fprintf(stderr, "pinfold: %s: not a name in a directory\n", e->given);
+		return err;
+	}
+	err = lstat(e->given, &st) ? -errno : 0;
+	if (e->action == PF_ACT_CREATE && !err) {
+		fprintf(stderr,
+			"pinfold: %s exists: creating it fails (EEXIST) before pinfold judges\n",
+			e->given);
+		err = -EEXIST;
+		goto out;
+	}
+	if (e->action != PF_ACT_CREATE && err) {
+		fprintf(stderr, "pinfold: cannot find %s: %s\n", e->given, strerror(-err));
+		goto out;
+	}
+	real = realpath(dir, NULL);
+	if (!real) {
+		err = -errno;
+		fprintf(stderr, "pinfold: cannot resolve %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	e->object = join(real, base);
+	e->suggest = strdup(e->action == PF_ACT_CREATE ? real : e->object);
+	if (!e->object || !e->suggest) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (e->action == PF_ACT_CREATE) {
+		e->w.steps = 1; /* the new name's dentry: no inode, no tree */
+	} else {
+		err = inode_of(e->given, false, &dev, &ino);
+		if (err || walk_meet(&x->c, &e->w, dev, ino))
+			goto out;
+	}
+	err = walk_up(&x->c, real, &e->w);
+	if (err)
+		fprintf(stderr, "pinfold: cannot walk %s: %s\n", real, strerror(-err));
+out:
+	free(dir);
+	free(base);
+	free(real);
+	return err;
+}
+
+/* Walk for an open or exec of an existing path, whose symlinks the kernel follows. */
+static int walk_object(struct explain_ctx *x, struct explain_file *e)
+{
+	int err;
+
+	e->object = realpath(e->given, NULL);
+	if (!e->object) {
+		fprintf(stderr, "pinfold: cannot resolve %s: %s\n", e->given, strerror(errno));
+		return -errno;
+	}
+	e->suggest = strdup(e->object);
+	if (!e->suggest)
+		return -ENOMEM;
+	err = walk_up(&x->c, e->object, &e->w);
+	if (err)
+		fprintf(stderr, "pinfold: cannot walk %s: %s\n", e->object, strerror(-err));
+	return err;
+}
+
+/* the name of one PF_ACCESS_* (= POLICY_*) right */
+static const char *right(uint32_t need)
+{
+	const char *s = policy_action_name(need);
+
+	return s ? s : "?";
+}
+
+static void put(const char *s)
+{
+	show_put_escaped(stdout, s);
+}
+
+/* The agent's first family written in the policy, where a new grant could go; NULL if none. */
+static const struct policy_family *editable_family(const struct explain_ctx *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->a->n_families; i++) {
+		const struct policy_family *f = &x->p->families[x->a->families[i].family];
+
+		if (!f->shipped)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * "to allow it: family F grants NEED on KIND T (at P); add it to agent A's
+ * families", or, when no family grants it, where to add such a grant.
+ */
+static void put_grant_remedy(const struct explain_ctx *x, unsigned on, size_t target, uint32_t need)
+{
+	const char *kind = on == POLICY_ON_CLASS ? "class" : "backend";
+	const char *name =
+		on == POLICY_ON_CLASS ? x->p->classes[target].name : x->p->backends[target].name;
+	const struct policy_family *mine = editable_family(x);
+	size_t n = show_put_granting(stdout, x->p, on, target, need, "to allow it: ");
+
+	if (n) {
+		printf("; add %s to agent %s's families\n", n == 1 ? "it" : "one of them",
+		       x->a->name);
+		return;
+	}
+	printf("to allow it: no family grants %s on %s %s; add a grant {%s: %s, actions: [%s]} to ",
+	       right(need), kind, name, kind, name, right(need));
+	if (mine) {
+		printf("family %s", mine->name);
+		show_put_at(stdout, &mine->at);
+		printf(", one of agent %s's families\n", x->a->name);
+	} else {
+		printf("a family and name it in agent %s's families\n", x->a->name);
+	}
+}
+
+/* "class C (tree T at P" or "agent A's own files rule T (at P" for a tree's object id */
+static bool put_tree_holder(const struct explain_ctx *x, uint32_t object)
+{
+	uint32_t major = POLICY_ID_MAJOR(object), minor = POLICY_ID_MINOR(object);
+	const struct policy_tree *t;
+
+	if (POLICY_ID_KIND(object) == POLICY_ID_CLASS_TREE && major < x->p->n_classes &&
+	    minor < x->p->classes[major].n_trees) {
+		t = &x->p->classes[major].trees[minor];
+		printf("class %s (tree ", x->p->classes[major].name);
+	} else if (POLICY_ID_KIND(object) == POLICY_ID_OWN_TREE && minor < x->a->n_trees) {
+		t = &x->a->trees[minor];
+		printf("agent %s's own files rule ", x->a->name);
+		put(t->path);
+		fputs(" (", stdout);
+	} else {
+		printf("a tree the policy does not name (object %#x", object);
+		return false;
+	}
+	if (POLICY_ID_KIND(object) == POLICY_ID_CLASS_TREE) {
+		put(t->path);
+		fputs(t->at.line ? " " : ", ", stdout);
+	}
+	show_put_place(stdout, &t->at);
+	return true;
+}
+
+/* Whether trees a and b belong to different classes (an own rule is a class of its own). */
+static bool other_holder(uint32_t a, uint32_t b)
+{
+	if (POLICY_ID_KIND(a) != POLICY_ID_KIND(b))
+		return true;
+	if (POLICY_ID_KIND(a) == POLICY_ID_CLASS_TREE)
+		return POLICY_ID_MAJOR(a) != POLICY_ID_MAJOR(b);
+	return a != b;
+}
+
+/* "it is in class C (tree T at P; the deepest tree decides, over tree U of class D)" */
+static void put_file_holder(const struct explain_ctx *x, const struct explain_file *e)
+{
+	const struct pf_tree *next = e->w.next;
+
+	fputs(POLICY_ID_KIND(e->w.tree->object) == POLICY_ID_OWN_TREE ? "it is under "
+								      : "it is in ",
+	      stdout);
+	if (put_tree_holder(x, e->w.tree->object) && next &&
+	    other_holder(e->w.tree->object, next->object)) {
+		fputs("; the deepest tree decides, over ", stdout);
+		if (POLICY_ID_KIND(next->object) == POLICY_ID_CLASS_TREE &&
+		    POLICY_ID_MAJOR(next->object) < x->p->n_classes &&
+		    POLICY_ID_MINOR(next->object) <
+			    x->p->classes[POLICY_ID_MAJOR(next->object)].n_trees) {
+			const struct policy_class *k =
+				&x->p->classes[POLICY_ID_MAJOR(next->object)];
+
+			fputs("tree ", stdout);
+			put(k->trees[POLICY_ID_MINOR(next->object)].path);
+			printf(" of class %s", k->name);
+		} else if (POLICY_ID_KIND(next->object) == POLICY_ID_OWN_TREE &&
+			   POLICY_ID_MINOR(next->object) < x->a->n_trees) {
+			printf("agent %s's own files rule ", x->a->name);
+			put(x->a->trees[POLICY_ID_MINOR(next->object)].path);
+		} else {
+			printf("object %#x", next->object);
+		}
+	}
+	fputc(')', stdout);
+}
+
+/* ", and family F grants NEED on C (at P)" or ", which gives NEED" for the allowing rule */
+static void put_file_grant(const struct explain_ctx *x, uint32_t rule, uint32_t need,
+			   uint32_t object)
+{
+	uint32_t f = POLICY_ID_MAJOR(rule), g = POLICY_ID_MINOR(rule);
+
+	if (POLICY_ID_KIND(rule) == POLICY_ID_GRANT && f < x->p->n_families &&
+	    g < x->p->families[f].n_grants) {
+		const struct policy_grant *gr = &x->p->families[f].grants[g];
+
+		printf(", and family %s grants %s on %s", x->p->families[f].name, right(need),
+		       gr->on == POLICY_ON_CLASS ? x->p->classes[gr->target].name : "?");
+		show_put_at(stdout, &gr->at);
+	} else if (rule == object) {
+		printf(", which gives %s", right(need));
+	} else {
+		printf(", and rule %#x gives %s", rule, right(need));
+	}
+}
+
+/* The union of what agent a's families grant on class or backend target. */
+static unsigned held_on(const struct explain_ctx *x, unsigned on, size_t target)
+{
+	return show_agent_actions(x->p, x->a, on, target);
+}
+
+/* The denial's reason and remedy for a file whose deepest tree lacks the right. */
+static void put_file_lacks(const struct explain_ctx *x, const struct explain_file *e)
+{
+	uint32_t object = e->w.tree->object, minor = POLICY_ID_MINOR(object);
+	char acts[128];
+
+	if (POLICY_ID_KIND(object) == POLICY_ID_OWN_TREE && minor < x->a->n_trees) {
+		const struct policy_tree *t = &x->a->trees[minor];
+
+		printf(", which gives only %s.\n",
+		       policy_actions_format(t->access, acts, sizeof(acts)));
+		printf("to allow it: add %s to the access of that rule\n", right(e->need));
+		return;
+	}
+	if (POLICY_ID_KIND(object) != POLICY_ID_CLASS_TREE ||
+	    POLICY_ID_MAJOR(object) >= x->p->n_classes) {
+		printf(", which does not give %s.\n", right(e->need));
+		return;
+	}
+	if (!e->w.tree->access)
+		printf(", and no family of agent %s grants anything on %s.\n", x->a->name,
+		       x->p->classes[POLICY_ID_MAJOR(object)].name);
+	else
+		printf(", and agent %s's families grant only %s on %s.\n", x->a->name,
+		       policy_actions_format(e->w.tree->access, acts, sizeof(acts)),
+		       x->p->classes[POLICY_ID_MAJOR(object)].name);
+	put_grant_remedy(x, POLICY_ON_CLASS, POLICY_ID_MAJOR(object), e->need);
+}
+
+/*
+ * A shipped class whose tree holds the resolved path object, or -1. Such a
+ * class is tagged only when some agent's family grants on it (see
+ * docs/policy.md), so a walk that met no tree may still pass one.
+ */
+static long idle_shipped_class(const struct explain_ctx *x, const char *object)
+{
+	char *real;
+	size_t c, t, n;
+	bool under;
+
+	for (c = 0; c < x->p->n_classes; c++) {
+		for (t = 0; x->p->classes[c].shipped && t < x->p->classes[c].n_trees; t++) {
+			real = realpath(x->p->classes[c].trees[t].path, NULL);
+			if (!real)
+				continue;
+			n = strlen(real);
+			under = !strcmp(real, "/") ||
+				(!strncmp(object, real, n) && (!object[n] || object[n] == '/'));
+			free(real);
+			if (under)
+				return (long)c;
+		}
+	}
+	return -1;
+}
+
+/* The denial's reason and remedy for a file no tree holds. */
+static void put_file_untagged(const struct explain_ctx *x, const struct explain_file *e)
+{
+	long c;
+
+	if (e->w.too_deep) {
+		printf("no tree is within %d steps above it, as far as the kernel looks",
+		       PF_WALK_STEPS);
+		if (e->w.next) {
+			fputs(" (the nearest is ", stdout);
+			put_tree_holder(x, e->w.next->object);
+			fputc(')', stdout);
+		}
+		fputs(".\nto allow it: tag a tree nearer to it, in a class or an own files rule\n",
+		      stdout);
+		return;
+	}
+	c = idle_shipped_class(x, e->object);
+	if (c >= 0) {
+		printf("shipped class %s holds it, but no family any agent names grants on that class, so pinfold tags none of its trees.\n",
+		       x->p->classes[c].name);
+		put_grant_remedy(x, POLICY_ON_CLASS, (size_t)c, e->need);
+		return;
+	}
+	printf("it is in no class, and under no own files rule of agent %s.\n", x->a->name);
+	printf("to allow it: give agent %s an own files rule {path: ", x->a->name);
+	show_put_yaml(stdout, e->suggest);
+	printf(", access: [%s]}, or add a tree holding it to a class and grant %s on that class\n",
+	       right(e->need), right(e->need));
+}
+
+/* Print the verdict on e; EXPLAIN_ALLOWED or EXPLAIN_DENIED. */
+static int explain_file_print(const struct explain_ctx *x, const struct explain_file *e,
+			      uint8_t reason, uint32_t rule)
+{
+	bool allowed = pf_decide_decision(reason) == PF_DECISION_ALLOW;
+
+	printf("%s: agent %s may%s %s ", allowed ? "allowed" : "denied", x->a->name,
+	       allowed ? "" : " not", right(e->need));
+	put(e->object);
+	if (strcmp(e->object, e->given)) {
+		fputs(" (given as ", stdout);
+		put(e->given);
+		fputc(')', stdout);
+	}
+	fputs(": ", stdout);
+	if (!e->w.tree) {
+		put_file_untagged(x, e);
+		return EXPLAIN_DENIED;
+	}
+	put_file_holder(x, e);
+	if (!allowed) {
+		put_file_lacks(x, e);
+		return EXPLAIN_DENIED;
+	}
+	put_file_grant(x, rule, e->need, e->w.tree->object);
+	if (e->w.tree->audited & e->need)
+		fputs("; each use is recorded (audit: true)", stdout);
+	fputs(".\n", stdout);
+	if (e->action == PF_ACT_CREATE && !(e->w.tree->access & PF_ACCESS_WRITE))
+		printf("note: open(O_CREAT) also opens the new file for writing, which needs write: only mkdir, mknod and symlink can create here\n");
+	return EXPLAIN_ALLOWED;
+}
+
+/* Judge and explain one file access; EXPLAIN_*, or RUN_EXIT_USAGE when it cannot be walked. */
+static int explain_file(struct explain_ctx *x, uint16_t action, const char *path)
+{
+	struct explain_file e = {.action = action, .given = path};
+	char mp[PATH_MAX];
+	uint8_t reason;
+	int rc = RUN_EXIT_USAGE, err;
+
+	e.need = pf_decide_need(action, PF_SIDE_OBJECT);
+	if (action == PF_ACT_CREATE || action == PF_ACT_UNLINK)
+		err = walk_name(x, &e);
+	else
+		err = walk_object(x, &e);
+	if (err)
+		goto out;
+
+	reason = pf_decide_file(e.w.tree, !e.w.tree && !e.w.too_deep, e.need);
+	rc = explain_file_print(x, &e, reason, pf_decide_file_rule(e.w.tree, e.need));
+	if (explain_partial_mount(e.object, mp, sizeof(mp))) {
+		fputs("note: ", stdout);
+		put(mp);
+		fputs(" is a bind mount of a subdirectory: the kernel may judge otherwise\n",
+		      stdout);
+	}
+out:
+	free(e.object);
+	free(e.suggest);
+	return rc;
+}
+
+/* One network access to judge, for one address. */
+struct explain_net {
+	uint16_t action; /* PF_ACT_CONNECT or PF_ACT_SENDMSG */
+	uint32_t need;   /* PF_ACCESS_CONNECT or PF_ACCESS_SEND */
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t proto;
+	const char *host; /* the hostname given, or NULL */
+};
+
+/* The addresses of hostname destination object: compiled's, else resolved now; NULL if none. */
+static const struct compiled_name *name_of(struct explain_ctx *x, uint32_t object, const char *host)
+{
+	compile_resolve_name_fn resolve = x->env.resolve_name ?: compile_resolve_getaddrinfo;
+	struct compiled_name *nm, *grown;
+	char why[128];
+	size_t i;
+	int n;
+
+	for (i = 0; i < x->c.n_names; i++)
+		if (x->c.names[i].object == object)
+			return &x->c.names[i];
+	for (i = 0; i < x->n_names; i++)
+		if (x->names[i].object == object)
+			return x->names[i].n_addrs ? &x->names[i] : NULL;
+	grown = realloc(x->names, (x->n_names + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	x->names = grown;
+	nm = &x->names[x->n_names++];
+	memset(nm, 0, sizeof(*nm));
+	nm->object = object;
+	nm->host = host;
+	n = resolve(host, nm->addrs, COMPILE_NAME_ADDRS_MAX, why, sizeof(why), x->env.name_ctx);
+	nm->n_addrs = n < 0 ? 0 : n > COMPILE_NAME_ADDRS_MAX ? COMPILE_NAME_ADDRS_MAX : (size_t)n;
+	return nm->n_addrs ? nm : NULL;
+}
+
+/* Whether destination d (object id object) holds the access's address, port and protocol. */
+static bool dest_holds(struct explain_ctx *x, uint32_t object, const struct policy_dest *d,
+		       const struct explain_net *n)
+{
+	const struct compiled_name *nm;
+	size_t i;
+
+	if (d->proto != n->proto || n->port < d->port_lo || n->port > d->port_hi)
+		return false;
+	if (!d->host)
+		return prefix_holds(d->addr, d->prefix, n->addr);
+	nm = name_of(x, object, d->host);
+	for (i = 0; nm && i < nm->n_addrs; i++)
+		if (!memcmp(nm->addrs[i], n->addr, 16))
+			return true;
+	return false;
+}
+
+/* Why no port rule allowed a network access: the nearest thing to an allowing rule. */
+enum net_miss {
+	NET_MISS_NOTHING = 0,   /* no destination holds it */
+	NET_MISS_UNGRANTED_EXC, /* a backend the agent lacks the right on, which excepts it */
+	NET_MISS_UNGRANTED,     /* a backend the agent lacks the right on */
+	NET_MISS_OWN,           /* an own rule without the right */
+	NET_MISS_EXCEPTED,      /* a backend the agent holds the right on excepts it */
+};
+
+struct net_why {
+	enum net_miss miss;
+	size_t b, d, e; /* backend, its destination, its exception */
+	size_t j;       /* own rule */
+};
+
+/* The first exception of backend b holding addr, or b->n_excepts. */
+static size_t excepting(const struct policy_backend *b, const uint8_t addr[16])
+{
+	size_t e;
+
+	for (e = 0; e < b->n_excepts; e++)
+		if (prefix_holds(b->excepts[e].addr, b->excepts[e].prefix, addr))
+			break;
+	return e;
+}
+
+static void net_why_find(struct explain_ctx *x, const struct explain_net *n, struct net_why *w)
+{
+	size_t b, d, e, j;
+
+	memset(w, 0, sizeof(*w));
+	for (b = 0; b < x->p->n_backends; b++) {
+		const struct policy_backend *bk = &x->p->backends[b];
+		bool granted = held_on(x, POLICY_ON_BACKEND, b) & n->need;
+
+		for (d = 0; d < bk->n_dests; d++) {
+			enum net_miss m;
+
+			if (!dest_holds(x, POLICY_ID(POLICY_ID_BACKEND_DEST, b, d), &bk->dests[d],
+					n))
+				continue;
+			e = excepting(bk, n->addr);
+			if (granted)
+				m = e < bk->n_excepts ? NET_MISS_EXCEPTED : NET_MISS_NOTHING;
+			else
+				m = e < bk->n_excepts ? NET_MISS_UNGRANTED_EXC : NET_MISS_UNGRANTED;
+			if (m > w->miss)
+				*w = (struct net_why){.miss = m, .b = b, .d = d, .e = e};
+		}
+	}
+	for (j = 0; j < x->a->n_dests; j++) {
+		if (w->miss < NET_MISS_OWN && !(x->a->dests[j].access & n->need) &&
+		    dest_holds(x, POLICY_ID(POLICY_ID_OWN_DEST, 0, j), &x->a->dests[j], n))
+			*w = (struct net_why){.miss = NET_MISS_OWN, .j = j};
+	}
+}
+
+/* "destination D of backend B (at P)" */
+static void put_backend_dest(const struct explain_ctx *x, size_t b, size_t d)
+{
+	const struct policy_backend *bk = &x->p->backends[b];
+
+	fputs("destination ", stdout);
+	show_put_dest(stdout, &bk->dests[d]);
+	printf(" of backend %s", bk->name);
+	show_put_at(stdout, &bk->dests[d].at);
+}
+
+/* "backend B excepts E (at P)" */
+static void put_except(const struct explain_ctx *x, size_t b, size_t e)
+{
+	const struct policy_except *ex = &x->p->backends[b].excepts[e];
+	char net[64];
+
+	show_net_format(ex->addr, ex->prefix, net, sizeof(net));
+	printf("backend %s excepts %s", x->p->backends[b].name, net);
+	if (strcmp(ex->text, net)) {
+		fputs(" (", stdout);
+		put(ex->text);
+		fputc(')', stdout);
+	}
+	show_put_at(stdout, &ex->at);
+}
+
+/* lead, then "give agent A an own rule network: {...}" */
+static void put_own_net_remedy(const struct explain_ctx *x, const struct explain_net *n,
+			       const char *lead)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	policy_addr_format(n->addr, addr, sizeof(addr));
+	printf("%sgive agent %s an own rule network: {to: ", lead, x->a->name);
+	show_put_yaml(stdout, addr);
+	printf(", port: %u, proto: %s, actions: [%s]}", n->port,
+	       n->proto == PF_PROTO_UDP ? "udp" : "tcp", right(n->need));
+}
+
+/* The reason and remedy of a network denial, after "denied: ...: ". */
+static void put_net_denial(struct explain_ctx *x, const struct explain_net *n)
+{
+	struct net_why w;
+	char acts[128];
+	unsigned held;
+
+	net_why_find(x, n, &w);
+	switch (w.miss) {
+	case NET_MISS_EXCEPTED:
+		fputs("it is ", stdout);
+		put_backend_dest(x, w.b, w.d);
+		printf(", on which agent %s's families grant %s, but ", x->a->name, right(n->need));
+		put_except(x, w.b, w.e);
+		puts(".");
+		printf("to allow it: drop the exception from backend %s, or ",
+		       x->p->backends[w.b].name);
+		put_own_net_remedy(x, n, "");
+		puts(" (own rules have no exceptions)");
+		return;
+	case NET_MISS_OWN:
+		printf("it matches agent %s's own network rule to ", x->a->name);
+		show_put_dest(stdout, &x->a->dests[w.j]);
+		show_put_at(stdout, &x->a->dests[w.j].at);
+		printf(", which gives only %s.\n",
+		       policy_actions_format(x->a->dests[w.j].access, acts, sizeof(acts)));
+		printf("to allow it: add %s to that rule's actions\n", right(n->need));
+		return;
+	case NET_MISS_UNGRANTED:
+	case NET_MISS_UNGRANTED_EXC:
+		fputs("it is ", stdout);
+		put_backend_dest(x, w.b, w.d);
+		held = held_on(x, POLICY_ON_BACKEND, w.b);
+		if (held)
+			printf(", and agent %s's families grant only %s on it", x->a->name,
+			       policy_actions_format(held, acts, sizeof(acts)));
+		else
+			printf(", and no family of agent %s grants anything on it", x->a->name);
+		if (w.miss == NET_MISS_UNGRANTED_EXC) {
+			fputs("; besides, ", stdout);
+			put_except(x, w.b, w.e);
+			puts(".");
+			put_own_net_remedy(x, n, "to allow it: ");
+			putchar('\n');
+			return;
+		}
+		puts(".");
+		put_grant_remedy(x, POLICY_ON_BACKEND, w.b, n->need);
+		return;
+	default:
+		printf("no destination of any backend, and no own network rule of agent %s, holds it.\n",
+		       x->a->name);
+		put_own_net_remedy(x, n, "to allow it: ");
+		printf(", or add it to a backend and grant %s on that backend\n", right(n->need));
+	}
+}
+
+/* ": it is destination D of backend B (at P), and family F grants NEED on B (at P)." */
+static void put_net_allowed(const struct explain_ctx *x, const struct explain_net *n,
+			    const struct pf_port_rule *r)
+{
+	uint32_t b = POLICY_ID_MAJOR(r->object), d = POLICY_ID_MINOR(r->object);
+	uint32_t f = POLICY_ID_MAJOR(r->rule_id), g = POLICY_ID_MINOR(r->rule_id);
+	uint32_t j = POLICY_ID_MINOR(r->object);
+
+	if (POLICY_ID_KIND(r->object) == POLICY_ID_BACKEND_DEST && b < x->p->n_backends &&
+	    d < x->p->backends[b].n_dests && POLICY_ID_KIND(r->rule_id) == POLICY_ID_GRANT &&
+	    f < x->p->n_families && g < x->p->families[f].n_grants) {
+		fputs("it is ", stdout);
+		put_backend_dest(x, b, d);
+		printf(", and family %s grants %s on %s", x->p->families[f].name, right(n->need),
+		       x->p->backends[b].name);
+		show_put_at(stdout, &x->p->families[f].grants[g].at);
+	} else if (POLICY_ID_KIND(r->object) == POLICY_ID_OWN_DEST && j < x->a->n_dests) {
+		printf("it matches agent %s's own network rule to ", x->a->name);
+		show_put_dest(stdout, &x->a->dests[j]);
+		show_put_at(stdout, &x->a->dests[j].at);
+		printf(", which gives %s", right(n->need));
+	} else {
+		printf("rule %#x (object %#x) gives %s", r->rule_id, r->object, right(n->need));
+	}
+	if (r->audited & n->need)
+		fputs("; each use is recorded (audit: true)", stdout);
+	puts(".");
+}
+
+/* Judge and explain one network access; EXPLAIN_ALLOWED or EXPLAIN_DENIED. */
+static int explain_net_one(struct explain_ctx *x, const struct explain_net *n)
+{
+	const struct pf_net_rules *rules = explain_net_lookup(&x->c, EXPLAIN_SLOT, n->addr);
+	const struct pf_port_rule *r = NULL;
+	char addr[INET6_ADDRSTRLEN];
+	bool allowed;
+
+	if (rules)
+		r = pf_decide_port(rules, n->port, n->proto, n->need);
+	allowed = pf_decide_decision(pf_decide_net_reason(n->proto, r)) == PF_DECISION_ALLOW;
+
+	policy_addr_format(n->addr, addr, sizeof(addr));
+	printf("%s: agent %s may%s %s %s", allowed ? "allowed" : "denied", x->a->name,
+	       allowed ? "" : " not", n->action == PF_ACT_CONNECT ? "connect to" : "send to", addr);
+	if (n->host)
+		printf(" (%s)", n->host);
+	printf(" port %u %s: ", n->port, n->proto == PF_PROTO_UDP ? "udp" : "tcp");
+	if (!allowed) {
+		put_net_denial(x, n);
+		return EXPLAIN_DENIED;
+	}
+	put_net_allowed(x, n, r);
+	return EXPLAIN_ALLOWED;
+}
+
+/*
+ * "HOST:PORT[/udp|/tcp]", HOST a.b.c.d, [IPv6] or a hostname, into host
+ * (at least POLICY_HOST_MAX + 1 bytes), port and proto; 0 or -EINVAL.
+ */
+static int parse_dest(const char *s, char *host, uint16_t *port, uint8_t *proto)
+{
+	const char *colon, *slash = strchr(s, '/');
+	char *end;
+	unsigned long v;
+	size_t n;
+
 	if (slash && !strcmp(slash, "/udp"))
 		*proto = PF_PROTO_UDP;
-	else if (slash && strcmp(slash, "/tcp"))
+	else if (slash && !strcmp(slash, "/tcp"))
+		*proto = PF_PROTO_TCP;
+	else if (slash)
 		return -EINVAL;
 	colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
 	if (!colon)
@@ -212,230 +946,205 @@ static int parse_dest(const char *s, uint8_t addr[16], uint8_t *family, uint16_t
 	errno = 0;
 	v = strtoul(colon + 1, &end, 10);
 	if (errno || end == colon + 1 || end != (slash ? slash : colon + strlen(colon)) ||
-	    v > 65535)
+	    v > 65535 || colon[1] == '-' || colon[1] == '+')
 		return -EINVAL;
 	*port = (uint16_t)v;
 
 	n = s[0] == '[' ? (size_t)(colon - s) - 2 : (size_t)(colon - s);
-	if (n >= sizeof(host))
+	if (!n || n > POLICY_HOST_MAX)
 		return -EINVAL;
 	memcpy(host, s[0] == '[' ? s + 1 : s, n);
 	host[n] = '\0';
-	if (s[0] != '[' && inet_pton(AF_INET, host, &a4) == 1) {
-		memset(addr, 0, 10);
-		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &a4, 4);
-		*family = AF_INET;
-		return 0;
-	}
-	if (s[0] == '[' && inet_pton(AF_INET6, host, addr) == 1) {
-		*family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/* The deny line's text after its head "pinfold: denied X (agent A, pid 0, explain): " */
-static char *denial_text(const struct pf_event *ev, const struct audit_instance *inst)
-{
-	char *line = audit_format_denial(ev, inst), *why, *out;
-
-	if (!line)
-		return NULL;
-	why = strstr(line, ", pid 0, " EXPLAIN_COMM "): ");
-	out = strdup(why ? why + strlen(", pid 0, " EXPLAIN_COMM "): ") : line);
-	free(line);
-	return out;
-}
-
-/* Print ev's verdict for agent a; EXPLAIN_ALLOWED, _DENIED, or RUN_EXIT_INTERNAL. */
-static int explain_print(const struct pf_event *ev, const struct policy *p,
-			 const struct policy_agent *a, const char *object, const char *via)
-{
-	struct audit_instance inst = {
-		.agent = a->name, .policy = p, .policy_agent = a, .mode = a->mode};
-	const char *action = audit_action_name(ev->action);
-	char rule[600], *why;
-
-	printf("%s: agent %s %s %s %s", ev->decision == PF_DECISION_ALLOW ? "allowed" : "denied",
-	       a->name, ev->decision == PF_DECISION_ALLOW ? "may" : "may not", action, object);
-	if (via)
-		printf(" (through %s)", via);
-	if (ev->decision == PF_DECISION_ALLOW) {
-		if (policy_rule_describe(p, a, ev->rule_id, rule, sizeof(rule)) < 0)
-			snprintf(rule, sizeof(rule), "%u", ev->rule_id);
-		printf(": rule %s%s allows it\n", rule,
-		       ev->action == PF_ACT_CONNECT ? "" : ", the deepest tree holding it,");
-		return EXPLAIN_ALLOWED;
-	}
-
-	why = denial_text(ev, &inst);
-	if (!why) {
-		fprintf(stderr, "pinfold: cannot format the denial: %s\n", strerror(errno));
-		return RUN_EXIT_INTERNAL;
-	}
-	printf(": %s\n", why);
-	free(why);
-	if (ev->rule_id != PF_RULE_NONE &&
-	    policy_rule_describe(p, a, ev->rule_id, rule, sizeof(rule)) >= 0)
-		printf("deciding rule (the deepest tree holding it): %s\n", rule);
-	if (a->mode != POLICY_MODE_ENFORCE)
-		printf("note: agent %s runs in %s mode: the denial would be reported but not applied\n",
-		       a->name, policy_mode_name(a->mode));
-	return EXPLAIN_DENIED;
-}
-
-static int explain_connect(const struct compiled *c, const char *dest, struct pf_event *ev)
-{
-	const struct pf_net_rules *rules;
-	const struct pf_port_rule *rule = NULL;
-
-	if (parse_dest(dest, ev->addr, &ev->family, &ev->port, &ev->proto))
-		return -EINVAL;
-	ev->action = PF_ACT_CONNECT;
-	rules = explain_net_lookup(c, 0, ev->addr);
-	if (rules)
-		rule = pf_decide_port(rules, ev->port, ev->proto);
-	ev->reason = pf_decide_net_reason(ev->proto, rule);
-	ev->decision = pf_decide_decision(ev->reason);
-	ev->rule_id = rule ? rule->rule_id : PF_RULE_NONE;
 	return 0;
 }
 
-/* Judge opening real (resolved); -errno when it cannot be walked. */
-static int explain_open(const struct compiled *c, const char *real, bool write, struct pf_event *ev)
+/* host as an address into addr (IPv4 as ::ffff:a.b.c.d); false when it is a name. */
+static bool parse_addr(const char *host, bool bracketed, uint8_t addr[16])
 {
-	struct explain_walk w;
-	int err;
+	struct in_addr a4;
 
-	err = explain_walk_path(c, 0, real, &w);
-	if (err)
-		return err;
-	ev->action = write ? PF_ACT_OPEN_WRITE : PF_ACT_OPEN_READ;
-	ev->dev = w.dev;
-	ev->ino = w.ino;
-	ev->reason = pf_decide_file(w.tree, w.complete, ev->action);
-	ev->decision = pf_decide_decision(ev->reason);
-	ev->rule_id = w.tree ? w.tree->rule_id : PF_RULE_NONE;
-	if (strlen(real) >= sizeof(ev->path))
-		ev->path_truncated = PF_PATH_CUT;
-	snprintf(ev->path, sizeof(ev->path), "%s", real);
-	return 0;
+	if (bracketed)
+		return inet_pton(AF_INET6, host, addr) == 1;
+	if (inet_pton(AF_INET, host, &a4) != 1)
+		return false;
+	memset(addr, 0, 10);
+	addr[10] = addr[11] = 0xff;
+	memcpy(addr + 12, &a4, 4);
+	return true;
+}
+
+/*
+ * Judge a connect or send to dest; a hostname is resolved as the compiler
+ * resolves destinations, and each address judged. EXPLAIN_ALLOWED when all
+ * are allowed, EXPLAIN_DENIED, or RUN_EXIT_USAGE.
+ */
+static int explain_net(struct explain_ctx *x, uint16_t action, const char *dest)
+{
+	compile_resolve_name_fn resolve = x->env.resolve_name ?: compile_resolve_getaddrinfo;
+	struct explain_net n = {.action = action, .proto = PF_PROTO_TCP};
+	uint8_t addrs[COMPILE_NAME_ADDRS_MAX][16];
+	char host[POLICY_HOST_MAX + 1], why[128] = "", text[INET6_ADDRSTRLEN];
+	int count, i, rc = EXPLAIN_ALLOWED;
+
+	n.need = action == PF_ACT_CONNECT ? PF_ACCESS_CONNECT : PF_ACCESS_SEND;
+	if (action == PF_ACT_SENDMSG)
+		n.proto = PF_PROTO_UDP;
+	if (parse_dest(dest, host, &n.port, &n.proto)) {
+		fprintf(stderr,
+			"pinfold: bad destination '%s': want HOST:PORT[/udp], HOST an address, [IPV6] or a hostname\n",
+			dest);
+		return RUN_EXIT_USAGE;
+	}
+	if (action == PF_ACT_SENDMSG && n.proto != PF_PROTO_UDP) {
+		fprintf(stderr,
+			"pinfold: send is judged for UDP datagrams only; a TCP stream needs connect\n");
+		return RUN_EXIT_USAGE;
+	}
+	if (parse_addr(host, dest[0] == '[', n.addr))
+		return explain_net_one(x, &n);
+	if (dest[0] == '[') {
+		fprintf(stderr, "pinfold: bad IPv6 address '%s'\n", host);
+		return RUN_EXIT_USAGE;
+	}
+
+	count = resolve(host, addrs, COMPILE_NAME_ADDRS_MAX, why, sizeof(why), x->env.name_ctx);
+	if (count <= 0) {
+		fprintf(stderr, "pinfold: cannot resolve %s: %s\n", host,
+			count ? (why[0] ? why : strerror(-count)) : "no IPv4 or IPv6 address");
+		return RUN_EXIT_USAGE;
+	}
+	if (count > COMPILE_NAME_ADDRS_MAX)
+		count = COMPILE_NAME_ADDRS_MAX;
+	printf("%s resolves to", host);
+	for (i = 0; i < count; i++) {
+		policy_addr_format(addrs[i], text, sizeof(text));
+		printf("%s %s", i ? "," : "", text);
+	}
+	puts(" here and now; each address is judged:");
+	n.host = host;
+	for (i = 0; i < count; i++) {
+		memcpy(n.addr, addrs[i], 16);
+		if (explain_net_one(x, &n) != EXPLAIN_ALLOWED)
+			rc = EXPLAIN_DENIED;
+	}
+	return rc;
 }
 
 static void explain_usage(void)
 {
 	fprintf(stderr,
-		"usage: pinfold explain --policy FILE --agent NAME --open PATH [--write]\n"
-		"       pinfold explain --policy FILE --agent NAME --connect HOST:PORT[/udp]\n");
+		"usage: pinfold explain --policy P --agent NAME ACCESS, ACCESS one of\n"
+		"         --open PATH [--write]   --exec PATH   --create PATH   --delete PATH\n"
+		"         --connect HOST:PORT[/udp]   --send HOST:PORT (UDP)\n");
 }
 
-/* Parse argv into the named pointers; 0, or -EINVAL after printing usage. */
-static int explain_args(int argc, char **argv, const char **policy, const char **agent,
-			const char **open, bool *write, const char **connect)
+/* What to explain, from the command line. */
+struct explain_args {
+	const char *policy, *agent;
+	uint16_t action; /* PF_ACT_*; 0 before one is given */
+	const char *target;
+	bool write;
+};
+
+/* Parse argv into args; 0, or -EINVAL after printing usage. */
+static int explain_args(int argc, char **argv, struct explain_args *o)
 {
 	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'},  {"agent", required_argument, NULL, 'a'},
-		{"open", required_argument, NULL, 'o'},    {"write", no_argument, NULL, 'w'},
-		{"connect", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
+		{"policy", required_argument, NULL, 'p'}, {"agent", required_argument, NULL, 'a'},
+		{"open", required_argument, NULL, 'o'},   {"write", no_argument, NULL, 'w'},
+		{"exec", required_argument, NULL, 'x'},   {"create", required_argument, NULL, 'c'},
+		{"delete", required_argument, NULL, 'd'}, {"connect", required_argument, NULL, 'n'},
+		{"send", required_argument, NULL, 's'},   {NULL, 0, NULL, 0},
 	};
-	int opt;
+	static const struct {
+		int opt;
+		uint16_t action;
+	} acts[] = {
+		{'o', PF_ACT_OPEN_READ}, {'x', PF_ACT_EXEC},    {'c', PF_ACT_CREATE},
+		{'d', PF_ACT_UNLINK},    {'n', PF_ACT_CONNECT}, {'s', PF_ACT_SENDMSG},
+	};
+	int opt, bad = 0;
+	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			*policy = optarg;
-			break;
-		case 'a':
-			*agent = optarg;
-			break;
-		case 'o':
-			*open = optarg;
-			break;
-		case 'w':
-			*write = true;
-			break;
-		case 'c':
-			*connect = optarg;
-			break;
-		default:
-			explain_usage();
-			return -EINVAL;
+		if (opt == 'p') {
+			o->policy = optarg;
+		} else if (opt == 'a') {
+			o->agent = optarg;
+		} else if (opt == 'w') {
+			o->write = true;
+		} else {
+			for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+				if (acts[i].opt == opt)
+					break;
+			if (i == sizeof(acts) / sizeof(acts[0]) || o->action)
+				bad = 1; /* unknown, or a second access */
+			else
+				o->action = acts[i].action, o->target = optarg;
 		}
 	}
-	if (optind != argc || !*policy || !*agent || !*open == !*connect || (*write && !*open)) {
+	if (bad || optind != argc || !o->policy || !o->agent || !o->action ||
+	    (o->write && o->action != PF_ACT_OPEN_READ)) {
 		explain_usage();
 		return -EINVAL;
 	}
+	if (o->write)
+		o->action = PF_ACT_OPEN_WRITE;
 	return 0;
+}
+
+/* Load the policy and compile the agent as `pinfold run` does; 0 or -errno, said. */
+static int explain_load(const struct explain_args *o, struct policy *p, struct explain_ctx *x)
+{
+	struct policy_error perr = {};
+	char msg[600];
+	int err;
+
+	err = policy_load(o->policy, p, &perr);
+	if (!err) {
+		x->p = p;
+		x->a = policy_find_agent(p, o->agent);
+		if (!x->a) {
+			fprintf(stderr, "pinfold: no agent '%s' in %s\n", o->agent, o->policy);
+			return -ENOENT;
+		}
+		/* NEEDSWORK: the instance's private runtime.tmp is not tagged; explain cannot
+		 * judge files there */
+		err = compile_agent(p, x->a, EXPLAIN_SLOT, EXPLAIN_GEN, &x->env, &x->c, &perr);
+	}
+	if (err) {
+		policy_error_format(&perr, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+	}
+	return err;
 }
 
 int explain_main(int argc, char **argv)
 {
-	const char *policy = NULL, *agent = NULL, *open = NULL, *connect = NULL;
-	const struct policy_agent *a;
-	struct policy_error perr = {};
-	struct pf_event ev = {.comm = EXPLAIN_COMM};
-	struct compiled c = {};
+	struct explain_args o = {};
+	struct explain_ctx x = {};
 	struct policy p = {};
-	char msg[600], mp[PATH_MAX], *real = NULL;
-	bool write = false;
-	int rc = RUN_EXIT_USAGE, err;
+	int rc = RUN_EXIT_USAGE;
 
-	if (explain_args(argc, argv, &policy, &agent, &open, &write, &connect))
+	if (explain_args(argc, argv, &o))
 		return RUN_EXIT_USAGE;
-	if (policy_load(policy, &p, &perr)) {
-		policy_error_format(&perr, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		return RUN_EXIT_USAGE;
-	}
-	a = policy_find_agent(&p, agent);
-	if (!a) {
-		fprintf(stderr, "pinfold: no agent '%s' in %s\n", agent, policy);
+	if (explain_load(&o, &p, &x))
 		goto out;
-	}
-	/* as `pinfold run` compiles it, for slot 0 */
-	if (compile_agent(&p, a, 0, compile_resolve_stat, NULL, &c, &perr)) {
-		policy_error_format(&perr, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		goto out;
-	}
-	ev.decision = PF_DECISION_DENY;
 
-	if (connect) {
-		if (explain_connect(&c, connect, &ev)) {
-			fprintf(stderr,
-				"pinfold: bad destination '%s': want A.B.C.D:PORT or [IPV6]:PORT\n",
-				connect);
-			goto out;
-		}
-		inet_ntop(ev.family, ev.family == AF_INET ? (void *)(ev.addr + 12) : ev.addr, msg,
-			  sizeof(msg));
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " port %u %s", ev.port,
-			 ev.proto == PF_PROTO_UDP ? "udp" : "tcp");
-		rc = explain_print(&ev, &p, a, msg, NULL);
-		goto out;
+	if (o.action == PF_ACT_CONNECT || o.action == PF_ACT_SENDMSG)
+		rc = explain_net(&x, o.action, o.target);
+	else
+		rc = explain_file(&x, o.action, o.target);
+	if (rc == EXPLAIN_DENIED && x.a->mode != POLICY_MODE_ENFORCE)
+		printf("note: agent %s runs in %s mode: the denial would be reported but not applied\n",
+		       x.a->name, policy_mode_name(x.a->mode));
+	if ((rc == EXPLAIN_ALLOWED || rc == EXPLAIN_DENIED) && fflush(stdout)) {
+		fprintf(stderr, "pinfold: cannot write: %s\n", strerror(errno));
+		rc = RUN_EXIT_INTERNAL;
 	}
-
-	/* a symlink's target is what the kernel judges */
-	real = realpath(open, NULL);
-	if (!real) {
-		/* NEEDSWORK: explain judges existing files only; a create is not explained */
-		fprintf(stderr, "pinfold: cannot resolve %s: %s\n", open, strerror(errno));
-		goto out;
-	}
-	err = explain_open(&c, real, write, &ev);
-	if (err) {
-		fprintf(stderr, "pinfold: cannot walk %s: %s\n", real, strerror(-err));
-		goto out;
-	}
-	rc = explain_print(&ev, &p, a, real, strcmp(real, open) ? open : NULL);
-	if (explain_partial_mount(real, mp, sizeof(mp)))
-		printf("note: %s is a bind mount of a subdirectory: the kernel may judge otherwise\n",
-		       mp);
 out:
-	free(real);
-	compiled_release(&c);
+	free(x.names);
+	compiled_release(&x.c);
 	policy_release(&p);
 	return rc;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_show.c - `pinfold show`'s formatters: the text names every agent
- * with its mode, its trees sorted by path, its destinations, the place of
- * each rule and a closing line of counts, and says "nothing" for empty
- * lists; the JSON document, parsed back, holds the same content.
+ * test_show.c - `pinfold show`'s formatters: the table of who may do what,
+ * each agent's grants with the family that gives them and their place, own
+ * rules, what an agent holds nothing on, classes with their trees, backends
+ * with destinations (hostnames with what they resolve to), exceptions, and
+ * families with their users; shipped classes and families only where used;
+ * the JSON document, parsed back, holds the same content.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,48 +13,105 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "policy/compile.h"
 #include "policy/policy.h"
 #include "userspace/show.h"
 
-/* Three agents; line and column of each rule are checked below. */
-static const char policy_text[] = "version: 1\n"
-				  "agents:\n"
-				  "  clerk:\n"
-				  "    files:\n"
-				  "      - path: /srv/zeta\n"
-				  "        access: read\n"
-				  "      - path: /srv/alpha\n"
-				  "        access: read-write\n"
-				  "        audit: true\n"
-				  "    network:\n"
-				  "      - to: 10.0.0.0/8\n"
-				  "        port: 53\n"
-				  "        proto: udp\n"
-				  "      - to: fd00::1\n"
-				  "        port: 8000-8100\n"
-				  "        proto: tcp\n"
-				  "        audit: true\n"
-				  "  idle: {}\n"
-				  "  learner:\n"
-				  "    mode: record\n"
-				  "    files:\n"
-				  "      - {path: /tmp, access: read}\n";
+/* Line numbers are checked below: keep them. */
+static const char policy_text[] =
+	"version: 1\n"                                                           /* 1 */
+	"classes:\n"                                                             /* 2 */
+	"  phi.clinical:\n"                                                      /* 3 */
+	"    description: Charts\n"                                              /* 4 */
+	"    trees: [/srv/ehr/charts, /srv/ehr/notes]\n"                         /* 5 */
+	"  phi.psych:\n"                                                         /* 6 */
+	"    trees: [/srv/ehr/charts/psych]\n"                                   /* 7 */
+	"  billing:\n"                                                           /* 8 */
+	"    trees: [/srv/billing]\n"                                            /* 9 */
+	"backends:\n"                                                            /* 10 */
+	"  ehr:\n"                                                               /* 11 */
+	"    description: EHR API\n"                                             /* 12 */
+	"    destinations:\n"                                                    /* 13 */
+	"      - { to: 127.0.0.1, port: 8443, proto: tcp }\n"                    /* 14 */
+	"      - { to: ehr.test, port: 443-444, proto: tcp }\n"                  /* 15 */
+	"  web:\n"                                                               /* 16 */
+	"    destinations:\n"                                                    /* 17 */
+	"      - { to: any, port: 443, proto: tcp }\n"                           /* 18 */
+	"    except: [private, 203.0.113.7]\n"                                   /* 19 */
+	"families:\n"                                                            /* 20 */
+	"  clinical-read:\n"                                                     /* 21 */
+	"    grants:\n"                                                          /* 22 */
+	"      - { class: phi.clinical, actions: [read] }\n"                     /* 23 */
+	"      - { backend: ehr, actions: connect }\n"                           /* 24 */
+	"  clinical-write:\n"                                                    /* 25 */
+	"    description: Update charts\n"                                       /* 26 */
+	"    grants:\n"                                                          /* 27 */
+	"      - { class: phi.clinical, actions: [read, write], audit: true }\n" /* 28 */
+	"  browse:\n"                                                            /* 29 */
+	"    grants:\n"                                                          /* 30 */
+	"      - { backend: web, actions: [connect] }\n"                         /* 31 */
+	"  unused:\n"                                                            /* 32 */
+	"    grants:\n"                                                          /* 33 */
+	"      - { class: billing, actions: read }\n"                            /* 34 */
+	"agents:\n"                                                              /* 35 */
+	"  scheduling:\n"                                                        /* 36 */
+	"    families: [runtime, clinical-read, clinical-write]\n"               /* 37 */
+	"    files:\n"                                                           /* 38 */
+	"      - { path: /srv/scratch, access: [read, write, create] }\n"        /* 39 */
+	"    network:\n"                                                         /* 40 */
+	"      - { to: dns.test, port: 53, proto: udp, actions: [send] }\n"      /* 41 */
+	"  idle: {}\n"                                                           /* 42 */
+	"  learner:\n"                                                           /* 43 */
+	"    mode: record\n"                                                     /* 44 */
+	"    families: [browse]\n"                                               /* 45 */
+	"    network:\n"                                                         /* 46 */
+	"      - { to: gone.test, port: 80, proto: tcp, audit: true }\n";        /* 47 */
 
-static void load(struct policy *p)
+/* The test resolver: ehr.test and dns.test have fixed addresses, anything else fails. */
+static int fake_resolve(const char *host, uint8_t (*addrs)[16], size_t max, char *why,
+			size_t why_len, void *ctx)
+{
+	static const uint8_t ehr4[16] = {[10] = 0xff, [11] = 0xff, 192, 0, 2, 10};
+	static const uint8_t ehr6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
+	static const uint8_t dns4[16] = {[10] = 0xff, [11] = 0xff, 192, 0, 2, 53};
+
+	(void)ctx;
+	if (!strcmp(host, "ehr.test") && max >= 2) {
+		memcpy(addrs[0], ehr4, 16);
+		memcpy(addrs[1], ehr6, 16);
+		return 2;
+	}
+	if (!strcmp(host, "dns.test") && max >= 1) {
+		memcpy(addrs[0], dns4, 16);
+		return 1;
+	}
+	snprintf(why, why_len, "Name or service not known");
+	return -ENOENT;
+}
+
+static const struct compile_env env = {.resolve_name = fake_resolve};
+
+static void load_text(struct policy *p, const char *text)
 {
 	struct policy_error err;
 	char msg[600];
 
-	if (policy_load_buffer("t.yaml", policy_text, strlen(policy_text), p, &err)) {
+	if (policy_load_buffer("t.yaml", text, strlen(text), p, &err)) {
 		policy_error_format(&err, msg, sizeof(msg));
 		fail_msg("test policy does not load: %s", msg);
 	}
+}
+
+static void load(struct policy *p)
+{
+	load_text(p, policy_text);
 }
 
 /* show_text of p (only one agent when only is set), malloc'ed */
@@ -63,7 +122,7 @@ static char *text_of(const struct policy *p, const struct policy_agent *only)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(show_text(f, p, only), 0);
+	assert_int_equal(show_text(f, p, only, &env), 0);
 	assert_int_equal(fclose(f), 0);
 	return buf;
 }
@@ -71,7 +130,7 @@ static char *text_of(const struct policy *p, const struct policy_agent *only)
 /* show_json of p serialised and parsed back, as a tool reading stdout would */
 static struct json_object *json_of(const struct policy *p, const struct policy_agent *only)
 {
-	struct json_object *o = show_json(p, only), *back;
+	struct json_object *o = show_json(p, only, &env), *back;
 
 	assert_non_null(o);
 	back = json_tokener_parse(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
@@ -92,6 +151,17 @@ static void assert_has_line(const char *text, const char *line)
 	fail_msg("no line \"%s\" in:\n%s", line, text);
 }
 
+/* Whether some line of text starts with start. */
+static bool has_line_start(const char *text, const char *start)
+{
+	const char *s;
+
+	for (s = text; (s = strstr(s, start)); s++)
+		if (s == text || s[-1] == '\n')
+			return true;
+	return false;
+}
+
 static struct json_object *member(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -105,7 +175,8 @@ static const char *str_member(struct json_object *o, const char *key)
 {
 	struct json_object *v = member(o, key);
 
-	assert_true(json_object_is_type(v, json_type_string));
+	if (!json_object_is_type(v, json_type_string))
+		fail_msg("member \"%s\" is not a string in %s", key, json_object_to_json_string(o));
 	return json_object_get_string(v);
 }
 
@@ -125,31 +196,36 @@ static bool bool_member(struct json_object *o, const char *key)
 	return json_object_get_boolean(v);
 }
 
-static void test_text_lists_sorted_trees_and_destinations(void **state)
+/* The element of array arr whose member key is the string value, or a failure. */
+static struct json_object *find(struct json_object *arr, const char *key, const char *value)
 {
-	struct policy p = {};
-	char *t, *alpha, *zeta;
+	size_t i;
 
-	(void)state;
-	load(&p);
-	t = text_of(&p, NULL);
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i), *v;
 
-	assert_has_line(t, "agent clerk, mode enforce  at t.yaml:3:3");
-	assert_has_line(t, "    read-write  /srv/alpha  audited  at t.yaml:7:9");
-	assert_has_line(t, "    read        /srv/zeta  at t.yaml:5:9");
-	alpha = strstr(t, "/srv/alpha");
-	zeta = strstr(t, "/srv/zeta");
-	assert_true(alpha && zeta && alpha < zeta);
-	assert_has_line(t, "    udp  10.0.0.0/8 port 53  at t.yaml:11:9");
-	assert_has_line(t, "    tcp  fd00::1/128 port 8000-8100  audited  at t.yaml:14:9");
-	assert_has_line(t,
-			"  clerk: 2 trees (1 read, 1 read-write), 2 destinations (1 tcp, 1 udp), "
-			"2 audited; everything else is denied");
-	free(t);
-	policy_release(&p);
+		if (json_object_object_get_ex(e, key, &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    !strcmp(json_object_get_string(v), value))
+			return e;
+	}
+	fail_msg("no element with %s \"%s\" in %s", key, value, json_object_to_json_string(arr));
+	return NULL;
 }
 
-static void test_text_says_nothing_for_empty_lists(void **state)
+/* The strings of array arr joined by ",", into buf. */
+static const char *joined(struct json_object *arr, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < json_object_array_length(arr); i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "",
+			      json_object_get_string(json_object_array_get_idx(arr, i)));
+	return buf;
+}
+
+static void test_table_shows_actions_by_agent(void **state)
 {
 	struct policy p = {};
 	char *t;
@@ -158,58 +234,167 @@ static void test_text_says_nothing_for_empty_lists(void **state)
 	load(&p);
 	t = text_of(&p, NULL);
 
-	assert_has_line(t, "agent idle, mode enforce  at t.yaml:18:3");
-	assert_has_line(t, "  files: nothing, no tree is allowed");
-	assert_has_line(t, "  network: nothing, no destination is allowed");
-	assert_has_line(t, "  idle: 0 trees (0 read, 0 read-write), 0 destinations (0 tcp, 0 udp), "
-			   "0 audited; everything else is denied");
-	assert_has_line(t,
-			"  learner: 1 tree (1 read, 0 read-write), 0 destinations (0 tcp, 0 udp), "
-			"0 audited; everything else would be denied (mode record: every use "
-			"recorded, no denial applied)");
+	assert_has_line(t, "who may do what (classes: r read, w write, c create, d delete, x exec; "
+			   "backends: c connect, s send)");
+	/* the first column fits "class runtime.certificates" and two blanks */
+	assert_has_line(t, "                              scheduling  idle   learner");
+	assert_has_line(t, "  class phi.clinical          rw---       -----  -----");
+	assert_has_line(t, "  class phi.psych             -----       -----  -----");
+	assert_has_line(t, "  class runtime.libraries     r---x       -----  -----");
+	assert_has_line(t, "  class runtime.tmp           rwcd-       -----  -----");
+	assert_has_line(t, "  backend ehr                 c-          --     --");
+	assert_has_line(t, "  backend web                 --          --     c-");
+	/* shipped classes appear where used: the runtime family holds none on programs */
+	assert_null(strstr(t, "runtime.programs"));
 	free(t);
 	policy_release(&p);
 }
 
-static void test_text_of_one_agent_names_only_it(void **state)
+static void test_agent_block_names_each_grant_and_family(void **state)
 {
 	struct policy p = {};
 	char *t;
 
 	(void)state;
 	load(&p);
-	t = text_of(&p, policy_find_agent(&p, "idle"));
+	t = text_of(&p, NULL);
 
-	assert_non_null(strstr(t, "agent idle,"));
-	assert_null(strstr(t, "agent clerk"));
-	assert_null(strstr(t, "agent learner"));
-	assert_null(strstr(t, "/srv/"));
+	assert_has_line(t, "agent scheduling, mode enforce (at t.yaml:36:3)");
+	assert_has_line(t,
+			"  families: runtime (at t.yaml:37:16), clinical-read (at t.yaml:37:25), "
+			"clinical-write (at t.yaml:37:40)");
+	assert_has_line(t, "  class phi.clinical: read from family clinical-read (at t.yaml:23:9)");
+	assert_has_line(t, "  class phi.clinical: read, write from family clinical-write "
+			   "(at t.yaml:28:9), audited");
+	assert_has_line(t, "  class runtime.libraries: read, exec from family runtime "
+			   "(shipped with pinfold)");
+	assert_has_line(t, "  backend ehr: connect from family clinical-read (at t.yaml:24:9)");
+	assert_has_line(t, "  own files /srv/scratch: read, write, create (at t.yaml:39:9)");
+	assert_has_line(t, "  own network dns.test port 53 udp: send (at t.yaml:41:9), "
+			   "resolves to 192.0.2.53");
+	assert_has_line(t, "  nothing on: class phi.psych, class billing, backend web");
+	assert_has_line(t, "  scheduling: 9 grants, 2 own rules; everything else is denied");
+	free(t);
+	policy_release(&p);
+}
+
+static void test_agents_without_grants_and_lenient_modes(void **state)
+{
+	struct policy p = {};
+	char *t;
+
+	(void)state;
+	load(&p);
+	t = text_of(&p, NULL);
+
+	assert_has_line(t, "agent idle, mode enforce (at t.yaml:42:3)");
+	assert_has_line(t, "  families: none");
+	assert_has_line(t, "  nothing on: class phi.clinical, class phi.psych, class billing, "
+			   "backend ehr, backend web");
+	assert_has_line(t, "  idle: 0 grants, 0 own rules; everything else is denied");
+	assert_has_line(t, "  own network gone.test port 80 tcp: connect, send (at t.yaml:47:9), "
+			   "does not resolve here: Name or service not known, audited");
+	assert_has_line(t, "  learner: 1 grant, 1 own rule; everything else would be denied "
+			   "(mode record: every use recorded, no denial applied)");
+	free(t);
+	policy_release(&p);
+}
+
+static void test_classes_backends_and_families(void **state)
+{
+	struct policy p = {};
+	char *t;
+
+	(void)state;
+	load(&p);
+	t = text_of(&p, NULL);
+
+	assert_has_line(t, "class phi.clinical (at t.yaml:3:3): Charts");
+	assert_has_line(t, "  tree /srv/ehr/charts (at t.yaml:5:13)");
+	assert_has_line(t, "  tree /srv/ehr/notes (at t.yaml:5:30)");
+	assert_true(has_line_start(t, "class runtime.libraries (shipped with pinfold)"));
+	assert_has_line(t, "  tree /usr/lib, skipped where missing");
+	assert_true(has_line_start(t, "class runtime.tmp (shipped with pinfold)"));
+	assert_has_line(t, "  no trees: pinfold run makes one directory for each instance");
+
+	assert_has_line(t, "backend ehr (at t.yaml:11:3): EHR API");
+	assert_has_line(t, "  to 127.0.0.1 port 8443 tcp (at t.yaml:14:9)");
+	assert_has_line(t,
+			"  to ehr.test port 443-444 tcp (at t.yaml:15:9), resolves to 192.0.2.10, "
+			"2001:db8::10");
+	assert_has_line(t, "  to any port 443 tcp (at t.yaml:18:9)");
+	assert_has_line(t, "  except private = 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
+			   "100.64.0.0/10, fc00::/7 (at t.yaml:19:14)");
+	assert_has_line(t, "  except 203.0.113.7 (at t.yaml:19:23)");
+
+	assert_has_line(t, "family clinical-write (at t.yaml:25:3): Update charts");
+	assert_has_line(t, "  read, write on class phi.clinical (at t.yaml:28:9), audited");
+	assert_has_line(t, "  used by scheduling");
+	assert_has_line(t, "family unused (at t.yaml:32:3)");
+	assert_has_line(t, "  used by no agent");
+	assert_true(has_line_start(t, "family runtime (shipped with pinfold)"));
+	assert_has_line(t, "  read, exec on class runtime.libraries");
+	assert_null(strstr(t, "family runtime-programs"));
+	free(t);
+	policy_release(&p);
+}
+
+static void test_one_agent_names_only_it(void **state)
+{
+	struct policy p = {};
+	char *t;
+
+	(void)state;
+	load(&p);
+	t = text_of(&p, policy_find_agent(&p, "learner"));
+
+	assert_true(has_line_start(t, "agent learner,"));
+	assert_false(has_line_start(t, "agent scheduling"));
+	assert_false(has_line_start(t, "agent idle"));
+	assert_has_line(t, "                      learner");
+	/* the shipped runtime is used by scheduling only */
+	assert_null(strstr(t, "runtime.libraries"));
+	assert_false(has_line_start(t, "family runtime "));
+	/* the policy's own classes, backends and families are all listed */
+	assert_true(has_line_start(t, "class phi.psych"));
+	assert_true(has_line_start(t, "backend ehr"));
+	assert_true(has_line_start(t, "family unused"));
 	free(t);
 	policy_release(&p);
 }
 
 static void test_text_escapes_control_bytes(void **state)
 {
-	static const char text[] = "version: 1\nagents:\n  a:\n    files:\n"
-				   "      - {path: \"/srv/x\\e[2Jy\\nz\", access: read}\n";
-	struct policy_error err;
+	static const char text[] = "version: 1\n"
+				   "classes:\n"
+				   "  c:\n"
+				   "    description: \"a\\e[2Jb\"\n"
+				   "    trees: [\"/srv/x\\e[2Jy\\nz\"]\n"
+				   "agents:\n"
+				   "  a:\n"
+				   "    files:\n"
+				   "      - {path: \"/srv/o\\e]0;t\\a\", access: read}\n";
 	struct policy p = {};
 	char *t;
 
 	(void)state;
-	assert_int_equal(policy_load_buffer("t.yaml", text, strlen(text), &p, &err), 0);
+	load_text(&p, text);
 	t = text_of(&p, NULL);
 
 	assert_null(strchr(t, '\x1b'));
-	assert_has_line(t, "    read        /srv/x\\x1b[2Jy\\nz  at t.yaml:5:9");
+	assert_null(strchr(t, '\a'));
+	assert_has_line(t, "class c (at t.yaml:3:3): a\\x1b[2Jb");
+	assert_has_line(t, "  tree /srv/x\\x1b[2Jy\\nz (at t.yaml:5:13)");
+	assert_has_line(t, "  own files /srv/o\\x1b]0;t\\x07: read (at t.yaml:9:9)");
 	free(t);
 	policy_release(&p);
 }
 
-static void test_json_holds_the_same_content(void **state)
+static void test_json_agents(void **state)
 {
-	struct json_object *doc, *agents, *clerk, *files, *net, *r, *counts;
+	struct json_object *doc, *a, *g, *may, *own;
 	struct policy p = {};
+	char buf[256];
 
 	(void)state;
 	load(&p);
@@ -217,119 +402,172 @@ static void test_json_holds_the_same_content(void **state)
 
 	assert_string_equal(str_member(doc, "policy"), "t.yaml");
 	assert_string_equal(str_member(doc, "sha256"), p.sha256);
-	agents = member(doc, "agents");
-	assert_int_equal(json_object_array_length(agents), 3);
-	clerk = json_object_array_get_idx(agents, 0);
-	assert_string_equal(str_member(clerk, "name"), "clerk");
-	assert_string_equal(str_member(clerk, "mode"), "enforce");
-	assert_true(bool_member(clerk, "denials_applied"));
-	assert_int_equal(int_member(clerk, "line"), 3);
+	assert_string_equal(joined(member(doc, "files"), buf, sizeof(buf)), "t.yaml");
+	assert_int_equal(json_object_array_length(member(doc, "agents")), 3);
+	a = find(member(doc, "agents"), "name", "scheduling");
+	assert_string_equal(str_member(a, "mode"), "enforce");
+	assert_true(bool_member(a, "denials_applied"));
+	assert_string_equal(str_member(a, "file"), "t.yaml");
+	assert_int_equal(int_member(a, "line"), 36);
+	assert_int_equal(int_member(a, "column"), 3);
+	assert_string_equal(joined(member(a, "families"), buf, sizeof(buf)),
+			    "runtime,clinical-read,clinical-write");
 
-	files = member(clerk, "files");
-	assert_int_equal(json_object_array_length(files), 2);
-	r = json_object_array_get_idx(files, 0);
-	assert_string_equal(str_member(r, "path"), "/srv/alpha");
-	assert_string_equal(str_member(r, "access"), "read-write");
-	assert_true(bool_member(r, "audited"));
-	assert_int_equal(int_member(r, "rule_id"), POLICY_RULE_FILE(1));
-	assert_string_equal(str_member(r, "rule"), "t.yaml:7:9 files /srv/alpha read-write");
-	assert_int_equal(int_member(r, "line"), 7);
-	assert_int_equal(int_member(r, "column"), 9);
-	r = json_object_array_get_idx(files, 1);
-	assert_string_equal(str_member(r, "path"), "/srv/zeta");
-	assert_string_equal(str_member(r, "access"), "read");
-	assert_false(bool_member(r, "audited"));
-	assert_int_equal(int_member(r, "rule_id"), POLICY_RULE_FILE(0));
+	g = find(member(a, "grants"), "family", "clinical-write");
+	assert_string_equal(str_member(g, "class"), "phi.clinical");
+	assert_string_equal(joined(member(g, "actions"), buf, sizeof(buf)), "read,write");
+	assert_true(bool_member(g, "audited"));
+	assert_int_equal(int_member(g, "line"), 28);
+	assert_int_equal(int_member(g, "rule_id"),
+			 POLICY_ID(POLICY_ID_GRANT,
+				   policy_find_family(&p, "clinical-write") - p.families, 0));
+	g = find(member(a, "grants"), "backend", "ehr");
+	assert_string_equal(str_member(g, "family"), "clinical-read");
+	g = find(member(a, "grants"), "class", "runtime.libraries");
+	assert_null(member(g, "file"));
+	assert_int_equal(int_member(g, "line"), 0);
 
-	net = member(clerk, "network");
-	assert_int_equal(json_object_array_length(net), 2);
-	r = json_object_array_get_idx(net, 1);
-	assert_string_equal(str_member(r, "to"), "fd00::1");
-	assert_string_equal(str_member(r, "net"), "fd00::1/128");
-	assert_null(member(r, "host"));
-	assert_int_equal(int_member(r, "port_lo"), 8000);
-	assert_int_equal(int_member(r, "port_hi"), 8100);
-	assert_string_equal(str_member(r, "proto"), "tcp");
-	assert_true(bool_member(r, "audited"));
-	assert_int_equal(int_member(r, "rule_id"), POLICY_RULE_NET(1));
-	assert_string_equal(str_member(r, "rule"),
-			    "t.yaml:14:9 network fd00::1/128 port 8000-8100 tcp");
+	may = member(a, "may");
+	assert_string_equal(
+		joined(member(member(may, "classes"), "phi.clinical"), buf, sizeof(buf)),
+		"read,write");
+	assert_string_equal(joined(member(member(may, "backends"), "ehr"), buf, sizeof(buf)),
+			    "connect");
+	assert_string_equal(joined(member(member(a, "nothing_on"), "classes"), buf, sizeof(buf)),
+			    "phi.psych,billing");
 
-	counts = member(clerk, "counts");
-	assert_int_equal(int_member(counts, "trees"), 2);
-	assert_int_equal(int_member(counts, "read"), 1);
-	assert_int_equal(int_member(counts, "read_write"), 1);
-	assert_int_equal(int_member(counts, "destinations"), 2);
-	assert_int_equal(int_member(counts, "tcp"), 1);
-	assert_int_equal(int_member(counts, "udp"), 1);
-	assert_int_equal(int_member(counts, "audited"), 2);
+	own = json_object_array_get_idx(member(a, "own_files"), 0);
+	assert_string_equal(str_member(own, "path"), "/srv/scratch");
+	assert_string_equal(joined(member(own, "actions"), buf, sizeof(buf)), "read,write,create");
+	assert_int_equal(int_member(own, "rule_id"), POLICY_ID(POLICY_ID_OWN_TREE, 0, 0));
+	own = json_object_array_get_idx(member(a, "own_network"), 0);
+	assert_string_equal(str_member(own, "host"), "dns.test");
+	assert_null(member(own, "net"));
+	assert_string_equal(joined(member(own, "addresses"), buf, sizeof(buf)), "192.0.2.53");
+	assert_string_equal(joined(member(own, "actions"), buf, sizeof(buf)), "send");
+	assert_string_equal(str_member(own, "proto"), "udp");
+
+	a = find(member(doc, "agents"), "name", "learner");
+	assert_false(bool_member(a, "denials_applied"));
+	own = json_object_array_get_idx(member(a, "own_network"), 0);
+	assert_null(member(own, "addresses"));
+	assert_string_equal(str_member(own, "resolve_error"), "Name or service not known");
+	assert_true(bool_member(own, "audited"));
 	json_object_put(doc);
 	policy_release(&p);
 }
 
-static void test_json_of_empty_and_recording_agents(void **state)
+static void test_json_classes_backends_families(void **state)
 {
-	struct json_object *doc, *agents, *a;
+	struct json_object *doc, *c, *b, *d, *f;
 	struct policy p = {};
+	char buf[256];
 
 	(void)state;
 	load(&p);
-	doc = json_of(&p, policy_find_agent(&p, "learner"));
+	doc = json_of(&p, NULL);
 
-	agents = member(doc, "agents");
-	assert_int_equal(json_object_array_length(agents), 1);
-	a = json_object_array_get_idx(agents, 0);
-	assert_string_equal(str_member(a, "name"), "learner");
-	assert_string_equal(str_member(a, "mode"), "record");
-	assert_false(bool_member(a, "denials_applied"));
-	assert_int_equal(json_object_array_length(member(a, "files")), 1);
-	assert_true(json_object_is_type(member(a, "network"), json_type_array));
-	assert_int_equal(json_object_array_length(member(a, "network")), 0);
-	json_object_put(doc);
+	c = find(member(doc, "classes"), "name", "phi.clinical");
+	assert_string_equal(str_member(c, "description"), "Charts");
+	assert_false(bool_member(c, "shipped"));
+	assert_string_equal(str_member(json_object_array_get_idx(member(c, "trees"), 1), "path"),
+			    "/srv/ehr/notes");
+	c = find(member(doc, "classes"), "name", "runtime.tmp");
+	assert_true(bool_member(c, "private_tmp"));
+	assert_int_equal(json_object_array_length(member(c, "trees")), 0);
 
-	doc = json_of(&p, policy_find_agent(&p, "idle"));
-	a = json_object_array_get_idx(member(doc, "agents"), 0);
-	assert_int_equal(json_object_array_length(member(a, "files")), 0);
-	assert_int_equal(int_member(member(a, "counts"), "trees"), 0);
+	b = find(member(doc, "backends"), "name", "ehr");
+	d = json_object_array_get_idx(member(b, "destinations"), 0);
+	assert_string_equal(str_member(d, "net"), "127.0.0.1/32");
+	assert_null(member(d, "host"));
+	assert_int_equal(int_member(d, "port_lo"), 8443);
+	d = json_object_array_get_idx(member(b, "destinations"), 1);
+	assert_string_equal(joined(member(d, "addresses"), buf, sizeof(buf)),
+			    "192.0.2.10,2001:db8::10");
+	assert_int_equal(int_member(d, "port_hi"), 444);
+	b = find(member(doc, "backends"), "name", "web");
+	d = find(member(b, "except"), "net", "10.0.0.0/8");
+	assert_string_equal(str_member(d, "text"), "private");
+	d = find(member(b, "except"), "text", "203.0.113.7");
+	assert_string_equal(str_member(d, "net"), "203.0.113.7/32");
+	assert_int_equal(int_member(d, "column"), 23);
+
+	f = find(member(doc, "families"), "name", "unused");
+	assert_int_equal(json_object_array_length(member(f, "agents")), 0);
+	f = find(member(doc, "families"), "name", "clinical-read");
+	assert_string_equal(joined(member(f, "agents"), buf, sizeof(buf)), "scheduling");
+	assert_string_equal(
+		str_member(json_object_array_get_idx(member(f, "grants"), 1), "backend"), "ehr");
 	json_object_put(doc);
 	policy_release(&p);
 }
 
-static void test_host_names_are_shown_as_written(void **state)
+static void test_json_of_one_agent(void **state)
 {
-	static const char text[] = "version: 1\nagents:\n  a:\n    network:\n"
-				   "      - {to: db.example, port: 5432, proto: tcp}\n";
-	struct json_object *doc, *r;
-	struct policy_error err;
+	struct json_object *doc, *arr;
 	struct policy p = {};
-	char *t;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(policy_load_buffer("t.yaml", text, strlen(text), &p, &err), 0);
-	t = text_of(&p, NULL);
-	assert_has_line(t,
-			"    tcp  db.example port 5432  host name, resolved by run  at t.yaml:5:9");
-	free(t);
+	load(&p);
+	doc = json_of(&p, policy_find_agent(&p, "idle"));
 
-	doc = json_of(&p, NULL);
-	r = json_object_array_get_idx(
-		member(json_object_array_get_idx(member(doc, "agents"), 0), "network"), 0);
-	assert_string_equal(str_member(r, "host"), "db.example");
-	assert_null(member(r, "net"));
+	arr = member(doc, "agents");
+	assert_int_equal(json_object_array_length(arr), 1);
+	assert_string_equal(str_member(json_object_array_get_idx(arr, 0), "name"), "idle");
+	assert_int_equal(
+		json_object_array_length(member(json_object_array_get_idx(arr, 0), "grants")), 0);
+	/* idle uses nothing shipped: no shipped class or family is listed */
+	arr = member(doc, "classes");
+	for (i = 0; i < json_object_array_length(arr); i++)
+		assert_false(bool_member(json_object_array_get_idx(arr, i), "shipped"));
+	arr = member(doc, "families");
+	for (i = 0; i < json_object_array_length(arr); i++)
+		assert_false(bool_member(json_object_array_get_idx(arr, i), "shipped"));
 	json_object_put(doc);
+	policy_release(&p);
+}
+
+static void test_granting_names_every_family(void **state)
+{
+	struct policy p = {};
+	char *buf = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	(void)state;
+	load(&p);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	n = show_put_granting(f, &p, POLICY_ON_CLASS,
+			      (size_t)(policy_find_class(&p, "phi.clinical") - p.classes),
+			      POLICY_READ, "> ");
+	assert_int_equal(show_put_granting(f, &p, POLICY_ON_CLASS,
+					   (size_t)(policy_find_class(&p, "phi.psych") - p.classes),
+					   POLICY_READ, "never "),
+			 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(buf, "> family clinical-read grants read on class phi.clinical "
+				 "(at t.yaml:23:9), family clinical-write grants read on class "
+				 "phi.clinical (at t.yaml:28:9)");
+	free(buf);
 	policy_release(&p);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_lists_sorted_trees_and_destinations),
-		cmocka_unit_test(test_text_says_nothing_for_empty_lists),
-		cmocka_unit_test(test_text_of_one_agent_names_only_it),
+		cmocka_unit_test(test_table_shows_actions_by_agent),
+		cmocka_unit_test(test_agent_block_names_each_grant_and_family),
+		cmocka_unit_test(test_agents_without_grants_and_lenient_modes),
+		cmocka_unit_test(test_classes_backends_and_families),
+		cmocka_unit_test(test_one_agent_names_only_it),
 		cmocka_unit_test(test_text_escapes_control_bytes),
-		cmocka_unit_test(test_json_holds_the_same_content),
-		cmocka_unit_test(test_json_of_empty_and_recording_agents),
-		cmocka_unit_test(test_host_names_are_shown_as_written),
+		cmocka_unit_test(test_json_agents),
+		cmocka_unit_test(test_json_classes_backends_families),
+		cmocka_unit_test(test_json_of_one_agent),
+		cmocka_unit_test(test_granting_names_every_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
