@@ -261,7 +261,8 @@ static int tag_tree(struct compiler *c, struct tree_set *s, const char *path,
 	size_t j;
 	int rc;
 
-	/* NEEDSWORK: resolved once; a re-created tree is denied until the policy is applied again */
+	/* NEEDSWORK: resolved at apply; a re-created tree root is untagged until the next apply
+	 * (a nested one is judged by its enclosing class meanwhile: docs/limitations.md) */
 	rc = c->env->resolve ? c->env->resolve(path, &dev, &ino, c->env->resolve_ctx)
 			     : compile_resolve_stat(path, &dev, &ino, NULL);
 	if ((rc == -ENOENT || rc == -ENOTDIR) && optional)
