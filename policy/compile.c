@@ -47,6 +47,17 @@ struct holding {
 	uint32_t rule[COMPILE_ACTIONS];
 };
 
+/* What an own rule holds: its own access, every right granted by itself (id). */
+static struct holding own_holding(unsigned access, bool audited, uint32_t id)
+{
+	struct holding h = {.access = access, .audited = audited ? access : 0};
+	unsigned k;
+
+	for (k = 0; k < COMPILE_ACTIONS; k++)
+		h.rule[k] = id;
+	return h;
+}
+
 /* Everything one compile_agent call works with. */
 struct compiler {
 	const struct policy *p;
@@ -353,11 +364,8 @@ static int compile_trees(struct compiler *c)
 	for (i = 0; !rc && i < a->n_trees; i++) {
 		const struct policy_tree *t = &a->trees[i];
 		uint32_t id = POLICY_ID(POLICY_ID_OWN_TREE, 0, i);
-		struct holding h = {.access = t->access, .audited = t->audited ? t->access : 0};
-		unsigned k;
+		struct holding h = own_holding(t->access, t->audited, id);
 
-		for (k = 0; k < COMPILE_ACTIONS; k++)
-			h.rule[k] = id;
 		rc = tag_tree(c, &s, t->path, &t->at, false, NULL, id, &h);
 	}
 out:
@@ -665,11 +673,8 @@ static int compile_nets(struct compiler *c)
 	for (i = 0; !rc && i < a->n_dests; i++) {
 		const struct policy_dest *d = &a->dests[i];
 		uint32_t id = POLICY_ID(POLICY_ID_OWN_DEST, 0, i);
-		struct holding h = {.access = d->access, .audited = d->audited ? d->access : 0};
-		unsigned k;
+		struct holding h = own_holding(d->access, d->audited, id);
 
-		for (k = 0; k < COMPILE_ACTIONS; k++)
-			h.rule[k] = id;
 		rc = add_dest(c, &s, d, id, &h, SIZE_MAX);
 	}
 	if (rc || !s.n_keys)
