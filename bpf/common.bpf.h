@@ -41,6 +41,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_trees SEC(".maps");
 
+/* pf_anchors: names that may not be moved or removed, for they lead to a tree root */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PF_MAX_ANCHORS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pf_tree_key); /* slot, generation, dev, ino */
+	__type(value, __u32);            /* the object of a tree root it is or holds */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_anchors SEC(".maps");
+
 /* pf_net: allowed destinations, longest prefix decides */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

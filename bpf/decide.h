@@ -46,6 +46,44 @@ static inline __u8 pf_decide_net_reason(__u8 proto, const struct pf_port_rule *r
 }
 
 /*
+ * The destination the kernel really sends to, which is what is judged and
+ * recorded: it reads an unspecified destination as "this host" only after
+ * the cgroup programs have judged it. 0.0.0.0 (and ::ffff:0.0.0.0) goes to
+ * the socket's IPv4 source address src4 (as stored in the address, network
+ * byte order; 0 for none: unbound, no IP_PKTINFO) or else to 127.0.0.1; ::
+ * goes to ::1, or to ::ffff:127.0.0.1 when connecting a socket bound to an
+ * IPv4-mapped address (src_mapped; a datagram to :: always goes to ::1).
+ * The rest of 0.0.0.0/8 is routed as written (without a route for it:
+ * ENETUNREACH), so it stays. Returns 1 when addr (IPv4 as ::ffff:a.b.c.d)
+ * was replaced, else 0.
+ */
+static inline int pf_decide_dest(__u8 addr[16], __u32 src4, __u8 src_mapped)
+{
+	__u32 i;
+
+	for (i = 0; i < 16; i++)
+		if (addr[i] && i != 10 && i != 11)
+			return 0;
+	if (addr[10] == 0xff && addr[11] == 0xff) {
+		if (src4) {
+			__builtin_memcpy(addr + 12, &src4, 4); /* as stored: network order */
+		} else {
+			addr[12] = 127;
+			addr[15] = 1;
+		}
+		return 1;
+	}
+	if (addr[10] || addr[11])
+		return 0;
+	if (src_mapped) {
+		addr[10] = addr[11] = 0xff;
+		addr[12] = 127;
+	}
+	addr[15] = 1;
+	return 1;
+}
+
+/*
  * The one PF_ACCESS_* right a file action needs on side (enum pf_side) of
  * its object; the table is in bpf/pinfold.h, "File matching".
  */

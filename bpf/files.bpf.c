@@ -29,6 +29,9 @@ char LICENSE[] SEC("license") = "GPL";
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
 
 /*
  * Per-CPU room for a walk: too large for the 512-byte BPF stack. Counters
@@ -140,6 +143,18 @@ static long pf_path_walk_step(__u32 i, void *data)
 
 	if (d == root || d == parent) {
 		up = BPF_CORE_READ(m, mnt_parent);
+		/* its own parent, yet not its mount's root: no path leads here. The
+		 * name is all there is: "memfd:NAME" on an internal mount (as /proc
+		 * shows it), or the top of a tree disconnected from its root. */
+		if (d != root) {
+			n = p->s->n;
+			if (n < PF_WALK_DEPTH) {
+				p->s->dentries[n & (PF_WALK_DEPTH - 1)] = d;
+				p->s->n = n + 1;
+			}
+			p->complete = up == m;
+			return 1;
+		}
 		if (up == m) {
 			p->complete = 1;
 			return 1;
@@ -275,6 +290,64 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 }
 
 /*
+ * Refuse to move or remove (action on side) the name d of instance inst
+ * when it is a tree root or a directory above one (pf_anchors, see "Tree
+ * roots stay" in bpf/pinfold.h), whatever the rights: 0 or -EACCES.
+ */
+static __always_inline int pf_anchor_judge(const struct pf_instance *inst, __u64 cgid,
+					   struct dentry *d, struct vfsmount *mnt, __u16 action,
+					   __u8 side)
+{
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+	struct pf_tree_key key = {.slot = inst->slot, .gen = inst->gen};
+	struct pf_event *ev;
+	__u32 *object;
+
+	if (!inode)
+		return 0;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	object = bpf_map_lookup_elem(&pf_anchors, &key);
+	if (!object)
+		return 0;
+
+	ev = pf_event_reserve(inst, cgid, action, PF_DECISION_DENY, PF_REASON_HOLDS_TREE,
+			      PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->dev = key.dev;
+		ev->ino = key.ino;
+		ev->side = side;
+		ev->object = *object;
+		if (pf_lenient(inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		pf_event_path(ev, d, mnt);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(inst) ? 0 : -EACCES;
+}
+
+/*
+ * Judge the removal of name d (unlink, rmdir): by the delete right, then
+ * as a name that may lead to a tree root.
+ */
+static __always_inline int pf_remove_decide(struct dentry *d, struct vfsmount *mnt)
+{
+	struct pf_instance inst = {};
+	__u64 cgid = 0;
+	int ret;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	ret = pf_file_judge(&inst, cgid, d, mnt, PF_ACT_UNLINK, PF_SIDE_OBJECT);
+	return ret ?: pf_anchor_judge(&inst, cgid, d, mnt, PF_ACT_UNLINK, PF_SIDE_OBJECT);
+}
+
+/*
  * Refuse what an instance may never do, with its event; the object is the
  * path of (d, mnt) when there is one. Tasks outside pinfold pass.
  */
@@ -377,7 +450,7 @@ int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_UNLINK, PF_SIDE_OBJECT);
+	return pf_remove_decide(dentry, BPF_CORE_READ(dir, mnt));
 }
 
 SEC("lsm/path_rmdir")
@@ -385,14 +458,17 @@ int BPF_PROG(path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_UNLINK, PF_SIDE_OBJECT);
+	return pf_remove_decide(dentry, BPF_CORE_READ(dir, mnt));
 }
 
 /*
  * A rename removes the source's name (delete) and makes the target's
  * (create); a target that exists loses its inode too (delete). An exchange
- * also makes a name at the source, for the target's inode. The instance is
- * read once: one generation judges every end.
+ * also makes a name at the source, for the target's inode, and so does a
+ * whiteout, for itself. Neither end may be a name leading to a tree root
+ * (pf_anchor_judge): the source moves, an existing target is removed or,
+ * in an exchange, moved. The instance is read once: one generation judges
+ * every end.
  */
 SEC("lsm/path_rename")
 int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
@@ -414,16 +490,22 @@ int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE);
 	if (ret)
 		return ret;
-	if (flags & RENAME_EXCHANGE) {
+	if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) {
 		ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_CREATE,
 				    PF_SIDE_SOURCE);
 		if (ret)
 			return ret;
 	}
 	ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET);
-	if (ret || !BPF_CORE_READ(new_dentry, d_inode))
+	if (!ret && BPF_CORE_READ(new_dentry, d_inode))
+		ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_UNLINK,
+				    PF_SIDE_TARGET);
+	if (ret)
 		return ret;
-	return pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_UNLINK, PF_SIDE_TARGET);
+	ret = pf_anchor_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE);
+	if (ret)
+		return ret;
+	return pf_anchor_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET);
 }
 
 /* A hard link gives the inode a second name, which the walk then follows:

@@ -180,39 +180,68 @@ static __always_inline void pf_addr6(struct bpf_sock_addr *ctx, __u8 *addr)
 	__builtin_memcpy(addr + 12, &w3, 4);
 }
 
+/* The IPv4 address the socket is bound to, as stored (network order); 0 for none. */
+static __always_inline __u32 pf_sk_src4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	return sk ? sk->src_ip4 : 0;
+}
+
+/* Whether the socket is bound to an IPv4-mapped IPv6 address. */
+static __always_inline __u8 pf_sk_src_mapped(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!sk)
+		return 0;
+	return !sk->src_ip6[0] && !sk->src_ip6[1] && sk->src_ip6[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * Each program judges the destination the kernel will use, not the one
+ * asked for: an unspecified address means this host (pf_decide_dest).
+ */
 SEC("cgroup/connect4")
 int connect4(struct bpf_sock_addr *ctx)
 {
 	__u8 addr[16];
 
 	pf_addr4(ctx, addr);
+	pf_decide_dest(addr, pf_sk_src4(ctx), 0);
 	return pf_net_decide(ctx, addr, AF_INET, PF_ACT_CONNECT);
 }
 
+/* ::ffff:0.0.0.0 is connected over IPv4, from the socket's IPv4 source */
 SEC("cgroup/connect6")
 int connect6(struct bpf_sock_addr *ctx)
 {
 	__u8 addr[16];
 
 	pf_addr6(ctx, addr);
+	pf_decide_dest(addr, pf_sk_src4(ctx), pf_sk_src_mapped(ctx));
 	return pf_net_decide(ctx, addr, AF_INET6, PF_ACT_CONNECT);
 }
 
+/* the source: the bound address, or the one IP_PKTINFO names for this datagram */
 SEC("cgroup/sendmsg4")
 int sendmsg4(struct bpf_sock_addr *ctx)
 {
 	__u8 addr[16];
 
 	pf_addr4(ctx, addr);
+	pf_decide_dest(addr, ctx->msg_src_ip4, 0);
 	return pf_net_decide(ctx, addr, AF_INET, PF_ACT_SENDMSG);
 }
 
+/* :: always goes to ::1; an IPv4-mapped destination is sent, and judged, by sendmsg4 */
 SEC("cgroup/sendmsg6")
 int sendmsg6(struct bpf_sock_addr *ctx)
 {
 	__u8 addr[16];
 
 	pf_addr6(ctx, addr);
+	pf_decide_dest(addr, 0, 0);
 	return pf_net_decide(ctx, addr, AF_INET6, PF_ACT_SENDMSG);
 }
 

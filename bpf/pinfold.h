@@ -53,7 +53,25 @@
  * made; removing a name (unlink, rmdir, rename source, a rename target that
  * exists) PF_ACCESS_DELETE; the source of a hard link PF_ACCESS_WRITE. An
  * exchange (RENAME_EXCHANGE) gives each name the other's inode, so both ends
- * need create and delete.
+ * need create and delete; a rename that leaves a whiteout (RENAME_WHITEOUT)
+ * makes a new name at the source, which needs create there too.
+ *
+ * Tree roots stay where the policy names them. A tree is tagged by the
+ * inode its path leads to when the policy is applied; were a directory
+ * above it moved away and the path made again, the next apply would tag
+ * the new, empty directory, and the old tree's data, under its new name,
+ * would be judged by the enclosing class. So pf_anchors holds, keyed as
+ * pf_trees, every tagged tree root and every directory on the way to it
+ * (each component of its real path, and the symbolic links of the path as
+ * written), each with the object of one tree it holds. Whatever rights an
+ * instance has, none of these names may be removed (unlink, rmdir, a
+ * rename's victim) or moved (a rename's source, either end of an
+ * exchange); the denial's reason is PF_REASON_HOLDS_TREE and its object
+ * the tree:
+ *   class work /srv/rt/work (read-write), class secret /srv/rt/work/x/secret
+ *   rename /srv/rt/work/x /srv/rt/work/x2 -> x holds secret: denied
+ *   rename /srv/rt/work/y /srv/rt/work/y2 -> allowed (work allows delete, create)
+ *   rmdir /srv/rt/work/x/secret          -> a tree root: denied
  *
  * Generations. Every key carries the instance's generation, and a program
  * reads the instance's pf_instances value once per decision. Applying a
@@ -91,6 +109,7 @@ enum {
 	PF_MAX_INSTANCES = 64,        /* concurrently confined instances */
 	PF_MAX_TREES = 16384,         /* pf_trees entries, all instances */
 	PF_MAX_PREFIXES = 16384,      /* pf_net entries, all instances */
+	PF_MAX_ANCHORS = 65536,       /* pf_anchors entries, all instances */
 	PF_PORTS_PER_PREFIX = 32,     /* port rules pushed into one prefix */
 	PF_FILE_ACCESSES = 5,         /* PF_ACCESS_READ .. PF_ACCESS_EXEC */
 	PF_WALK_STEPS = 256,          /* steps of an ancestry walk, mounts included */
@@ -159,6 +178,7 @@ enum pf_reason {
 	PF_REASON_NEVER = 9,        /* agents may never do this */
 	PF_REASON_ICMP_ERRORS = 10, /* ICMP errors would carry anyone's bytes in */
 	PF_REASON_OTHER_TASK = 11,  /* the task is not of the agent's instance */
+	PF_REASON_HOLDS_TREE = 12,  /* the name moved or removed is or holds a tree root */
 };
 
 /* pf_event.path_truncated */
@@ -225,6 +245,12 @@ struct pf_tree {
 	__u32 audited; /* accesses whose allowed uses are reported too */
 	__u32 rule[PF_FILE_ACCESSES];
 };
+
+/*
+ * pf_anchors: key a struct pf_tree_key (slot, generation, device, inode of
+ * a tree root or of a directory above one); value the __u32 object of a
+ * tree it is or holds (see "Tree roots stay" above).
+ */
 
 /* pf_net key: prefixlen counts the 64 slot and generation bits plus the address bits */
 struct pf_net_key {

@@ -163,7 +163,7 @@ if [ "$parts" = auto ]; then
 	else
 		echo "pinfold run refused without --allow-degraded:"
 		sed 's/^/  | /' "$OUT/probe.out"
-		if "$PINFOLD" run --policy "$POLICY" --agent scheduling --allow-degraded \
+		if "$PINFOLD" run --policy "$POLICY" --agent scheduling --allow-degraded --no-watch \
 			--audit "$OUT/probe.audit" -- /bin/true >"$OUT/probe.out" 2>&1; then
 			parts=net
 			DEGRADED=--allow-degraded
@@ -264,10 +264,10 @@ run_agent()
 	agent=$1
 	audit=$OUT/$agent.audit.jsonl
 	heading "agent $agent (parts: $parts)"
-	echo "\$ pinfold run --policy ${POLICY#"$repo"/} --agent $agent --audit $audit${DEGRADED:+ $DEGRADED} \\"
+	echo "\$ pinfold run --policy ${POLICY#"$repo"/} --agent $agent --audit $audit${DEGRADED:+ $DEGRADED --no-watch} \\"
 	echo "      -- /bin/sh $DATA/bin/$agent.sh $parts"
 	set -- "$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$audit"
-	[ -n "$DEGRADED" ] && set -- "$@" "$DEGRADED"
+	[ -n "$DEGRADED" ] && set -- "$@" "$DEGRADED" --no-watch
 	set -- "$@" -- /bin/sh "$DATA/bin/$agent.sh" "$parts"
 	if command -v timeout >/dev/null 2>&1; then
 		set -- timeout "$AGENT_SECS" "$@"

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,7 +71,10 @@ struct compiler {
 	size_t *backend_order;    /* backends a holds, in the order of their first grant */
 	size_t n_backend_order;
 	bool *class_used; /* tagged at all: policy classes, and shipped ones some agent uses */
+	size_t cap_anchors;
 };
+
+static int grow(void **v, size_t *cap, size_t n, size_t size);
 
 /* The file an error at place at names: its own, or the policy's for what pinfold ships. */
 static const char *place_file(const struct compiler *c, const struct policy_place *at)
@@ -255,6 +259,95 @@ static void tree_value(struct pf_tree *v, uint32_t object, const struct holding 
 			v->rule[i] = h->rule[i];
 }
 
+/* Anchor the name (dev, ino) for a tree tagged object, once. */
+static int anchor(struct compiler *c, uint64_t dev, uint64_t ino, uint32_t object)
+{
+	struct compiled *out = c->out;
+	struct compiled_anchor *a;
+	size_t i;
+
+	for (i = 0; i < out->n_anchors; i++)
+		if (out->anchors[i].key.dev == dev && out->anchors[i].key.ino == ino)
+			return 0;
+	if (grow((void **)&out->anchors, &c->cap_anchors, out->n_anchors, sizeof(*a)))
+		return -ENOMEM;
+	a = &out->anchors[out->n_anchors++];
+	memset(a, 0, sizeof(*a));
+	a->key.slot = out->slot;
+	a->key.gen = out->gen;
+	a->key.dev = dev;
+	a->key.ino = ino;
+	a->object = object;
+	return 0;
+}
+
+/*
+ * Anchor each directory of path (written at at) above its last component,
+ * but /: each through the environment's resolver (or stat(2)), or, when
+ * links_only, just the symbolic links among them and path itself, with
+ * lstat(2).
+ */
+static int anchor_prefixes(struct compiler *c, const char *path, const struct policy_place *at,
+			   uint32_t object, bool links_only)
+{
+	char prefix[PATH_MAX];
+	uint64_t dev, ino;
+	struct stat st;
+	size_t k, len = strlen(path);
+	int rc;
+
+	if (len >= sizeof(prefix))
+		return fail_at(c, at, "path too long: %s", path);
+	for (k = 1; k <= len; k++) {
+		if (k < len && path[k] != '/')
+			continue;
+		if (path[k - 1] == '/')
+			continue;
+		memcpy(prefix, path, k);
+		prefix[k] = '\0';
+		if (links_only) {
+			if (lstat(prefix, &st) || !S_ISLNK(st.st_mode))
+				continue;
+			dev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
+			ino = st.st_ino;
+		} else {
+			if (k == len)
+				break; /* the tree root itself: the caller's */
+			rc = c->env->resolve
+				     ? c->env->resolve(prefix, &dev, &ino, c->env->resolve_ctx)
+				     : compile_resolve_stat(prefix, &dev, &ino, NULL);
+			if (rc)
+				return fail_at(c, at, "cannot resolve %s, above tree %s: %s",
+					       prefix, path, strerror(rc < 0 ? -rc : EIO));
+		}
+		rc = anchor(c, dev, ino, object);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Anchor the tree root (dev, ino) at path, tagged object, and every name
+ * on the way to it (see compile_agent): none of them may move.
+ */
+static int anchor_tree(struct compiler *c, const char *path, const struct policy_place *at,
+		       uint64_t dev, uint64_t ino, uint32_t object)
+{
+	char real[PATH_MAX];
+	int rc;
+
+	rc = anchor(c, dev, ino, object);
+	if (rc || c->env->resolve)
+		return rc ?: anchor_prefixes(c, path, at, object, false);
+	/* NEEDSWORK: a symbolic link met inside another link's target is not anchored; renaming
+	 * it redirects the path at the next apply */
+	if (!realpath(path, real))
+		return fail_at(c, at, "cannot resolve tree %s: %s", path, strerror(errno));
+	rc = anchor_prefixes(c, real, at, object, false);
+	return rc ?: anchor_prefixes(c, path, at, object, true);
+}
+
 /*
  * Tag the tree at path (written at at, of class cl or an own rule) as
  * object. A missing optional tree is skipped; two shipped trees on one
@@ -290,7 +383,7 @@ static int tag_tree(struct compiler *c, struct tree_set *s, const char *path,
 		if (out->trees[j].key.dev != dev || out->trees[j].key.ino != ino)
 			continue;
 		if (cl && cl->shipped && o->class && o->class->shipped)
-			return 0;
+			return anchor_tree(c, path, at, dev, ino, out->trees[j].val.object);
 		place_ref(c, o->at, at, ref, sizeof(ref));
 		if (o->class)
 			return fail_at(c, at, "tree %s is the same inode as %s of class %s%s", path,
@@ -308,7 +401,7 @@ static int tag_tree(struct compiler *c, struct tree_set *s, const char *path,
 	tree_value(&t->val, object, h);
 	s->origin[out->n_trees] = (struct tree_origin){.path = path, .at = at, .class = cl};
 	out->n_trees++;
-	return 0;
+	return anchor_tree(c, path, at, dev, ino, object);
 }
 
 /* Tag the trees of class ci: its own, or for runtime.tmp the instance's directory. */
@@ -793,6 +886,7 @@ int compile_policy_check(const struct policy *p, const struct compile_env *env,
 void compiled_release(struct compiled *c)
 {
 	free(c->trees);
+	free(c->anchors);
 	free(c->nets);
 	free(c->names);
 	memset(c, 0, sizeof(*c));

@@ -17,6 +17,12 @@ struct compiled_tree {
 	struct pf_tree val;
 };
 
+/* A name on the way to a tagged tree root (see pf_anchors in bpf/pinfold.h). */
+struct compiled_anchor {
+	struct pf_tree_key key;
+	uint32_t object; /* a tree it is or holds */
+};
+
 struct compiled_net {
 	struct pf_net_key key;
 	struct pf_net_rules val;
@@ -37,6 +43,8 @@ struct compiled {
 	uint32_t slot, gen;
 	struct compiled_tree *trees; /* every tagged tree, granted or not */
 	size_t n_trees;
+	struct compiled_anchor *anchors; /* each tree root and each directory above one, once */
+	size_t n_anchors;
 	struct compiled_net *nets;
 	size_t n_nets;
 	struct compiled_name *names; /* one per hostname destination the agent may use */
@@ -79,7 +87,10 @@ struct compile_env {
  * pf_trees entry, tagged with its object id, holding the union of the
  * actions a's families and own rule grant there and, per action, the first
  * grant giving it (families in the agent's order, grants in family order;
- * own rules last).
+ * own rules last). Each tagged tree root, and each directory on the way to
+ * it (but /), becomes one anchor: with a zeroed environment, every component
+ * of its real path and every symbolic link of its path as written; with a
+ * resolver of the environment's, every component of the path as written.
  *
  * Network: every destination of every backend a holds a grant on, and
  * every own network rule, becomes port rules with its actions, grant and

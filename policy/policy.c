@@ -17,14 +17,17 @@
  * in policy_net.c, the whole-policy checks in policy_check.c, lookups and
  * descriptions in policy_text.c; policy_int.h is what they share.
  */
+#define _GNU_SOURCE /* scandirat */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -1161,37 +1164,114 @@ int policy_load_buffer(const char *name, const char *buf, size_t len, struct pol
 	return rc;
 }
 
-/* The whole file at path into s; err names path on failure. */
-static int read_file(const char *path, struct source *s, struct policy_error *err)
+/*
+ * Every policy file and directory is opened so that the open itself cannot
+ * block or act: an agent that may write where its policy lies could put a
+ * FIFO (an open for reading waits for a writer), a terminal or another
+ * device there, and pinfold run's watcher would hang in it, its audit
+ * records with it. What the open gave is then judged with fstat, on the
+ * descriptor: a check on the name before it would be a race.
+ *
+ * Symbolic links are followed: configuration tools and Kubernetes volumes
+ * publish files as links, and the object a link leads to is judged all the
+ * same. A link cannot widen what an agent that can write there can do to
+ * the policy already.
+ */
+#define POLICY_OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
+/* "a FIFO", ...: the kind of file of mode m, for messages. */
+static const char *file_kind(mode_t m)
 {
-	FILE *f;
-	int rc = 0;
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a known kind of file";
+}
+
+/*
+ * name below dirfd opened with POLICY_OPEN_FLAGS when it is a regular file
+ * or a directory, its status in st: a descriptor, or -errno (-EINVAL with
+ * err set for any other kind of file, err->file naming path).
+ */
+static int open_policy(int dirfd, const char *name, const char *path, struct stat *st,
+		       struct policy_error *err)
+{
+	int fd, rc;
 
 	snprintf(err->file, sizeof(err->file), "%s", path);
-	f = fopen(path, "rb");
-	if (!f) {
+	/* not even opened when plainly a device: opening some has effects */
+	if (fstatat(dirfd, name, st, 0) == 0 && !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+		goto refuse;
+	fd = openat(dirfd, name, POLICY_OPEN_FLAGS);
+	if (fd < 0) {
 		rc = -errno;
 		policy_error_set(err, 0, 0, "cannot open policy: %s", strerror(-rc));
 		return rc;
 	}
-	s->buf = malloc(POLICY_FILE_MAX + 1);
-	if (!s->buf) {
-		rc = -ENOMEM;
-		policy_error_set(err, 0, 0, "out of memory");
-		goto out;
+	if (fstat(fd, st) < 0) {
+		rc = -errno;
+		close(fd);
+		policy_error_set(err, 0, 0, "cannot open policy: %s", strerror(-rc));
+		return rc;
 	}
-	errno = 0;
-	s->len = fread(s->buf, 1, POLICY_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		rc = errno ? -errno : -EIO;
-		policy_error_set(err, 0, 0, "cannot read policy: %s", strerror(-rc));
-	} else if (s->len > POLICY_FILE_MAX) {
-		rc = -EFBIG;
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+		return fd;
+	close(fd);
+refuse:
+	return policy_error_set(err, 0, 0,
+				"cannot read policy: it is %s, not a regular file or a directory",
+				file_kind(st->st_mode));
+}
+
+/* The regular file open as fd, of size hint, into s; at most POLICY_FILE_MAX bytes. */
+static int read_policy(int fd, off_t hint, struct source *s, struct policy_error *err)
+{
+	size_t cap = hint > 0 && hint < POLICY_FILE_MAX ? (size_t)hint + 1 : POLICY_FILE_MAX + 1;
+	ssize_t n;
+	char *grown;
+
+	s->len = 0;
+	s->buf = malloc(cap);
+	if (!s->buf)
+		goto nomem;
+	for (;;) {
+		if (s->len == cap) {
+			/* the file grew since fstat: read on, up to one byte past the cap */
+			if (cap > POLICY_FILE_MAX)
+				break;
+			cap = 2 * cap > POLICY_FILE_MAX + 1 ? POLICY_FILE_MAX + 1 : 2 * cap;
+			grown = realloc(s->buf, cap);
+			if (!grown)
+				goto nomem;
+			s->buf = grown;
+		}
+		n = read(fd, s->buf + s->len, cap - s->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			policy_error_set(err, 0, 0, "cannot read policy: %s", strerror((int)-n));
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		s->len += (size_t)n;
+	}
+	if (s->len > POLICY_FILE_MAX) {
 		policy_error_set(err, 0, 0, "policy too large: at most %d bytes", POLICY_FILE_MAX);
+		return -EFBIG;
 	}
-out:
-	fclose(f);
-	return rc;
+	return 0;
+nomem:
+	policy_error_set(err, 0, 0, "out of memory");
+	return -ENOMEM;
 }
 
 /* A policy file of a directory: NAME.yaml, not hidden. */
@@ -1208,14 +1288,32 @@ static int byte_order(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* The regular *.yaml files of directory path, in byte order, into p->files. */
-static int list_dir(const char *path, struct policy *p, struct policy_error *err)
+/* path/name, malloc'ed; NULL when out of memory. */
+static char *join(const char *path, const char *name)
+{
+	size_t size = strlen(path) + strlen(name) + 2;
+	char *file = malloc(size);
+
+	if (file)
+		snprintf(file, size, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+			 name);
+	return file;
+}
+
+/*
+ * The *.yaml files of the directory open as dirfd (path for messages), in
+ * byte order, into p->files and *srcp. Subdirectories are skipped; any
+ * other file that is not regular is an error, not skipped: a policy must
+ * not lose a file's rules silently.
+ */
+static int read_dir(int dirfd, const char *path, struct policy *p, struct source **srcp,
+		    struct policy_error *err)
 {
 	struct dirent **names = NULL;
 	struct stat st;
-	int n, i, rc = 0;
+	int n, i, fd, rc = 0;
 
-	n = scandir(path, &names, is_policy_file, byte_order);
+	n = scandirat(dirfd, ".", &names, is_policy_file, byte_order);
 	if (n < 0) {
 		rc = -errno;
 		policy_error_set(err, 0, 0, "cannot read policy directory: %s", strerror(-rc));
@@ -1227,28 +1325,41 @@ static int list_dir(const char *path, struct policy *p, struct policy_error *err
 		goto out;
 	}
 	rc = start_policy(p, path, (size_t)n);
+	*srcp = calloc((size_t)n + 1, sizeof(**srcp));
+	if (!rc && !*srcp)
+		rc = -ENOMEM;
+	if (rc) {
+		policy_error_set(err, 0, 0, "out of memory");
+		goto out;
+	}
 	for (i = 0; !rc && i < n; i++) {
-		size_t size = strlen(path) + strlen(names[i]->d_name) + 2;
-		char *file = malloc(size);
+		char *file = join(path, names[i]->d_name);
 
 		if (!file) {
+			policy_error_set(err, 0, 0, "out of memory");
 			rc = -ENOMEM;
 			break;
 		}
-		snprintf(file, size, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
-			 names[i]->d_name);
-		/* a directory or device named x.yaml is not a policy file */
-		if (stat(file, &st) || !S_ISREG(st.st_mode)) {
+		fd = open_policy(dirfd, names[i]->d_name, file, &st, err);
+		if (fd >= 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
 			free(file);
 			continue;
 		}
-		p->files[p->n_files++] = file;
+		if (fd < 0) {
+			free(file);
+			rc = fd;
+			break;
+		}
+		p->files[p->n_files] = file;
+		rc = read_policy(fd, st.st_size, &(*srcp)[p->n_files++], err);
+		close(fd);
 	}
-	if (rc == -ENOMEM)
-		policy_error_set(err, 0, 0, "out of memory");
-	else if (!rc && !p->n_files)
+	if (!rc && !p->n_files) {
+		snprintf(err->file, sizeof(err->file), "%s", path);
 		rc = policy_error_set(err, 0, 0,
 				      "no policy files in directory: expected files named *.yaml");
+	}
 out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -1261,37 +1372,32 @@ int policy_load(const char *path, struct policy *p, struct policy_error *err)
 	struct source *src = NULL;
 	struct stat st;
 	size_t f;
-	int rc;
+	int fd, rc;
 
 	memset(p, 0, sizeof(*p));
 	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", path);
 
-	if (stat(path, &st)) {
-		rc = -errno;
-		policy_error_set(err, 0, 0, "cannot open policy: %s", strerror(-rc));
-		return rc;
-	}
+	fd = open_policy(AT_FDCWD, path, path, &st, err);
+	if (fd < 0)
+		return fd;
 	if (S_ISDIR(st.st_mode)) {
-		rc = list_dir(path, p, err);
+		rc = read_dir(fd, path, p, &src, err);
 	} else {
 		rc = start_policy(p, path, 1);
-		if (!rc) {
+		src = calloc(1, sizeof(*src));
+		if (!rc && src) {
 			p->files[0] = strdup(path);
 			rc = p->files[0] ? 0 : -ENOMEM;
 			p->n_files = !rc;
 		}
-		if (rc)
+		if (rc || !src) {
 			policy_error_set(err, 0, 0, "out of memory");
+			rc = -ENOMEM;
+		}
+		if (!rc)
+			rc = read_policy(fd, st.st_size, &src[0], err);
 	}
-	if (!rc) {
-		src = calloc(p->n_files, sizeof(*src));
-		rc = src ? 0 : -ENOMEM;
-		if (rc)
-			policy_error_set(err, 0, 0, "out of memory");
-	}
-	for (f = 0; !rc && f < p->n_files; f++)
-		rc = read_file(p->files[f], &src[f], err);
+	close(fd);
 	if (!rc)
 		rc = load_sources(p, src, err);
 

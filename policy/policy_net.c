@@ -191,6 +191,34 @@ static const char *host_problem(const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * An error when n (alen bytes before any /prefix) is an IPv4 address in
+ * another form than four decimal numbers: one number, two or three parts,
+ * octal or hexadecimal parts. inet_aton(3) reads all of these, and glibc's
+ * resolver with it, so such a "hostname" (0x7f000001) would reach the
+ * address it spells (127.0.0.1) while a reviewer reads a name. One rule
+ * for to and except alike: what inet_aton takes is an address, and is
+ * written the one way inet_pton(3) takes.
+ */
+static int check_v4_form(struct parser *ps, const struct ynode *n, size_t alen)
+{
+	char text[POLICY_HOST_MAX + 2], canon[INET_ADDRSTRLEN], q[Q_SIZE];
+	struct in_addr a;
+
+	/* longer is no hostname either, and says so */
+	if (alen >= sizeof(text))
+		return 0;
+	memcpy(text, n->text, alen);
+	text[alen] = '\0';
+	if (inet_pton(AF_INET, text, &a) == 1 || !inet_aton(text, &a))
+		return 0;
+	inet_ntop(AF_INET, &a, canon, sizeof(canon));
+	return fail_node(
+		ps, n,
+		"invalid address %s: inet_aton(3) reads it as %s; write an IPv4 address as four decimal numbers",
+		ynode_quote(q, sizeof(q), n->text, n->len), canon);
+}
+
 /* to as a hostname, resolved when the policy is compiled. */
 static int parse_host(struct parser *ps, const struct ynode *n, size_t alen, struct policy_dest *d)
 {
@@ -231,6 +259,9 @@ int parse_to(struct parser *ps, const struct ynode *n, struct policy_dest *d)
 	}
 	slash = strchr(n->text, '/');
 	alen = slash ? (size_t)(slash - n->text) : n->len;
+	rc = check_v4_form(ps, n, alen);
+	if (rc)
+		return rc;
 	if (!looks_like_address(n->text, alen))
 		return parse_host(ps, n, alen, d);
 	return parse_cidr(ps, n, d->addr, &d->prefix);
@@ -359,6 +390,9 @@ int parse_except(struct parser *ps, const struct ynode *n, struct policy_backend
 		}
 		return 0;
 	}
+	rc = check_v4_form(ps, n, strcspn(n->text, "/"));
+	if (rc)
+		return rc;
 	if (!looks_like_address(n->text, strcspn(n->text, "/")))
 		return fail_node(
 			ps, n,

@@ -25,6 +25,7 @@ _Static_assert(sizeof(struct pf_event) == 104 + PF_PATH_MAX, "pf_event size");
 _Static_assert(PF_ACCESS_BIT(PF_FILE_ACCESSES - 1) == PF_ACCESS_EXEC, "file rights come first");
 _Static_assert(PF_ACCESS_SEND <= 0xff, "network rights fit pf_port_rule.access");
 _Static_assert(PF_ACT_MAX <= 0xffff, "actions fit pf_event.action");
+_Static_assert(PF_REASON_HOLDS_TREE <= 0xff, "reasons fit pf_event.reason");
 _Static_assert((PF_WALK_DEPTH & (PF_WALK_DEPTH - 1)) == 0, "walk depth is a power of two");
 _Static_assert((PF_PATH_MAX & (PF_PATH_MAX - 1)) == 0, "path size is a power of two");
 _Static_assert((PF_RINGBUF_SIZE & (PF_RINGBUF_SIZE - 1)) == 0, "ring size is a power of two");

@@ -539,6 +539,7 @@ static const char *const reason_codes[] = {
 	[PF_REASON_NEVER] = "never",
 	[PF_REASON_ICMP_ERRORS] = "icmp-errors",
 	[PF_REASON_OTHER_TASK] = "other-task",
+	[PF_REASON_HOLDS_TREE] = "holds-tree",
 };
 
 static const char *reason_code(unsigned reason)
@@ -641,6 +642,10 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		break;
 	case PF_REASON_OTHER_TASK:
 		s = str_printf("the task is not of the agent's instance");
+		break;
+	case PF_REASON_HOLDS_TREE:
+		s = str_printf("it is or holds a tree the policy names, which must stay where "
+			       "the policy names it");
 		break;
 	default:
 		errno = EINVAL;
@@ -1075,6 +1080,7 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 	case PF_REASON_NEVER:
 	case PF_REASON_ICMP_ERRORS:
 	case PF_REASON_OTHER_TASK:
+	case PF_REASON_HOLDS_TREE:
 		fputs("; no policy rule can allow it", f);
 		return;
 	default:

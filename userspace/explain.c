@@ -44,6 +44,7 @@ struct explain_ctx {
 	struct compile_env env;
 	struct compiled_name *names; /* of destinations the agent may not use */
 	size_t n_names;
+	bool no_lookup; /* hostnames hold only the addresses of c.names */
 };
 
 static bool prefix_holds(const uint8_t *net, unsigned bits, const uint8_t *addr)
@@ -134,7 +135,7 @@ static bool walk_meet(const struct compiled *c, struct explain_walk *w, uint64_t
 		w->steps++;
 	w->met = true;
 	w->last_dev = dev;
-	t = explain_tree_lookup(c, EXPLAIN_SLOT, dev, ino);
+	t = explain_tree_lookup(c, c->slot, dev, ino);
 	if (!w->tree && !w->too_deep && w->steps >= PF_WALK_STEPS)
 		w->too_deep = true;
 	if (w->tree || w->too_deep) {
@@ -356,6 +357,43 @@ static int walk_object(struct explain_ctx *x, struct explain_file *e)
 	return err;
 }
 
+int explain_may(const struct compiled *c, uint16_t action, const char *path,
+		struct explain_right *r)
+{
+	uint32_t need = pf_decide_need(action, PF_SIDE_OBJECT);
+	char *dir = NULL, *base = NULL, *real = NULL;
+	struct explain_walk w = {};
+	uint64_t dev, ino;
+	int err;
+
+	if (action == PF_ACT_UNLINK) {
+		/* the name itself first, as walk_name does for a delete */
+		err = split_path(path, &dir, &base);
+		if (err)
+			return err;
+		real = realpath(dir, NULL);
+		err = real ? inode_of(path, false, &dev, &ino) : -errno;
+		if (!err && !walk_meet(c, &w, dev, ino))
+			err = walk_up(c, real, &w);
+	} else {
+		real = realpath(path, NULL);
+		/* a new name's dentry has no inode: one step, no tree */
+		if (action == PF_ACT_CREATE)
+			w.steps = 1;
+		err = real ? walk_up(c, real, &w) : -errno;
+	}
+	if (!err && pf_decide_decision(pf_decide_file(w.tree, !w.tree && !w.too_deep, need)) ==
+			    PF_DECISION_ALLOW) {
+		r->object = w.tree->object;
+		r->rule = pf_decide_file_rule(w.tree, need);
+		err = 1;
+	}
+	free(dir);
+	free(base);
+	free(real);
+	return err;
+}
+
 /* the name of one PF_ACCESS_* (= POLICY_*) right */
 static const char *right(uint32_t need)
 {
@@ -369,30 +407,18 @@ static void put(const char *s)
 	show_put_escaped(stdout, s);
 }
 
-/* The agent's first family written in the policy, where a new grant could go; NULL if none. */
-static const struct policy_family *editable_family(const struct explain_ctx *x)
-{
-	size_t i;
-
-	for (i = 0; i < x->a->n_families; i++) {
-		const struct policy_family *f = &x->p->families[x->a->families[i].family];
-
-		if (!f->shipped)
-			return f;
-	}
-	return NULL;
-}
-
 /*
  * "to allow it: family F grants NEED on KIND T (at P); add it to agent A's
- * families", or, when no family grants it, where to add such a grant.
+ * families", naming every family that does; when none does, the grant a
+ * new family would hold, as a line of YAML. A family the agent holds for
+ * another job is not the place for it: every agent holding that family
+ * would gain it.
  */
 static void put_grant_remedy(const struct explain_ctx *x, unsigned on, size_t target, uint32_t need)
 {
 	const char *kind = on == POLICY_ON_CLASS ? "class" : "backend";
 	const char *name =
 		on == POLICY_ON_CLASS ? x->p->classes[target].name : x->p->backends[target].name;
-	const struct policy_family *mine = editable_family(x);
 	size_t n = show_put_granting(stdout, x->p, on, target, need, "to allow it: ");
 
 	if (n) {
@@ -400,15 +426,11 @@ static void put_grant_remedy(const struct explain_ctx *x, unsigned on, size_t ta
 		       x->a->name);
 		return;
 	}
-	printf("to allow it: no family grants %s on %s %s; add a grant {%s: %s, actions: [%s]} to ",
-	       right(need), kind, name, kind, name, right(need));
-	if (mine) {
-		printf("family %s", mine->name);
-		show_put_at(stdout, &mine->at);
-		printf(", one of agent %s's families\n", x->a->name);
-	} else {
-		printf("a family and name it in agent %s's families\n", x->a->name);
-	}
+	printf("to allow it: no family grants %s on %s %s; add a family with this grant to the "
+	       "policy, and to agent %s's families:\n    - { %s: ",
+	       right(need), kind, name, x->a->name, kind);
+	show_put_yaml(stdout, name);
+	printf(", actions: [%s] }\n", right(need));
 }
 
 /* "class C (tree T at P" or "agent A's own files rule T (at P" for a tree's object id */
@@ -681,6 +703,8 @@ static const struct compiled_name *name_of(struct explain_ctx *x, uint32_t objec
 	for (i = 0; i < x->n_names; i++)
 		if (x->names[i].object == object)
 			return x->names[i].n_addrs ? &x->names[i] : NULL;
+	if (x->no_lookup)
+		return NULL;
 	grown = realloc(x->names, (x->n_names + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
@@ -780,20 +804,41 @@ static void put_backend_dest(const struct explain_ctx *x, size_t b, size_t d)
 	show_put_at(stdout, &bk->dests[d].at);
 }
 
-/* "backend B excepts E (at P)" */
-static void put_except(const struct explain_ctx *x, size_t b, size_t e)
+/* "backend B excepts E (at P)" to f */
+static void put_except(FILE *f, const struct explain_ctx *x, size_t b, size_t e)
 {
 	const struct policy_except *ex = &x->p->backends[b].excepts[e];
 	char net[64];
 
 	show_net_format(ex->addr, ex->prefix, net, sizeof(net));
-	printf("backend %s excepts %s", x->p->backends[b].name, net);
+	fputs("backend ", f);
+	show_put_escaped(f, x->p->backends[b].name);
+	fprintf(f, " excepts %s", net);
 	if (strcmp(ex->text, net)) {
-		fputs(" (", stdout);
-		put(ex->text);
-		fputc(')', stdout);
+		fputs(" (", f);
+		show_put_escaped(f, ex->text);
+		fputc(')', f);
 	}
-	show_put_at(stdout, &ex->at);
+	show_put_at(f, &ex->at);
+}
+
+bool explain_put_excepted(FILE *f, const struct policy *p, const struct policy_agent *a,
+			  const struct compiled_name *names, size_t n_names, const uint8_t addr[16],
+			  uint16_t port, uint8_t proto, uint32_t need)
+{
+	struct explain_ctx x = {.p = p, .a = a, .no_lookup = true};
+	struct explain_net n = {.need = need, .port = port, .proto = proto};
+	struct net_why w;
+
+	/* only read: the names stay the caller's */
+	x.c.names = (struct compiled_name *)names;
+	x.c.n_names = n_names;
+	memcpy(n.addr, addr, sizeof(n.addr));
+	net_why_find(&x, &n, &w);
+	if (w.miss != NET_MISS_EXCEPTED)
+		return false;
+	put_except(f, &x, w.b, w.e);
+	return true;
 }
 
 /* lead, then "give agent A an own rule network: {...}" */
@@ -822,7 +867,7 @@ static void put_net_denial(struct explain_ctx *x, const struct explain_net *n)
 		fputs("it is ", stdout);
 		put_backend_dest(x, w.b, w.d);
 		printf(", on which agent %s's families grant %s, but ", x->a->name, right(n->need));
-		put_except(x, w.b, w.e);
+		put_except(stdout, x, w.b, w.e);
 		puts(".");
 		printf("to allow it: drop the exception from backend %s, or ",
 		       x->p->backends[w.b].name);
@@ -849,7 +894,7 @@ static void put_net_denial(struct explain_ctx *x, const struct explain_net *n)
 			printf(", and no family of agent %s grants anything on it", x->a->name);
 		if (w.miss == NET_MISS_UNGRANTED_EXC) {
 			fputs("; besides, ", stdout);
-			put_except(x, w.b, w.e);
+			put_except(stdout, x, w.b, w.e);
 			puts(".");
 			put_own_net_remedy(x, n, "to allow it: ");
 			putchar('\n');
@@ -1000,8 +1045,12 @@ static int explain_net(struct explain_ctx *x, uint16_t action, const char *dest)
 			"pinfold: send is judged for UDP datagrams only; a TCP stream needs connect\n");
 		return RUN_EXIT_USAGE;
 	}
-	if (parse_addr(host, dest[0] == '[', n.addr))
+	if (parse_addr(host, dest[0] == '[', n.addr)) {
+		/* an unspecified address is judged where the kernel sends it, named as given */
+		if (pf_decide_dest(n.addr, 0, 0))
+			n.host = host;
 		return explain_net_one(x, &n);
+	}
 	if (dest[0] == '[') {
 		fprintf(stderr, "pinfold: bad IPv6 address '%s'\n", host);
 		return RUN_EXIT_USAGE;

@@ -2,6 +2,7 @@
 /*
  * instance.c - register and remove confined instances in the kernel maps.
  */
+#define _GNU_SOURCE /* statx, renameat2 */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -26,8 +28,12 @@
 #define SLOT_DIR PF_RUN_DIR "/slots"
 #define KEY_MAX 64              /* larger than any pinfold map key */
 #define READERS_PAUSE_US 100000 /* see wait_readers */
-#define TMP_MAX_DEPTH 128       /* directories below a private tmp that removal follows */
-#define TMP_REMOVE_PASSES 3     /* readdir need not show names made during the walk */
+
+/* Private temporary directories */
+#define TMP_STALE_DIR ".stale"             /* below INSTANCE_TMP_DIR: what could not be removed */
+#define TMP_REMOVE_PASSES 3                /* scans of a directory: see walk_tree */
+#define TMP_REMOVE_MAX_FAILED 1024         /* names one removal leaves before it gives up */
+#define TMP_REMOVE_MAX_ENTRIES (1UL << 24) /* entries one removal looks at: bounds its time */
 
 /*
  * Make directory path with mode, or give an existing one mode: umask must
@@ -86,72 +92,459 @@ int instance_acquire_slot(struct instance *in)
 
 /* ---- private temporary directories ---- */
 
-static int remove_at(int dirfd, const char *name, dev_t dev, int depth);
+/*
+ * A private tmp is the agent's to fill, so its removal must hold against
+ * whatever an agent can build there: any depth, symbolic links, mounts,
+ * immutable files. The walk descends with openat(O_NOFOLLOW | O_DIRECTORY)
+ * and climbs back with openat(fd, ".."), so it holds one directory open at
+ * a time whatever the depth; what it needs per level (the directory's
+ * inode, its name, the subdirectories still to enter) is on the heap.
+ *
+ * Climbing by ".." is safe because nothing moves the tree meanwhile: at
+ * exit the instance's cgroup is already destroyed, its tasks dead. A stale
+ * tmp is removed before the new run reaps what a killed one left, so tasks
+ * of the earlier holder may still live; therefore each climb checks that
+ * ".." is the directory the walk came down from (device and inode), and
+ * stops the walk when it is not. A task that moves directories can then
+ * make the removal fail, never lead it out of the tree. Every directory
+ * entered is on the tree's own mount (device and mount id), so a mount or
+ * a bind mount inside is not entered either.
+ *
+ * What cannot be removed (a file made immutable, a mount) does not stop
+ * the rest, and no tree that cannot be removed stops a run: it is moved
+ * into TMP_STALE_DIR, the run says so, and later runs try again.
+ */
 
-/* Remove every entry of the directory open as fd; 0 or -errno. */
-static int empty_dir(int fd, dev_t dev, int depth)
+/* One directory on the path from the root of a tree being removed to where the walk is. */
+struct tmp_level {
+	ino_t ino;    /* checked when the walk climbs back into it */
+	char *name;   /* in the level above (the root: below its parent) */
+	char **enter; /* subdirectories the last pass found not empty */
+	size_t n_enter, next;
+	char **failed; /* names that could not be removed: not tried again */
+	size_t n_failed;
+	int passes;    /* scans so far */
+	bool progress; /* whether a scan since the last one removed or found anything */
+};
+
+/* One removal: the tree's root, filesystem and mount, the levels, the first error. */
+struct tmp_walk {
+	const char *root; /* name of the tree below its parent, for messages */
+	dev_t dev;
+	uint64_t mnt_id; /* 0 when statx does not tell it */
+	struct tmp_level *levels;
+	size_t depth, cap;
+	size_t entries, failures;
+	int err;
+	char where[256]; /* what the first error is about, below root's parent */
+};
+
+/* Append s to list *v of *n names; 0 or -ENOMEM. */
+static int names_add(char ***v, size_t *n, const char *s)
 {
+	char **grown = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!grown)
+		return -ENOMEM;
+	*v = grown;
+	(*v)[*n] = strdup(s);
+	if (!(*v)[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void names_free(char ***v, size_t *n)
+{
+	while (*n)
+		free((*v)[--*n]);
+	free(*v);
+	*v = NULL;
+}
+
+static bool names_have(char *const *v, size_t n, const char *s)
+{
+	while (n--)
+		if (!strcmp(v[n], s))
+			return true;
+	return false;
+}
+
+/*
+ * Note err about name in the deepest level: the first error is kept (with
+ * the path it is about), the name is not tried again. Past
+ * TMP_REMOVE_MAX_FAILED failures the walk gives up: -EAGAIN then.
+ */
+static int walk_fail(struct tmp_walk *w, const char *name, int err)
+{
+	struct tmp_level *lv = &w->levels[w->depth - 1];
+	size_t i, len;
+
+	if (!w->err) {
+		w->err = err;
+		len = (size_t)snprintf(w->where, sizeof(w->where), "%s", w->root);
+		for (i = 1; i < w->depth && len < sizeof(w->where); i++)
+			len += (size_t)snprintf(w->where + len, sizeof(w->where) - len, "/%s",
+						w->levels[i].name);
+		if (len < sizeof(w->where))
+			len += (size_t)snprintf(w->where + len, sizeof(w->where) - len, "/%s",
+						name);
+		/* too deep to name in full: the root, the depth and the last name */
+		if (len >= sizeof(w->where))
+			snprintf(w->where, sizeof(w->where), "%s/.../%.100s (%zu levels down)",
+				 w->root, name, w->depth);
+	}
+	if (++w->failures > TMP_REMOVE_MAX_FAILED || names_add(&lv->failed, &lv->n_failed, name))
+		return -EAGAIN;
+	return 0;
+}
+
+/* Open directory name below fd, if on the tree's filesystem and mount; its inode into *ino. */
+static int walk_open(const struct tmp_walk *w, int fd, const char *name, ino_t *ino)
+{
+	struct statx sx;
+	int dfd;
+
+	dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &sx) < 0) {
+		close(dfd);
+		return -errno;
+	}
+	if (makedev(sx.stx_dev_major, sx.stx_dev_minor) != w->dev ||
+	    (w->mnt_id && (sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id != w->mnt_id)) {
+		close(dfd);
+		return -EXDEV;
+	}
+	*ino = sx.stx_ino;
+	return dfd;
+}
+
+/* Enter directory name (of the deepest level, open as fd): a new level; its fd or -errno. */
+static int walk_push(struct tmp_walk *w, int fd, const char *name)
+{
+	struct tmp_level *lv;
+	ino_t ino;
+	int dfd;
+
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		struct tmp_level *grown = realloc(w->levels, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		w->levels = grown;
+		w->cap = cap;
+	}
+	dfd = walk_open(w, fd, name, &ino);
+	if (dfd < 0)
+		return dfd;
+	lv = &w->levels[w->depth++];
+	memset(lv, 0, sizeof(*lv));
+	lv->ino = ino;
+	lv->name = strdup(name);
+	if (!lv->name) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	return dfd;
+}
+
+static void walk_pop(struct tmp_walk *w)
+{
+	struct tmp_level *lv = &w->levels[--w->depth];
+
+	names_free(&lv->enter, &lv->n_enter);
+	names_free(&lv->failed, &lv->n_failed);
+	free(lv->name);
+}
+
+/*
+ * One pass over the deepest level, open as fd: what is not a directory is
+ * unlinked, empty directories removed, the others listed to enter. How
+ * many entries it removed or listed, or -errno when the walk must stop.
+ */
+static int walk_scan(struct tmp_walk *w, int fd)
+{
+	struct tmp_level *lv = &w->levels[w->depth - 1];
 	struct dirent *de;
-	int err = 0, pass, removed;
+	struct stat st;
+	int n = 0, err = 0, dfd;
 	DIR *d;
 
-	d = fdopendir(fd);
+	dfd = dup(fd);
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
 	if (!d) {
-		err = -errno;
-		close(fd);
-		return err;
+		close(dfd);
+		return -errno;
 	}
-	for (pass = 0; pass < TMP_REMOVE_PASSES; pass++) {
-		removed = 0;
-		rewinddir(d);
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			err = remove_at(dirfd(d), de->d_name, dev, depth + 1) ?: err;
-			removed++;
-		}
-		if (!removed || err)
+	/* the dup shares its offset with fd, which an earlier pass moved */
+	rewinddir(d);
+	names_free(&lv->enter, &lv->n_enter);
+	lv->next = 0;
+	while (!err && (de = readdir(d))) {
+		const char *name = de->d_name;
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") ||
+		    names_have(lv->failed, lv->n_failed, name))
+			continue;
+		if (++w->entries > TMP_REMOVE_MAX_ENTRIES) {
+			err = -EAGAIN;
 			break;
+		}
+		if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				err = walk_fail(w, name, -errno);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(fd, name, 0) == 0)
+				n++;
+			else if (errno != ENOENT)
+				err = walk_fail(w, name, -errno);
+		} else if (st.st_dev != w->dev) {
+			err = walk_fail(w, name, -EXDEV);
+		} else if (unlinkat(fd, name, AT_REMOVEDIR) == 0) {
+			n++;
+		} else if (errno == ENOTEMPTY || errno == EEXIST) {
+			err = names_add(&lv->enter, &lv->n_enter, name);
+			n++;
+		} else if (errno != ENOENT) {
+			err = walk_fail(w, name, -errno);
+		}
 	}
 	closedir(d);
+	return err ?: n;
+}
+
+/*
+ * Leave the deepest level (open as *fd) for the one above, checking that
+ * ".." is the directory the walk came from, and remove the level's
+ * directory, now as empty as it can be made. 0 or -errno to stop.
+ */
+static int walk_climb(struct tmp_walk *w, int *fd)
+{
+	const struct tmp_level *up = &w->levels[w->depth - 2];
+	struct stat st;
+	char *name;
+	int pfd, err;
+
+	pfd = openat(*fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) < 0 || st.st_dev != w->dev || st.st_ino != up->ino) {
+		close(pfd);
+		return -ESTALE;
+	}
+	close(*fd);
+	*fd = pfd;
+	name = w->levels[w->depth - 1].name;
+	w->levels[w->depth - 1].name = NULL;
+	walk_pop(w);
+	err = 0;
+	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		err = walk_fail(w, name, -errno);
+	free(name);
 	return err;
 }
 
 /*
- * Remove name below dirfd and everything under it: no symbolic link is
- * followed, no other filesystem (st_dev other than dev) entered. 0 or
- * -errno, the first error met; removal goes on past it.
+ * Empty the tree whose root level is open as fd; closes fd. Each level is
+ * scanned, its subdirectories entered in turn, then scanned again while a
+ * scan finds work (readdir need not show names made during a pass), at
+ * most TMP_REMOVE_PASSES times. 0 or -errno when the walk had to stop.
  */
-static int remove_at(int dirfd, const char *name, dev_t dev, int depth)
+static int walk_tree(struct tmp_walk *w, int fd)
 {
+	struct tmp_level *lv;
+	const char *name;
+	int n, dfd;
+
+	n = walk_scan(w, fd);
+	w->levels[0].passes = 1;
+	while (n >= 0) {
+		lv = &w->levels[w->depth - 1];
+		if (n > 0)
+			lv->progress = true;
+		n = 0;
+		if (lv->next < lv->n_enter) {
+			name = lv->enter[lv->next++];
+			dfd = walk_push(w, fd, name);
+			if (dfd == -ENOMEM) {
+				n = dfd;
+			} else if (dfd < 0) {
+				n = walk_fail(w, name, dfd);
+			} else {
+				close(fd);
+				fd = dfd;
+				n = walk_scan(w, fd);
+				w->levels[w->depth - 1].passes = 1;
+			}
+		} else if (lv->progress && lv->passes < TMP_REMOVE_PASSES) {
+			lv->progress = false;
+			lv->passes++;
+			n = walk_scan(w, fd);
+		} else if (w->depth > 1) {
+			n = walk_climb(w, &fd);
+		} else {
+			break;
+		}
+	}
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
+/*
+ * Remove name below base (a directory on device dev) and everything in it.
+ * 0, or the first error met (w->where says what it is about).
+ */
+static int tmp_remove_tree(int base, const char *name, struct tmp_walk *w)
+{
+	struct statx sx;
 	struct stat st;
 	int fd, err;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	w->root = name;
+	if (fstatat(base, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EXDEV;
-	if (depth >= TMP_MAX_DEPTH)
-		return -ELOOP;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return unlinkat(base, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (statx(base, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID))
+		w->mnt_id = sx.stx_mnt_id;
+	snprintf(w->where, sizeof(w->where), "%s", name);
+	fd = walk_push(w, base, name);
+	if (fd < 0)
+		return fd;
+	err = walk_tree(w, fd);
+	while (w->depth)
+		walk_pop(w);
+	free(w->levels);
+	w->levels = NULL;
+	w->cap = 0;
+	if (!err && unlinkat(base, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		err = -errno;
+	/* the first error says why the root could not go */
+	return w->err ?: err;
+}
+
+/* TMP_STALE_DIR below base, made if need be: root's, 0700. Its fd or -errno. */
+static int open_stale_dir(int base)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(base, TMP_STALE_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(base, TMP_STALE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = empty_dir(fd, dev, depth);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		err = err ?: -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
+
+/* Move name below base into TMP_STALE_DIR under a free name, put into moved. 0 or -errno. */
+static int tmp_quarantine(int base, const char *name, char *moved, size_t size)
+{
+	char to[NAME_MAX + 1];
+	int sfd, i, err = -EEXIST;
+
+	sfd = open_stale_dir(base);
+	if (sfd < 0)
+		return sfd;
+	for (i = 0; err == -EEXIST && i < 100; i++) {
+		if ((size_t)snprintf(to, sizeof(to), i ? "%s~%d" : "%s", name, i) >= sizeof(to))
+			snprintf(to, sizeof(to), "stale~%d", i);
+		err = renameat2(base, name, sfd, to, RENAME_NOREPLACE) < 0 ? -errno : 0;
+	}
+	close(sfd);
+	if (!err)
+		snprintf(moved, size, "%s/%s/%s", INSTANCE_TMP_DIR, TMP_STALE_DIR, to);
 	return err;
 }
 
-/* Remove what earlier holders of slot left below the tmp directory open as base. */
-static int remove_stale_tmp(int base, dev_t dev, int slot)
+/*
+ * Remove name below base, what (for messages) "the private temporary
+ * directory" of this run or a stale one. What cannot be removed is moved
+ * into TMP_STALE_DIR and reported on stderr. 0 when the name is free
+ * again, else the removal's error, reported too when report_all.
+ */
+static int tmp_dispose(int base, const char *name, const char *what, bool report_all)
+{
+	struct tmp_walk w = {0};
+	char moved[PATH_MAX];
+	struct stat st;
+	int err, qerr;
+
+	if (fstat(base, &st) < 0)
+		return -errno;
+	w.dev = st.st_dev;
+	err = tmp_remove_tree(base, name, &w);
+	if (!err)
+		return 0;
+	qerr = tmp_quarantine(base, name, moved, sizeof(moved));
+	if (!qerr) {
+		fprintf(stderr, "pinfold: cannot remove %s %s/%s: %s/%s: %s; moved it to %s\n",
+			what, INSTANCE_TMP_DIR, name, INSTANCE_TMP_DIR, w.where, strerror(-err),
+			moved);
+		return 0;
+	}
+	if (report_all)
+		fprintf(stderr,
+			"pinfold: cannot remove %s %s/%s: %s/%s: %s; cannot move it into %s/%s "
+			"either: %s; left it in place\n",
+			what, INSTANCE_TMP_DIR, name, INSTANCE_TMP_DIR, w.where, strerror(-err),
+			INSTANCE_TMP_DIR, TMP_STALE_DIR, strerror(-qerr));
+	return err;
+}
+
+/*
+ * Remove what the quarantine holds, where it now can be (an administrator
+ * cleared an immutable flag, a mount went away). Quietly: each tree was
+ * reported when it was moved there. One run at a time does this.
+ */
+static void tmp_purge_stale(int base)
+{
+	struct tmp_walk w;
+	struct stat st;
+	struct dirent *de;
+	int sfd;
+	DIR *d;
+
+	sfd = openat(base, TMP_STALE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return;
+	if (fstat(sfd, &st) < 0 || st.st_uid != 0 || flock(sfd, LOCK_EX | LOCK_NB) < 0)
+		goto out;
+	d = fdopendir(dup(sfd));
+	if (!d)
+		goto out;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		memset(&w, 0, sizeof(w));
+		w.dev = st.st_dev;
+		tmp_remove_tree(sfd, de->d_name, &w);
+	}
+	closedir(d);
+out:
+	close(sfd);
+}
+
+/* Remove (or move aside) what earlier holders of slot left below the tmp directory open as base. */
+static int remove_stale_tmp(int base, int slot)
 {
 	char prefix[16];
 	struct dirent *de;
-	int fd, err = 0;
+	int fd;
 	DIR *d;
 
+	tmp_purge_stale(base);
 	snprintf(prefix, sizeof(prefix), "%d.", slot);
 	fd = dup(base);
 	if (fd < 0)
@@ -161,18 +554,19 @@ static int remove_stale_tmp(int base, dev_t dev, int slot)
 		close(fd);
 		return -errno;
 	}
+	/* what stays (neither removed nor moved) is reported: the new tmp has another name */
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, prefix, strlen(prefix)))
-			err = remove_at(base, de->d_name, dev, 0) ?: err;
+			tmp_dispose(base, de->d_name, "the stale private temporary directory",
+				    true);
 	closedir(d);
-	return err;
+	return 0;
 }
 
 int instance_tmp_create(struct instance *in, const char *name, uid_t uid, gid_t gid)
 {
 	/* the NUL that sizeof counts makes room for the slash */
 	char leaf[sizeof(in->tmp) - sizeof(INSTANCE_TMP_DIR)];
-	struct stat st;
 	int base, err;
 
 	in->tmp[0] = '\0';
@@ -182,11 +576,7 @@ int instance_tmp_create(struct instance *in, const char *name, uid_t uid, gid_t 
 	base = open(INSTANCE_TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (base < 0)
 		return -errno;
-	if (fstat(base, &st) < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = remove_stale_tmp(base, st.st_dev, in->slot);
+	err = remove_stale_tmp(base, in->slot);
 	if (err)
 		goto out;
 
@@ -195,6 +585,7 @@ int instance_tmp_create(struct instance *in, const char *name, uid_t uid, gid_t 
 		err = -ENAMETOOLONG;
 		goto out;
 	}
+	/* NEEDSWORK: a stale tmp of this name (pid reuse) that stayed in place fails the run */
 	if (mkdirat(base, leaf, 0700) < 0) {
 		err = -errno;
 		goto out;
@@ -203,7 +594,7 @@ int instance_tmp_create(struct instance *in, const char *name, uid_t uid, gid_t 
 	if (fchownat(base, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    fchmodat(base, leaf, 0700, 0) < 0) {
 		err = -errno;
-		remove_at(base, leaf, st.st_dev, 0);
+		unlinkat(base, leaf, AT_REMOVEDIR);
 		goto out;
 	}
 	snprintf(in->tmp, sizeof(in->tmp), "%s/%s", INSTANCE_TMP_DIR, leaf);
@@ -214,20 +605,24 @@ out:
 
 int instance_tmp_remove(struct instance *in)
 {
-	struct stat st;
-	int err;
+	size_t plen = strlen(INSTANCE_TMP_DIR);
+	int base, err;
 
 	if (!in->tmp[0])
 		return 0;
-	if (stat(INSTANCE_TMP_DIR, &st) < 0)
+	if (strncmp(in->tmp, INSTANCE_TMP_DIR "/", plen + 1))
+		return -EINVAL;
+	base = open(INSTANCE_TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (base < 0)
 		return -errno;
-	err = remove_at(AT_FDCWD, in->tmp, st.st_dev, 0);
+	/* a tree that cannot be removed is moved aside: the caller reports the rest */
+	err = tmp_dispose(base, in->tmp + plen + 1, "the private temporary directory", false);
+	close(base);
 	if (!err)
 		in->tmp[0] = '\0';
 	return err;
 }
-
-/* Which keys of pf_trees and pf_net to delete: a slot's, of one or every generation. */
+/* Which keys of pf_trees, pf_anchors and pf_net to delete: a slot's, of one or every generation. */
 struct key_filter {
 	uint32_t slot;
 	uint32_t gen;
@@ -285,12 +680,14 @@ static bool net_of(const void *key, const struct key_filter *f)
 	return k->slot == htonl(f->slot) && (f->any_gen || k->gen == htonl(f->gen));
 }
 
-/* Delete the pf_trees and pf_net entries f matches. */
+/* Delete the pf_trees, pf_anchors and pf_net entries f matches. */
 static int purge_rules(const struct pf_kernel *k, const struct key_filter *f)
 {
 	int err;
 
 	err = purge_keys(k->trees_fd, sizeof(struct pf_tree_key), tree_of, f);
+	/* pf_anchors is keyed as pf_trees */
+	err = purge_keys(k->anchors_fd, sizeof(struct pf_tree_key), tree_of, f) ?: err;
 	return purge_keys(k->net_fd, sizeof(struct pf_net_key), net_of, f) ?: err;
 }
 
@@ -383,6 +780,10 @@ static int write_rules(const struct pf_kernel *k, const struct compiled *c)
 
 	for (i = 0; !err && i < c->n_trees; i++)
 		if (bpf_map_update_elem(k->trees_fd, &c->trees[i].key, &c->trees[i].val,
+					BPF_NOEXIST))
+			err = -errno;
+	for (i = 0; !err && i < c->n_anchors; i++)
+		if (bpf_map_update_elem(k->anchors_fd, &c->anchors[i].key, &c->anchors[i].object,
 					BPF_NOEXIST))
 			err = -errno;
 	for (i = 0; !err && i < c->n_nets; i++)

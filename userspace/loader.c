@@ -319,6 +319,7 @@ static int open_maps(struct pf_kernel *k, char *msg, size_t len)
 	err = open_pinned("pf_config", &k->config_fd, msg, len);
 	err = err ?: open_pinned("pf_instances", &k->instances_fd, msg, len);
 	err = err ?: open_pinned("pf_trees", &k->trees_fd, msg, len);
+	err = err ?: open_pinned("pf_anchors", &k->anchors_fd, msg, len);
 	err = err ?: open_pinned("pf_net", &k->net_fd, msg, len);
 	err = err ?: open_pinned("pf_rings", &k->rings_fd, msg, len);
 	err = err ?: open_pinned("pf_stats", &k->stats_fd, msg, len);
@@ -531,8 +532,8 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 
 void loader_close(struct pf_kernel *k)
 {
-	int *fds[] = {&k->config_fd, &k->instances_fd, &k->trees_fd, &k->net_fd,
-		      &k->rings_fd,  &k->stats_fd,     &k->lost_fd};
+	int *fds[] = {&k->config_fd, &k->instances_fd, &k->trees_fd, &k->anchors_fd,
+		      &k->net_fd,    &k->rings_fd,     &k->stats_fd, &k->lost_fd};
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

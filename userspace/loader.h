@@ -23,6 +23,7 @@ struct pf_kernel {
 	int config_fd;
 	int instances_fd;
 	int trees_fd;
+	int anchors_fd;
 	int net_fd;
 	int rings_fd;
 	int stats_fd;
@@ -38,8 +39,8 @@ struct pf_kernel {
 
 #define PF_KERNEL_INIT                                                                             \
 	{                                                                                          \
-		.config_fd = -1, .instances_fd = -1, .trees_fd = -1, .net_fd = -1, .rings_fd = -1, \
-		.stats_fd = -1, .lost_fd = -1                                                      \
+		.config_fd = -1, .instances_fd = -1, .trees_fd = -1, .anchors_fd = -1,             \
+		.net_fd = -1, .rings_fd = -1, .stats_fd = -1, .lost_fd = -1                        \
 	}
 
 /*

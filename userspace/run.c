@@ -31,6 +31,7 @@
 
 #include "audit.h"
 #include "cgroup.h"
+#include "explain.h"
 #include "instance.h"
 #include "loader.h"
 #include "policy/compile.h"
@@ -46,6 +47,7 @@
 /* What the event callback needs. */
 struct run_ctx {
 	struct audit_instance who;
+	const struct swap *sw; /* the policies of the generations kept */
 	struct audit_sink audit;
 	const char *audit_path;
 	int64_t boot_to_real;
@@ -56,8 +58,14 @@ struct run_ctx {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pinfold run --policy FILE|DIR --agent NAME [--audit FILE] "
-		   "[--allow-degraded] [--no-watch] [--keep-fd N]... -- CMD [ARGS...]\n");
+	fprintf(f,
+		"usage: pinfold run --policy FILE|DIR --agent NAME [--audit FILE] "
+		"[--allow-degraded] [--no-watch] [--keep-fd N]... -- CMD [ARGS...]\n"
+		"  The policy is watched, and a changed one applied while the agent runs, unless\n"
+		"  --no-watch is given. pinfold refuses to watch (exit 2) a policy the agent could\n"
+		"  change: one its rules let it write, or create, delete or rename names on the\n"
+		"  way to; or, where file rules are not enforced (--allow-degraded, or audit or\n"
+		"  record mode), one its uid may write, or any when it runs as root.\n");
 }
 
 /* Write one record; a failure is said once per run and counted. */
@@ -82,6 +90,47 @@ static void emit(struct run_ctx *rc, char *line)
 	free(line);
 }
 
+/*
+ * The stderr line for the denial ev. A destination that a backend the agent
+ * holds the right on excepts has no rule in the kernel: no rule covers it,
+ * and the line says which exception made it so, in explain's words, before
+ * its hint. NULL with errno on failure.
+ */
+static char *denial_line(const struct run_ctx *rc, const struct pf_event *ev)
+{
+	char *line = audit_format_denial(ev, &rc->who), *out = NULL, *hint, *h;
+	const struct compiled_name *names;
+	const struct policy_agent *a;
+	const struct policy *p;
+	size_t n_names, size;
+	bool said;
+	FILE *f;
+
+	if (!line || ev->reason != PF_REASON_NO_RULE ||
+	    (ev->action != PF_ACT_CONNECT && ev->action != PF_ACT_SENDMSG) ||
+	    !swap_generation(rc->sw, ev->gen, &p, &a, &names, &n_names))
+		return line;
+	/* the last one: the command name before it is the agent's to choose */
+	for (hint = NULL, h = line; (h = strstr(h, "; allow with: ")); h++)
+		hint = h;
+	f = open_memstream(&out, &size);
+	if (!f)
+		return line;
+	fwrite(line, 1, hint ? (size_t)(hint - line) : strlen(line), f);
+	fputs(": ", f);
+	said = explain_put_excepted(f, p, a, names, n_names, ev->addr, ev->port, ev->proto,
+				    ev->action == PF_ACT_CONNECT ? PF_ACCESS_CONNECT
+								 : PF_ACCESS_SEND);
+	if (hint)
+		fputs(hint, f);
+	if (fclose(f) || !said) {
+		free(out);
+		return line;
+	}
+	free(line);
+	return out;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct run_ctx *rc = ctx;
@@ -93,7 +142,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	emit(rc, audit_format_event(&ev, &rc->who, rc->boot_to_real));
 
 	if (ev.decision == PF_DECISION_DENY) {
-		line = audit_format_denial(&ev, &rc->who);
+		line = denial_line(rc, &ev);
 		if (line)
 			fprintf(stderr, "%s\n", line);
 		free(line);
@@ -423,9 +472,33 @@ static int run_load(struct run_state *st)
 }
 
 /*
+ * Refuse to watch a policy that the agent could change (swap_guard): it
+ * would write its own rules, and pinfold apply them. 0, or the exit status
+ * to end with.
+ */
+static int run_guard(struct run_state *st)
+{
+	char why[1024];
+	int rc;
+
+	if (swap_fd(&st->sw) < 0)
+		return 0;
+	rc = swap_guard(st->o.policy, swap_policy(&st->sw), swap_agent(&st->sw), &st->comp,
+			st->k.files_enforced, st->in.tmp, why, sizeof(why));
+	if (!rc)
+		return 0;
+	fprintf(stderr,
+		"pinfold: refusing to watch policy %s: %s%s; pass --no-watch to run without "
+		"applying changes to it, or keep it where agent %s cannot change it\n",
+		st->o.policy, why, rc > 0 ? ", so it could change its own policy" : "",
+		st->o.agent);
+	return RUN_EXIT_USAGE;
+}
+
+/*
  * Read and compile the policy, take a slot and its private temporary
- * directory, bring the kernel side up and say what it enforces. 0, or the
- * exit status to end with.
+ * directory, bring the kernel side up, say what it enforces, and refuse a
+ * policy the agent could change. 0, or the exit status to end with.
  */
 static int run_prepare(struct run_state *st)
 {
@@ -457,6 +530,8 @@ static int run_prepare(struct run_state *st)
 		print_policy_error(&perr);
 		return RUN_EXIT_USAGE;
 	}
+	/* without them, denial lines say less of hostname destinations */
+	swap_keep_names(&st->sw, &st->comp);
 	if (loader_open(&st->k, msg, sizeof(msg))) {
 		fprintf(stderr, "pinfold: %s\n", msg);
 		return RUN_EXIT_INTERNAL;
@@ -469,7 +544,8 @@ static int run_prepare(struct run_state *st)
 		fprintf(stderr,
 			"pinfold: removed %d instance cgroup(s) left by a killed pinfold run\n",
 			err);
-	return check_enforcement(&st->k, &st->o);
+	err = check_enforcement(&st->k, &st->o);
+	return err ?: run_guard(st);
 }
 
 /*
@@ -577,6 +653,7 @@ static int run_instance_up(struct run_state *st)
 	int err;
 
 	st->rc.audit_path = st->o.audit;
+	st->rc.sw = &st->sw;
 	err = open_audit(st->o.audit);
 	if (err < 0) {
 		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", st->o.audit,

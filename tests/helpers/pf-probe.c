@@ -17,7 +17,8 @@
  *   write PATH                  open O_WRONLY|O_APPEND (never creates), write a line
  *   create PATH                 open O_CREAT|O_EXCL|O_WRONLY
  *   mkdir PATH | unlink PATH | rmdir PATH
- *   rename OLD NEW | link OLD NEW | symlink TARGET PATH
+ *   rename OLD NEW | rename-exchange OLD NEW | rename-whiteout OLD NEW
+ *   link OLD NEW | symlink TARGET PATH
  *
  * ADDR is IPv4 or IPv6. An IPv4-mapped address such as ::ffff:127.0.0.1 is
  * used through an AF_INET6 socket, which is the point: it must be judged
@@ -41,6 +42,14 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+/* renameat2 flags, from linux/fs.h (which clashes with sys/mount.h) */
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
 
 enum {
 	EXIT_OP_FAILED = 1,
@@ -105,7 +114,7 @@ static int usage(void)
 		"       pf-probe sendto ADDR PORT udp\n"
 		"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
 		"       pf-probe bind SRC DST | userns -\n"
-		"       pf-probe rename|link OLD NEW\n"
+		"       pf-probe rename|rename-exchange|rename-whiteout|link OLD NEW\n"
 		"       pf-probe symlink TARGET PATH\n");
 	return EXIT_USAGE;
 }
@@ -333,6 +342,12 @@ int main(int argc, char **argv)
 	if (argc == 4) {
 		if (strcmp(op, "rename") == 0)
 			return path_result(rename(argv[2], argv[3]));
+		if (strcmp(op, "rename-exchange") == 0)
+			return path_result((int)syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD,
+							argv[3], RENAME_EXCHANGE));
+		if (strcmp(op, "rename-whiteout") == 0)
+			return path_result((int)syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD,
+							argv[3], RENAME_WHITEOUT));
 		if (strcmp(op, "link") == 0)
 			return path_result(link(argv[2], argv[3]));
 		if (strcmp(op, "symlink") == 0)

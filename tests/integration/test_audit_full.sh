@@ -93,7 +93,7 @@ phase2_handled() { [ "$(grep -c "127\.0\.0\.1:$((port + 1))/tcp" "$PF_TMP/run.er
 # shellcheck disable=SC2317
 disk_full() { python3 -c 'import os, sys; sys.exit(os.statvfs(sys.argv[1]).f_bavail != 0)' "$mnt"; }
 
-"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded --audit "$audit" \
+"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded --no-watch --audit "$audit" \
 	-- env PF_INTEGRATION="$PF_ROOT/tests/integration" \
 	python3 "$PF_TMP/agent.py" "$sync" "$port" "$n1" "$n2" "$n3" \
 	>"$PF_TMP/agent.out" 2>"$PF_TMP/run.err" &

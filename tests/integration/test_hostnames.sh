@@ -84,7 +84,7 @@ confined()
 {
 	RUNS=$((RUNS + 1))
 	AUDIT=$PF_TMP/audit.$RUNS.jsonl
-	"$PINFOLD" run --policy "$POLICY" --agent byname --audit "$AUDIT" --allow-degraded -- "$@"
+	"$PINFOLD" run --policy "$POLICY" --agent byname --audit "$AUDIT" --allow-degraded --no-watch -- "$@"
 }
 
 # ---- baseline: unconfined, the servers answer ----
@@ -163,7 +163,7 @@ agents:
 EOF
 marker=$PF_TMP/unresolvable-ran
 pf_exec unshare --net -- "$PINFOLD" run --policy "$BAD" --agent byname \
-	--audit "$PF_TMP/unresolvable.jsonl" --allow-degraded -- "$PF_PROBE" create "$marker"
+	--audit "$PF_TMP/unresolvable.jsonl" --allow-degraded --no-watch -- "$PF_PROBE" create "$marker"
 check "unresolvable name: run exits 2" "exit $PF_RC, stderr: $(pf_stderr)" [ "$PF_RC" = 2 ]
 check "unresolvable name: error at the rule's place" "stderr: $(pf_stderr)" \
 	grep -qF "$BAD:8:9: error: cannot resolve nowhere.pinfold-test.invalid: " "$PF_ERR"

@@ -27,7 +27,7 @@ agents:
 YAML
 
 # The agent listens on 127.0.0.1:$port, tcp and udp, for a few seconds.
-"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent server --allow-degraded \
+"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent server --allow-degraded --no-watch \
 	--audit "$PF_TMP/audit.jsonl" -- "$PF_SERVE" --addr 127.0.0.1 --tcp "$port" --udp "$port" \
 	--ready-file "$PF_TMP/ready" --timeout 6 2>"$PF_TMP/stderr" &
 run=$!
@@ -88,7 +88,7 @@ except OSError as e:
     print("err", errno.errorcode[e.errno])'
 out=$(python3 -c "$recverr")
 check recverr-unconfined-works "unconfined IP_RECVERR said '$out'" test "$out" = ok
-out=$("$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent server --allow-degraded \
+out=$("$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent server --allow-degraded --no-watch \
 	--audit "$PF_TMP/recverr.jsonl" -- python3 -c "$recverr" 2>/dev/null)
 check recverr-refused "confined IP_RECVERR said '$out'" test "$out" = "err EPERM"
 n=$(pf_audit_count "$PF_TMP/recverr.jsonl" action=setsockopt object=IP_RECVERR \

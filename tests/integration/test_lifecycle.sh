@@ -37,7 +37,7 @@ alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
 
 # 1. The agent's shell starts a background sleep, then waits; kill -9 the launcher.
-"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded \
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --no-watch \
 	--audit "$PF_TMP/a1.jsonl" -- sh -c "sleep 300 & echo \$! > $PF_TMP/bg; exec sleep 301" \
 	2>"$PF_TMP/run1.err" &
 run1=$!
@@ -54,7 +54,7 @@ check orphan-still-confined "background task $bg left its cgroup" \
 	test "$(sed -n 's/^0:://p' "/proc/$bg/cgroup" 2>/dev/null)" = "$cg"
 
 # 2. The next run on the same slot reaps what the killed one left.
-"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded \
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --no-watch \
 	--audit "$PF_TMP/a2.jsonl" -- true 2>"$PF_TMP/run2.err"
 rc=$?
 check next-run-ok "second run exited $rc: $(cat "$PF_TMP/run2.err")" test "$rc" = 0
@@ -67,7 +67,7 @@ check reap-said "no message about the reaped instance: $(cat "$PF_TMP/run2.err")
 # agent stays confined (its launcher holds the links). A connect to a port
 # nobody listens on says which: EPERM when judged, ECONNREFUSED when not.
 port=$(pf_free_ports 1)
-"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit "$PF_TMP/a3.jsonl" \
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --no-watch --audit "$PF_TMP/a3.jsonl" \
 	-- sh -c "while [ ! -e $PF_TMP/go ]; do sleep 0.1; done; $PF_PROBE connect 127.0.0.1 $port tcp" \
 	>"$PF_TMP/run3.out" 2>"$PF_TMP/run3.err" &
 run3=$!
@@ -89,7 +89,7 @@ out=$("$PF_PROBE" connect 127.0.0.1 "$port" tcp)
 check probe-unconfined-refused "unconfined probe said '$out'" test "$out" = "err ECONNREFUSED"
 
 # 4. No agent starts without its audit trail.
-"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit /dev/full \
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --no-watch --audit /dev/full \
 	-- touch "$PF_TMP/started" 2>"$PF_TMP/run4.err"
 rc=$?
 check unwritable-audit-refused "exit $rc: $(cat "$PF_TMP/run4.err")" test "$rc" = 125
@@ -97,10 +97,10 @@ check unwritable-audit-agent-not-run "the agent ran" test ! -e "$PF_TMP/started"
 
 # 5. Inherited descriptors above 2 are closed, unless kept with --keep-fd.
 exec 7>"$PF_TMP/inherited"
-"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit "$PF_TMP/a5.jsonl" \
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --no-watch --audit "$PF_TMP/a5.jsonl" \
 	-- sh -c 'echo leaked >&7' 2>/dev/null
 check inherited-fd-closed "the agent wrote through fd 7" test ! -s "$PF_TMP/inherited"
-"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --audit "$PF_TMP/a5.jsonl" \
+"$PINFOLD" run --policy "$policy" --agent sleeper --allow-degraded --no-watch --audit "$PF_TMP/a5.jsonl" \
 	--keep-fd 7 -- sh -c 'echo kept >&7' 2>/dev/null
 check kept-fd-passed "fd 7 was not passed with --keep-fd 7" grep -qx kept "$PF_TMP/inherited"
 exec 7>&-

@@ -23,7 +23,7 @@ YAML
 
 # The writer is stopped while the agent floods, so that the ring must
 # overflow however fast the machine; it drains the ring when continued.
-"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded \
+"$PINFOLD" run --policy "$PF_TMP/policy.yaml" --agent flood --allow-degraded --no-watch \
 	--audit "$PF_TMP/audit.jsonl" -- sh -c "while [ ! -e $PF_TMP/go ]; do sleep 0.05; done;
 		python3 $PF_ROOT/tests/integration/denied_connects.py $attempts $port > $PF_TMP/denied" 2>/dev/null &
 run=$!

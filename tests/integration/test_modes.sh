@@ -55,7 +55,7 @@ confined()
 
 	RUNS=$((RUNS + 1))
 	AUDIT=$PF_TMP/audit.$RUNS.jsonl
-	"$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$AUDIT" --allow-degraded \
+	"$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$AUDIT" --allow-degraded --no-watch \
 		-- "$@"
 }
 

@@ -76,7 +76,7 @@ confined()
 	RUNS=$((RUNS + 1))
 	AUDIT=$PF_TMP/audit.$RUNS.jsonl
 	AUDITS+=("$AUDIT")
-	"$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$AUDIT" --allow-degraded \
+	"$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$AUDIT" --allow-degraded --no-watch \
 		-- "$@"
 }
 
@@ -233,7 +233,7 @@ name="concurrent instances"
 out_a=$PF_TMP/concurrent.allowed
 AUDITS+=("$PF_TMP/concurrent.jsonl")
 "$PINFOLD" run --policy "$POLICY" --agent allowed --audit "$PF_TMP/concurrent.jsonl" \
-	--allow-degraded -- sh -c 'sleep 1; "$0" connect 127.0.0.1 "$1" tcp' "$PF_PROBE" "$P0" \
+	--allow-degraded --no-watch -- sh -c 'sleep 1; "$0" connect 127.0.0.1 "$1" tcp' "$PF_PROBE" "$P0" \
 	>"$out_a" 2>/dev/null </dev/null &
 pid_a=$!
 sleep 0.3
@@ -275,6 +275,118 @@ if [ -n "$cg" ]; then
 	rmdir "$CGROOT$cg/escape" "$CGROOT$cg" 2>/dev/null
 fi
 
+# ---- an unspecified destination is this host ----
+
+# The kernel sends to 0.0.0.0, ::ffff:0.0.0.0 and :: on this host (to the
+# socket's own IPv4 address when it is bound to one), after the programs
+# judged the address: each is judged, and recorded, as the address used. A
+# dual-stack listener on :: takes every form; agent outward may reach
+# anything but loopback, except its own rules on 127.0.0.1 and ::1 port PA.
+start_any()
+{
+	local _
+
+	for _ in 1 2 3 4 5; do
+		PA=$(pf_free_ports 2) || break
+		PD=$((PA + 1))
+		pf_serve_start any --addr :: --banner any --tcp "$PA" --tcp "$PD" --udp "$PA" \
+			--udp "$PD" && return 0
+	done
+	return 1
+}
+
+# pyprobe: pf-probe's connect and sendto, plus mptcp and a bound source:
+#   pyprobe connect|sendto ADDR PORT tcp|udp|mptcp [SOURCE]
+PYPROBE=$PF_TMP/pyprobe
+cat >"$PYPROBE" <<'PY'
+#!/usr/bin/python3
+import errno, socket, sys
+op, addr, port, proto = sys.argv[1:5]
+src = sys.argv[5] if len(sys.argv) > 5 else None
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+s = socket.socket(fam, kind, 262 if proto == "mptcp" else 0)  # IPPROTO_MPTCP
+s.settimeout(3)
+try:
+    if src:
+        s.bind((src, 0))
+    if op == "sendto":
+        s.sendto(b"ping\n", (addr, int(port)))
+    else:
+        s.connect((addr, int(port)))
+        s.send(b"ping\n")
+    print("ok " + s.recv(512).decode().strip())
+except OSError as e:
+    print("err " + errno.errorcode.get(e.errno, str(e.errno)))
+    sys.exit(1)
+PY
+chmod +x "$PYPROBE"
+
+if ! start_any; then
+	fail "unspecified: setup" "cannot start pf-serve on ::: $(cat "$PF_TMP"/any.log 2>/dev/null)"
+else
+	ANY_POLICY=$PF_TMP/any.yaml
+	cat >"$ANY_POLICY" <<YAML
+version: 1
+backends:
+  world:
+    destinations:
+      - { to: any, port: 1-65535, proto: tcp }
+      - { to: any, port: 1-65535, proto: udp }
+    except: [loopback]
+families:
+  outside:
+    grants:
+      - { backend: world, actions: [connect, send] }
+agents:
+  outward:
+    families: [outside]
+    network:
+      - { to: 127.0.0.1, port: $PA, proto: tcp }
+      - { to: 127.0.0.1, port: $PA, proto: udp }
+      - { to: "::1", port: $PA, proto: tcp }
+      - { to: "::1", port: $PA, proto: udp }
+YAML
+	SAVED_POLICY=$POLICY
+	POLICY=$ANY_POLICY
+	# unconfined, every form reaches the listener: the denials below mean something
+	expect "unspecified: baseline tcp 0.0.0.0:$PD" "ok any" "$PF_PROBE" connect 0.0.0.0 "$PD" tcp
+	expect "unspecified: baseline tcp [::]:$PD" "ok any" "$PF_PROBE" connect :: "$PD" tcp
+	expect "unspecified: baseline mptcp 0.0.0.0:$PD" "ok any" "$PYPROBE" connect 0.0.0.0 "$PD" mptcp
+
+	denied "unspecified: tcp 0.0.0.0:$PD" outward connect "127.0.0.1:$PD/tcp" \
+		connect 0.0.0.0 "$PD" tcp
+	denied "unspecified: tcp [::ffff:0.0.0.0]:$PD" outward connect "127.0.0.1:$PD/tcp" \
+		connect ::ffff:0.0.0.0 "$PD" tcp
+	denied "unspecified: tcp [::]:$PD" outward connect "[::1]:$PD/tcp" connect :: "$PD" tcp
+	denied "unspecified: udp connect 0.0.0.0:$PD" outward connect "127.0.0.1:$PD/udp" \
+		connect 0.0.0.0 "$PD" udp
+	denied "unspecified: udp sendto 0.0.0.0:$PD" outward sendmsg "127.0.0.1:$PD/udp" \
+		sendto 0.0.0.0 "$PD" udp
+	denied "unspecified: udp sendto [::ffff:0.0.0.0]:$PD" outward sendmsg "127.0.0.1:$PD/udp" \
+		sendto ::ffff:0.0.0.0 "$PD" udp
+	denied "unspecified: udp sendto [::]:$PD" outward sendmsg "[::1]:$PD/udp" sendto :: "$PD" udp
+	PF_PROBE=$PYPROBE denied "unspecified: mptcp 0.0.0.0:$PD" outward connect \
+		"127.0.0.1:$PD/tcp" connect 0.0.0.0 "$PD" mptcp
+	# from a socket bound to 127.0.0.5, 0.0.0.0 is 127.0.0.5, which no rule allows
+	PF_PROBE=$PYPROBE denied "unspecified: tcp 0.0.0.0:$PA from 127.0.0.5" outward connect \
+		"127.0.0.5:$PA/tcp" connect 0.0.0.0 "$PA" tcp 127.0.0.5
+	PF_PROBE=$PYPROBE denied "unspecified: udp sendto 0.0.0.0:$PA from 127.0.0.5" outward \
+		sendmsg "127.0.0.5:$PA/udp" sendto 0.0.0.0 "$PA" udp 127.0.0.5
+
+	# the twins: judged as loopback, where the own rules allow PA
+	allowed "unspecified: tcp 0.0.0.0:$PA" "ok any" outward connect 0.0.0.0 "$PA" tcp
+	allowed "unspecified: tcp [::ffff:0.0.0.0]:$PA" "ok any" outward connect ::ffff:0.0.0.0 \
+		"$PA" tcp
+	allowed "unspecified: tcp [::]:$PA" "ok any" outward connect :: "$PA" tcp
+	allowed "unspecified: udp sendto 0.0.0.0:$PA" "ok any" outward sendto 0.0.0.0 "$PA" udp
+	allowed "unspecified: udp sendto [::]:$PA" "ok any" outward sendto :: "$PA" udp
+	PF_PROBE=$PYPROBE allowed "unspecified: mptcp 0.0.0.0:$PA" "ok any" outward \
+		connect 0.0.0.0 "$PA" mptcp
+	POLICY=$SAVED_POLICY
+	pf_serve_stop any
+fi
+
 # ---- exit status ----
 
 for st in 0 7 1; do
@@ -289,7 +401,7 @@ refused()
 {
 	local name=$1 policy=$2 agent=$3 marker=$PF_TMP/ran.$RANDOM
 
-	pf_exec "$PINFOLD" run --policy "$policy" --agent "$agent" --allow-degraded \
+	pf_exec "$PINFOLD" run --policy "$policy" --agent "$agent" --allow-degraded --no-watch \
 		-- "$PF_PROBE" create "$marker"
 	check "$name: exit 2" "exit $PF_RC, stderr: $(pf_stderr)" [ "$PF_RC" = 2 ]
 	check "$name: command not run" "$marker exists" [ ! -e "$marker" ]

@@ -97,7 +97,7 @@ received()
 
 	before=$(hits)
 	if [ "$confined" = yes ]; then
-		out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded \
+		out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded --no-watch \
 			--audit "$PF_TMP/audit.jsonl" -- ip netns exec "$nsA" python3 \
 			"$PF_TMP/send.py" "$kind" 2>>"$PF_TMP/stderr")
 	else
@@ -130,12 +130,12 @@ done
 if [ "$(uname -m)" = x86_64 ]; then
 	out=$("$PF_PROBE" compat-getpid -)
 	check compat-abi-unconfined-works "unconfined int \$0x80 getpid said '$out'" test "$out" = ok
-	out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded \
+	out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded --no-watch \
 		--audit "$PF_TMP/audit.jsonl" -- "$PF_PROBE" compat-getpid - 2>/dev/null)
 	check compat-abi-refused "confined int \$0x80 getpid said '$out'" test "$out" = "err EPERM"
 fi
 
-out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded \
+out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded --no-watch \
 	--audit "$PF_TMP/audit.jsonl" -- ip netns exec "$nsA" python3 "$PF_TMP/send.py" other \
 	2>/dev/null)
 check other-options-allowed "other socket options and clearing a route: '$out'" test "$out" = "ok -"

@@ -22,7 +22,21 @@
 #     changes nothing either;
 #   - the private temporary directory: TMPDIR, 0700, owned by the agent's
 #     user, gone after the run; what a killed run left on the slot is removed
-#     first, without following the links in it.
+#     first, without following the links in it;
+#   - the guard: pinfold run refuses to watch (exit 2, one line, the agent
+#     not started) a policy the agent could change: where its rules let it
+#     write, create or rename (with BPF LSM), or where its uid could by
+#     file permissions (without), or any policy of an agent running as root
+#     without BPF LSM; it runs with --no-watch, and watches a policy the
+#     agent may only read. A swap to a policy the agent could then change
+#     is rejected.
+#
+# Without BPF LSM an agent running as root could rewrite any policy, and
+# pinfold runs the agent with its own credentials: so the swaps run under a
+# copy of pinfold given the capabilities it needs as file capabilities,
+# started as nobody. The agent then runs as nobody, without capabilities.
+# Where the bounding set withholds those capabilities, the test skips after
+# the checks that need none.
 #
 #   tests/integration/test_swap.sh        (root; after make tests)
 #   PF_SWAPS=N                            swaps (default 200)
@@ -33,8 +47,9 @@
 # A checks (38 connects refused in 411518, in one run). What it cannot show
 # is the grace period instance_purge_gen waits for: without it, only a
 # decision in flight across the switch would miss its rules.
-# SC2317: applied_ge and rejected_ge are called through pf_wait
-# shellcheck disable=SC2317
+# SC2317: applied_ge and rejected_ge are called through pf_wait; SC2016: the
+# agent's sh -c scripts expand their own $0
+# shellcheck disable=SC2317,SC2016
 set -u
 
 # shellcheck source=tests/integration/lib.sh
@@ -90,6 +105,11 @@ PA=$BASE PB=$((BASE + 1)) PC=$((BASE + 2)) PD=$((BASE + 3))
 POLDIR=$PF_TMP/policy
 mkdir -p "$POLDIR"
 POLICY=$POLDIR/policy.yaml
+# what the agent (nobody) reads and writes; the rest of PF_TMP only root may
+AGENT_DIR=$PF_TMP/agent
+mkdir -p "$AGENT_DIR"
+chown 65534:65534 "$AGENT_DIR"
+chmod 0711 "$PF_TMP"
 cat >"$PF_TMP/p1.yaml" <<EOF
 version: 1
 backends:
@@ -106,7 +126,9 @@ families:
       - { backend: svc-x, actions: [connect], audit: true }
 agents:
   looper:
-    families: [one]
+    families: [runtime, runtime-programs, one]
+    files:
+      - { path: $AGENT_DIR, access: read-write }
 EOF
 cat >"$PF_TMP/p2.yaml" <<EOF
 version: 1
@@ -124,7 +146,9 @@ families:
       - { backend: svc-c, actions: [connect], audit: true }
 agents:
   looper:
-    families: [two]
+    families: [runtime, runtime-programs, two]
+    files:
+      - { path: $AGENT_DIR, access: read-write }
 EOF
 printf 'version: 1\nagents:\n  looper: [\n' >"$PF_TMP/bad-syntax.yaml"
 printf 'version: 1\nagents:\n  other:\n    families: []\n' >"$PF_TMP/no-agent.yaml"
@@ -139,7 +163,7 @@ put "$PF_TMP/p1.yaml"
 
 # ---- the agent: A as fast as it can, B and C every few milliseconds
 
-cat >"$PF_TMP/looper.py" <<'PY'
+cat >"$AGENT_DIR/looper.py" <<'PY'
 import errno, json, os, signal, socket, struct, sys, threading, time
 pa, pb, pc, out, ready = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 stop = threading.Event()
@@ -199,6 +223,126 @@ with open(out + ".tmp", "w") as f:
 os.rename(out + ".tmp", out)
 PY
 
+# ---- the guard: a policy the agent could change is not watched
+
+if pf_bpf_lsm; then LSM=1; else LSM=0; fi
+
+# A copy of pinfold with the capabilities it needs as file capabilities
+# (security.capability, revision 2, effective), which only root and nobody
+# may run: started as nobody, it runs the agent as nobody, without them.
+CAPBIN=$PF_TMP/capbin
+if ! { mkdir "$CAPBIN" && cp "$PINFOLD" "$CAPBIN/pinfold" &&
+	chown 0:65534 "$CAPBIN" "$CAPBIN/pinfold" && chmod 0750 "$CAPBIN" "$CAPBIN/pinfold"; }; then
+	echo "FAIL setup: cannot copy pinfold to $CAPBIN"
+	exit 1
+fi
+python3 - "$CAPBIN/pinfold" <<'PY' || { echo "FAIL setup: cannot set file capabilities"; exit 1; }
+import os, struct, sys
+# chown 0, dac_override 1, fowner 3, kill 5, net_admin 12, sys_admin 21, perfmon 38, bpf 39
+caps = [0, 1, 3, 5, 12, 21, 38, 39]
+lo = sum(1 << c for c in caps if c < 32)
+hi = sum(1 << (c - 32) for c in caps if c >= 32)
+os.setxattr(sys.argv[1], "security.capability", struct.pack("<IIIII", 0x02000001, lo, 0, hi, 0))
+PY
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups "$CAPBIN/pinfold")
+# the system's python, which nobody may run (root's python3 may be a private shim)
+AGENT_PYTHON=/usr/bin/python3
+[ -x "$AGENT_PYTHON" ] || AGENT_PYTHON=$(command -v python3)
+
+# the guard's policies: agent guard may write its own directory only,
+# agent writer also the directory open, which nobody may write too
+GDIR=$PF_TMP/guard
+mkdir -p "$GDIR/ro/policy.d" "$GDIR/open"
+chmod 0777 "$GDIR/open"
+cat >"$PF_TMP/guard.yaml" <<END
+version: 1
+agents:
+  guard:
+    families: [runtime, runtime-programs]
+    files:
+      - { path: $AGENT_DIR, access: read-write }
+  writer:
+    families: [runtime, runtime-programs]
+    files:
+      - { path: $AGENT_DIR, access: read-write }
+      - { path: $GDIR/open, access: read-write }
+END
+for f in ro/policy.yaml ro/policy.d/agents.yaml ro/owned.yaml open/policy.yaml; do
+	cp "$PF_TMP/guard.yaml" "$GDIR/$f"
+done
+chown 65534 "$GDIR/ro/owned.yaml"
+ln -s "$GDIR/ro/policy.yaml" "$GDIR/open/link.yaml"
+MARK=$AGENT_DIR/ran
+GAUDIT=$PF_TMP/guard.jsonl
+
+# refused NAME PATTERN PINFOLD-RUN...: pinfold run, given the rest of its
+# arguments, refuses to watch: exit 2, the agent not started, and one line
+# on stderr saying so, which matches PATTERN (grep -E)
+refused()
+{
+	local name=$1 pattern=$2 n
+	shift 2
+
+	rm -f "$MARK"
+	pf_exec "$@" --audit "$GAUDIT" --allow-degraded -- sh -c ': >"$0"' "$MARK"
+	n=$(grep -c '^pinfold: refusing to watch policy ' "$PF_ERR")
+	check "$name: exit 2" "exit $PF_RC; stderr: $(pf_stderr)" [ "$PF_RC" = 2 ]
+	check "$name: agent not started" "$MARK exists" [ ! -e "$MARK" ]
+	check "$name: one line says why" "want one line matching '$pattern'; stderr: $(pf_stderr)" \
+		[ "$n" = 1 ] && grep -qE "^pinfold: refusing to watch policy $pattern" "$PF_ERR"
+}
+
+# runs NAME WATCHED PINFOLD-RUN...: the agent runs, the policy watched or not
+runs()
+{
+	local name=$1 watched=$2 n
+	shift 2
+
+	rm -f "$MARK" "$GAUDIT"
+	pf_exec "$@" --audit "$GAUDIT" --allow-degraded -- sh -c ': >"$0"' "$MARK"
+	n=$(pf_audit_count "$GAUDIT" kind=instance-start watched="$watched")
+	check "$name: runs" "exit $PF_RC; stderr: $(pf_stderr)" [ "$PF_RC" = 0 -a -e "$MARK" ]
+	check "$name: watched $watched" "$(pf_audit_show "$GAUDIT")" [ "$n" = 1 ]
+}
+
+if [ $LSM = 1 ]; then
+	refused "policy the agent's rules let it write" \
+		"$GDIR/open/policy.yaml: agent writer may .*own files rule $GDIR/open" \
+		"$PINFOLD" run --policy "$GDIR/open/policy.yaml" --agent writer
+	runs "policy the agent's rules let it write, --no-watch" false \
+		"$PINFOLD" run --policy "$GDIR/open/policy.yaml" --agent writer --no-watch
+else
+	refused "agent runs as root, no BPF LSM" "$GDIR/ro/policy.yaml: .*agent guard runs as root" \
+		"$PINFOLD" run --policy "$GDIR/ro/policy.yaml" --agent guard
+	runs "agent runs as root, no BPF LSM, --no-watch" false \
+		"$PINFOLD" run --policy "$GDIR/ro/policy.yaml" --agent guard --no-watch
+fi
+
+# the agent as nobody
+pf_exec "${AS_NOBODY[@]}" run --policy "$GDIR/ro/policy.yaml" --agent guard --no-watch \
+	--audit "$GAUDIT" --allow-degraded -- true
+if [ "$PF_RC" != 0 ]; then
+	# a bounding set without these capabilities, say: nothing below can run
+	pf_skip "pinfold with file capabilities cannot run as nobody here (exit $PF_RC: $(pf_stderr))"
+fi
+if [ $LSM = 0 ]; then
+	refused "policy in a directory the agent's uid may write" \
+		"$GDIR/open/policy.yaml: .*agent guard \\(uid 65534\\) may create files in $GDIR/open" \
+		"${AS_NOBODY[@]}" run --policy "$GDIR/open/policy.yaml" --agent guard
+	refused "policy file the agent's uid owns" \
+		"$GDIR/ro/owned.yaml: .*agent guard \\(uid 65534\\) owns $GDIR/ro/owned.yaml" \
+		"${AS_NOBODY[@]}" run --policy "$GDIR/ro/owned.yaml" --agent guard
+	refused "policy reached through a link the agent's uid may rename" \
+		"$GDIR/open/link.yaml: .*agent guard \\(uid 65534\\) may delete or rename $GDIR/open/link.yaml" \
+		"${AS_NOBODY[@]}" run --policy "$GDIR/open/link.yaml" --agent guard
+	runs "policy in a directory the agent's uid may write, --no-watch" false \
+		"${AS_NOBODY[@]}" run --policy "$GDIR/open/policy.yaml" --agent guard --no-watch
+fi
+runs "policy file the agent may only read" true \
+	"${AS_NOBODY[@]}" run --policy "$GDIR/ro/policy.yaml" --agent guard
+runs "policy directory the agent may only read" true \
+	"${AS_NOBODY[@]}" run --policy "$GDIR/ro/policy.d" --agent guard
+
 # What a killed run would leave: a tmp dir for every slot, each holding a
 # link out of it. The run removes its own slot's, and follows no link.
 mkdir -p "$PF_TMP/outside" /run/pinfold/tmp
@@ -211,10 +355,10 @@ done
 trap 'rm -rf "${STALE[@]}"; pf_cleanup' EXIT
 
 AUDIT=$PF_TMP/audit.jsonl
-RESULT=$PF_TMP/looper.json
-READY=$PF_TMP/looper.ready
-"$PINFOLD" run --policy "$POLICY" --agent looper --audit "$AUDIT" --allow-degraded \
-	-- python3 "$PF_TMP/looper.py" "$PA" "$PB" "$PC" "$RESULT" "$READY" \
+RESULT=$AGENT_DIR/looper.json
+READY=$AGENT_DIR/looper.ready
+"${AS_NOBODY[@]}" run --policy "$POLICY" --agent looper --audit "$AUDIT" --allow-degraded \
+	-- "$AGENT_PYTHON" "$AGENT_DIR/looper.py" "$PA" "$PB" "$PC" "$RESULT" "$READY" \
 	>"$PF_TMP/run.out" 2>"$PF_TMP/run.err" &
 RUN_PID=$!
 PF_PIDS+=("$RUN_PID")
@@ -300,6 +444,31 @@ put "$CUR"
 sleep 0.5
 check "identical policy applies nothing" "$(applied) applied" [ "$(applied)" = "$swapped" ]
 check "no further rejection" "$(rejected) rejected" [ "$(rejected)" = 2 ]
+
+# a policy the agent could then change is rejected: with BPF LSM, one whose
+# rules let it write the policy's directory; without, any once nobody may
+# write that directory
+if [ $LSM = 1 ]; then
+	sed "s|^      - { path: $AGENT_DIR, access: read-write }\$|&\n      - { path: $POLDIR, access: read-write }|" \
+		"$OTHER" >"$PF_TMP/self-write.yaml"
+	put "$PF_TMP/self-write.yaml"
+	want="agent looper may .*own files rule $POLDIR"
+else
+	chmod 0777 "$POLDIR"
+	put "$OTHER"
+	want="agent looper \\(uid 65534\\) may create files in $POLDIR"
+fi
+pf_wait 10 rejected_ge 3
+last=$(grep '"kind":"policy-rejected"' "$AUDIT" | tail -n 1)
+n=$(pf_audit_count "$AUDIT" kind=policy-rejected generation="$GEN")
+check "a policy the agent could change is rejected" "$n rejections; last: $(head -c 600 <<<"$last")" \
+	[ "$n" = 3 ] && grep -qE "$want" <<<"$last"
+check "that rejection said on stderr" "$(tail -c 400 "$PF_TMP/run.err")" \
+	grep -qE "^pinfold: policy change rejected, generation $GEN stays in force: .*$want" \
+	"$PF_TMP/run.err"
+check "nothing applied meanwhile" "$(applied) applied" [ "$(applied)" = "$swapped" ]
+chmod 0755 "$POLDIR"
+sleep 0.3
 
 put "$OTHER"
 pf_wait 10 applied_ge $((swapped + 1))

@@ -254,6 +254,12 @@ struct fake_file {
 };
 
 static const struct fake_file fake_fs[] = {
+	/* the directories above the trees, for their anchors */
+	{"/srv", 0x800001, 2, 0},
+	{"/usr", 0x800003, 2, 0},
+	{"/etc", 0x800003, 3, 0},
+	{"/tmp", 0x800004, 2, 0},
+	{"/dev", 0x5, 1, 0},
 	{"/srv/ehr", 0x800001, 100, 0},
 	{"/srv/ehr/psych", 0x800001, 101, 0},
 	{"/srv/ehr/archive", 0x800001, 200, 0},
@@ -1737,6 +1743,62 @@ static void test_parsed_policy_errors_have_places(void **state)
 	policy_release(&p);
 }
 
+/* The object anchored at path (through the fake), or PF_RULE_NONE when none. */
+static uint32_t anchor_of(const struct compiled *c, const char *path)
+{
+	uint64_t dev = 0, ino = 0;
+	size_t i;
+
+	assert_int_equal(fake_resolve(path, &dev, &ino, (void *)fake_fs), 0);
+	for (i = 0; i < c->n_anchors; i++) {
+		const struct pf_tree_key *k = &c->anchors[i].key;
+
+		if (k->slot == c->slot && k->gen == c->gen && k->dev == dev && k->ino == ino)
+			return c->anchors[i].object;
+	}
+	return PF_RULE_NONE;
+}
+
+/*
+ * Each tree root, and each directory above one but /, is anchored once,
+ * with a tree it holds: classes granted or not, and own trees.
+ */
+static void test_tree_roots_and_their_directories_are_anchored(void **state)
+{
+	struct policy *p = pb_new();
+	struct compiled c;
+	size_t ehr, psych, a, i, j;
+
+	(void)state;
+	ehr = pb_class(p, "phi.ehr", at(3));
+	pb_tree(p, ehr, "/srv/ehr", at(4));
+	psych = pb_class(p, "phi.psych", at(5));
+	pb_tree(p, psych, "/srv/ehr/psych", at(6));
+	a = pb_agent(p, "a");
+	pb_own_tree(p, a, "/srv/billing", POLICY_READ, false, at(9));
+	compile_ok(p, a, &c);
+
+	assert_int_equal(anchor_of(&c, "/srv/ehr/psych"),
+			 POLICY_ID(POLICY_ID_CLASS_TREE, psych, 0));
+	assert_int_equal(anchor_of(&c, "/srv/ehr"), POLICY_ID(POLICY_ID_CLASS_TREE, ehr, 0));
+	assert_int_equal(anchor_of(&c, "/srv/billing"), POLICY_ID(POLICY_ID_OWN_TREE, 0, 0));
+	/* /srv holds all three: the first tree met names it */
+	assert_int_equal(anchor_of(&c, "/srv"), POLICY_ID(POLICY_ID_CLASS_TREE, ehr, 0));
+	assert_int_equal(c.n_anchors, 4);
+	for (i = 0; i < c.n_anchors; i++) {
+		assert_int_equal(c.anchors[i].key.slot, 5);
+		assert_int_equal(c.anchors[i].key.gen, 1);
+		for (j = 0; j < i; j++)
+			assert_false(c.anchors[i].key.dev == c.anchors[j].key.dev &&
+				     c.anchors[i].key.ino == c.anchors[j].key.ino);
+	}
+	/* a directory holding no tree is not anchored */
+	assert_int_equal(anchor_of(&c, "/srv/ehr/archive"), PF_RULE_NONE);
+	compiled_release(&c);
+	assert_null(c.anchors);
+	pb_free(p);
+}
+
 /* ---- the world as it is ---- */
 
 static void test_resolve_stat_follows_symlinks(void **state)
@@ -1765,6 +1827,53 @@ static void test_resolve_stat_follows_symlinks(void **state)
 	unlink(link);
 	rmdir(sub);
 	rmdir(dir);
+}
+
+/*
+ * With stat(2), the anchors follow the real path of a tree, and the
+ * symbolic links of its path as written are anchored too: renaming one
+ * would redirect the path at the next apply.
+ */
+static void test_real_path_and_links_are_anchored(void **state)
+{
+	char dir[] = "/tmp/pf-compile-XXXXXX", real[64], deep[80], link[64], via[96];
+	const char *names[] = {dir, real, deep, link};
+	struct policy *p = pb_new();
+	struct policy_error err;
+	struct compiled c;
+	struct stat st;
+	size_t a, i, k;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(real, sizeof(real), "%s/real", dir);
+	snprintf(deep, sizeof(deep), "%s/real/tree", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(via, sizeof(via), "%s/link/tree", dir);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	assert_int_equal(symlink("real", link), 0);
+	a = pb_agent(p, "a");
+	pb_own_tree(p, a, via, POLICY_READ, false, at(5));
+	assert_int_equal(compile_agent(p, &p->agents[a], 0, 1, NULL, &c, &err), 0);
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		assert_int_equal(lstat(names[k], &st), 0);
+		for (i = 0; i < c.n_anchors; i++)
+			if (c.anchors[i].key.ino == st.st_ino &&
+			    c.anchors[i].key.dev ==
+				    ((uint64_t)major(st.st_dev) << 20 | minor(st.st_dev)))
+				break;
+		if (i == c.n_anchors)
+			fail_msg("%s is not anchored", names[k]);
+		assert_int_equal(c.anchors[i].object, POLICY_ID(POLICY_ID_OWN_TREE, 0, 0));
+	}
+	compiled_release(&c);
+	unlink(link);
+	rmdir(deep);
+	rmdir(real);
+	rmdir(dir);
+	pb_free(p);
 }
 
 /* A zeroed environment resolves trees with stat(2). */
@@ -1827,6 +1936,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_classes_used_by_one_agent_tag_all),
 		cmocka_unit_test(test_private_tmp_is_tagged_as_runtime_tmp),
 		cmocka_unit_test(test_generation_in_every_key),
+		cmocka_unit_test(test_tree_roots_and_their_directories_are_anchored),
 		cmocka_unit_test(test_worked_example_with_an_exception),
 		cmocka_unit_test(test_exception_of_one_host_in_a_prefix),
 		cmocka_unit_test(test_exception_any_but_private_and_link_local),
@@ -1848,6 +1958,7 @@ int main(void)
 		cmocka_unit_test(test_parsed_runtime_families),
 		cmocka_unit_test(test_parsed_policy_errors_have_places),
 		cmocka_unit_test(test_resolve_stat_follows_symlinks),
+		cmocka_unit_test(test_real_path_and_links_are_anchored),
 		cmocka_unit_test(test_default_environment_uses_stat),
 		cmocka_unit_test(test_getaddrinfo_resolves_localhost_from_hosts),
 	};

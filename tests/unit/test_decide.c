@@ -11,6 +11,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "bpf/decide.h"
 
 #define ALL_FILE_RIGHTS                                                                            \
@@ -350,9 +354,61 @@ static void test_rules_past_count_are_ignored(void **state)
 	assert_null(pf_decide_port(&full, 444, PF_PROTO_TCP, PF_ACCESS_CONNECT));
 }
 
+/* addr16 of "a.b.c.d" as ::ffff:a.b.c.d, or of an IPv6 text */
+static void dest_of(const char *text, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, text, out + 12) == 1) {
+		out[10] = out[11] = 0xff;
+		return;
+	}
+	assert_int_equal(inet_pton(AF_INET6, text, out), 1);
+}
+
+/* pf_decide_dest(text, src4 as text or NULL, src_mapped) must give want (NULL: unchanged). */
+static void expect_dest(const char *text, const char *src, __u8 src_mapped, const char *want)
+{
+	__u8 addr[16], expect[16];
+	struct in_addr s4 = {0};
+
+	if (src)
+		assert_int_equal(inet_pton(AF_INET, src, &s4), 1);
+	dest_of(text, addr);
+	dest_of(want ? want : text, expect);
+	assert_int_equal(pf_decide_dest(addr, s4.s_addr, src_mapped), want ? 1 : 0);
+	if (memcmp(addr, expect, 16))
+		fail_msg("%s from %s%s: not judged as %s", text, src ? src : "unbound",
+			 src_mapped ? " (mapped)" : "", want ? want : text);
+}
+
+/* The kernel sends to an unspecified address on this host: that is what is judged. */
+static void test_unspecified_destination_is_this_host(void **state)
+{
+	(void)state;
+	expect_dest("0.0.0.0", NULL, 0, "127.0.0.1");
+	expect_dest("::ffff:0.0.0.0", NULL, 0, "127.0.0.1");
+	expect_dest("::", NULL, 0, "::1");
+	/* from a bound socket, 0.0.0.0 goes to its own address */
+	expect_dest("0.0.0.0", "127.0.0.5", 0, "127.0.0.5");
+	expect_dest("0.0.0.0", "192.0.2.7", 0, "192.0.2.7");
+	/* a socket bound to an IPv4-mapped address connects :: over IPv4 */
+	expect_dest("::", NULL, 1, "::ffff:127.0.0.1");
+	/* the rest of 0.0.0.0/8, and real addresses, are routed as written */
+	expect_dest("0.0.0.1", NULL, 0, NULL);
+	expect_dest("0.1.2.3", "127.0.0.5", 0, NULL);
+	expect_dest("127.0.0.1", NULL, 0, NULL);
+	expect_dest("::1", NULL, 1, NULL);
+	expect_dest("::2", NULL, 0, NULL);
+	expect_dest("1::", NULL, 0, NULL);
+	expect_dest("::ffff:0:0:0", NULL, 0, NULL);
+	expect_dest("::fffe:0.0.0.0", NULL, 0, NULL);
+	expect_dest("::ff:0.0.0.0", NULL, 0, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unspecified_destination_is_this_host),
 		cmocka_unit_test(test_need_by_action_and_side),
 		cmocka_unit_test(test_every_need_is_one_file_right),
 		cmocka_unit_test(test_index_of_each_right),

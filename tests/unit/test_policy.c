@@ -1223,6 +1223,107 @@ static void test_directory_errors_name_their_file(void **state)
 	rm_dir(dir);
 }
 
+/* A policy path that must be refused at once, naming file: load runs under an alarm. */
+static void assert_not_regular(const char *path, const char *file, const char *kind)
+{
+	struct policy_error err;
+	struct policy p;
+	int rc;
+
+	/* a blocking open would hang here: the alarm ends the test instead */
+	alarm(10);
+	rc = policy_load(path, &p, &err);
+	alarm(0);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err.file, file);
+	assert_int_equal(err.line, 0);
+	if (!strstr(err.msg, "not a regular file") || !strstr(err.msg, kind))
+		fail_msg("%s: expected \"not a regular file\" and \"%s\", got \"%s\"", path, kind,
+			 err.msg);
+	assert_null(p.files);
+	assert_null(p.agents);
+}
+
+static void test_fifo_policy_is_refused_without_blocking(void **state)
+{
+	char dir[256], path[512], sub[512], file[600];
+
+	(void)state;
+	make_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_not_regular(path, path, "a FIFO");
+
+	/* a symbolic link is followed, and what it leads to is judged */
+	snprintf(file, sizeof(file), "%s/link.yaml", dir);
+	assert_int_equal(symlink("p.yaml", file), 0);
+	assert_not_regular(file, file, "a FIFO");
+
+	/* in a directory: the FIFO is not skipped, it stops the load */
+	snprintf(sub, sizeof(sub), "%s/pol.d", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_file(sub, "a.yaml", "version: 1\nagents: {a: {}}\n");
+	snprintf(file, sizeof(file), "%s/b.yaml", sub);
+	assert_int_equal(mkfifo(file, 0600), 0);
+	assert_not_regular(sub, file, "a FIFO");
+
+	/* a device named *.yaml is refused too, not opened for reading */
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(symlink("/dev/null", file), 0);
+	assert_not_regular(sub, file, "a character device");
+	rm_dir(dir);
+}
+
+static void test_symlinked_policy_files_are_read(void **state)
+{
+	char dir[256], path[512], link[512];
+	struct policy_error err;
+	struct policy p;
+
+	(void)state;
+	make_dir(dir, sizeof(dir));
+	write_file(dir, "real.txt", "version: 1\nagents: {a: {}}\n");
+	snprintf(link, sizeof(link), "%s/p.yaml", dir);
+	assert_int_equal(symlink("real.txt", link), 0);
+	assert_int_equal(policy_load(link, &p, &err), 0);
+	assert_int_equal(p.n_agents, 1);
+	policy_release(&p);
+
+	/* a directory of links, as configuration tools write them */
+	snprintf(path, sizeof(path), "%s/pol.d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(link, sizeof(link), "%s/pol.d/x.yaml", dir);
+	assert_int_equal(symlink("../real.txt", link), 0);
+	assert_int_equal(policy_load(path, &p, &err), 0);
+	assert_int_equal(p.n_files, 1);
+	assert_string_equal(p.files[0], link);
+	policy_release(&p);
+	rm_dir(dir);
+}
+
+static void test_policy_file_size_is_capped(void **state)
+{
+	char dir[256], path[512];
+	struct policy_error err;
+	struct policy p;
+	FILE *f;
+
+	(void)state;
+	make_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("version: 1\nagents: {a: {}}\n", f);
+	/* a sparse file larger than the cap: only the cap is read */
+	assert_int_equal(fseek(f, 8 << 20, SEEK_SET), 0);
+	fputc('\n', f);
+	fclose(f);
+	assert_int_equal(policy_load(path, &p, &err), -EFBIG);
+	assert_string_equal(err.file, path);
+	assert_non_null(strstr(err.msg, "policy too large"));
+	rm_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1262,6 +1363,9 @@ int main(void)
 		cmocka_unit_test(test_directory_policy_merges_files_in_name_order),
 		cmocka_unit_test(test_directory_digest_names_files),
 		cmocka_unit_test(test_directory_errors_name_their_file),
+		cmocka_unit_test(test_fifo_policy_is_refused_without_blocking),
+		cmocka_unit_test(test_symlinked_policy_files_are_read),
+		cmocka_unit_test(test_policy_file_size_is_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,10 @@ setup()
 	echo old > $D/shred/y.txt
 	echo mail > $D/inbox/existing.txt
 	for f in m n p q; do echo chart > $D/ehr/$f.txt; done
+	mkdir -p $D/rt/work/x/secret $D/rt/work/y $D/rt/work/w
+	echo sealed > $D/rt/work/x/secret/s.txt
+	echo a > $D/rt/work/w/a.txt
+	echo b > $D/rt/work/w/b.txt
 }
 
 # count_records ACTION OBJECT DECISION: records in the audit file matching all three
@@ -150,6 +154,41 @@ case_ rename-over-with-delete-allowed "ok" unlink $D/ehr/q.txt deny 0 -- \
 	rename $D/ehr/p.txt $D/ehr/q.txt
 case_ rename-out-without-delete-denied "err EACCES" rename $D/inbox/m.txt deny 1 -- \
 	rename $D/inbox/m.txt $D/ehr/m2.txt
+
+# A tree root stays where the policy names it: moving a directory that
+# holds one (here the sealed class below a writable one), or removing or
+# moving a root, is refused whatever the rights, or the next apply would tag
+# a fresh directory at the old path and leave the data to the writable class.
+W=$D/rt/work
+case_ rename-dir-holding-tree-denied "err EACCES" rename $W/x deny 1 -- rename $W/x $W/x2
+if [ -n "$(grep -F '"action":"rename"' $AUDIT | grep -F '"reason_code":"holds-tree"')" ]; then
+	ok rename-dir-holding-tree-reason
+else
+	bad rename-dir-holding-tree-reason "no holds-tree record: $(cat $AUDIT)"
+fi
+if [ -f $W/x/secret/s.txt ] && [ ! -e $W/x2 ]; then
+	ok rename-dir-holding-tree-left-in-place
+else
+	bad rename-dir-holding-tree-left-in-place "the tree moved: $(ls -R $W)"
+fi
+case_ rename-dir-holding-no-tree-allowed "ok" rename $W/y deny 0 -- rename $W/y $W/y2
+case_ rename-tree-root-denied "err EACCES" rename $W/x/secret deny 1 -- \
+	rename $W/x/secret $W/secret2
+case_ rename-over-dir-holding-tree-denied "err EACCES" rename $W/x deny 1 -- \
+	rename $W/y2 $W/x
+case_ rmdir-tree-root-denied "err EACCES" unlink $W deny 1 -- rmdir $W
+
+# A rename that leaves a whiteout makes a name at the source too: create there.
+if [ "$($PROBE rename-whiteout /nonexistent /nonexistent2 2>/dev/null)" = "err ENOENT" ]; then
+	case_ rename-whiteout-without-create-denied "err EACCES" create $D/shred/y.txt deny 1 -- \
+		rename-whiteout $D/shred/y.txt $D/shred/y2.txt
+	case_ rename-whiteout-with-create-allowed "ok" create $W/w/a.txt deny 0 -- \
+		rename-whiteout $W/w/a.txt $W/w/a2.txt
+	case_ exchange-dir-holding-tree-denied "err EACCES" rename $W/x deny 1 -- \
+		rename-exchange $W/x $W/w
+else
+	echo "SKIP rename-whiteout, exchange: pf-probe has no rename-whiteout or rename-exchange"
+fi
 
 # A tree mounted elsewhere keeps its rules; a denied tree bound inside an
 # allowed one gains nothing.

@@ -26,7 +26,7 @@ run()
 	agent=$1
 	shift
 	: > $AUDIT
-	out=$($PF run --policy $POLICY --agent "$agent" --audit $AUDIT -- $PROBE "$@" 2>/tmp/stderr)
+	out=$($PF run --policy $POLICY --agent "$agent" --audit $AUDIT --no-watch -- $PROBE "$@" 2>/tmp/stderr)
 }
 
 # denied_read NAME AGENT MODE EXPECT: a read of the secret file gives EXPECT,

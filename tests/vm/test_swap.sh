@@ -8,9 +8,11 @@
 # (renamed into place) $SWAPS times. Every read of A must succeed, every
 # read of B fail, C both; one policy-applied record per swap; every record
 # of C consistent with its generation (allowed only in even ones, by policy
-# 2's family, which holds the same id as policy 1's other one). A build whose
-# swap deletes the old generation's rules before the switch fails here too
-# (24 reads of A refused in 157100, in one run).
+# 2's family, which holds the same id as policy 1's other one). A policy
+# whose rules would let the agent write the policy's directory is rejected
+# (tests/vm/test_policy_guard.sh covers the start). A build whose swap
+# deletes the old generation's rules before the switch fails here too (24
+# reads of A refused in 157100, in one run).
 #
 #   tests/vm/run.sh tests/vm/test_swap.sh
 # SC2034: SUITE is lib.sh's
@@ -139,6 +141,23 @@ swapped=$((n - 1))
 echo "note: $swapped swaps in $(($(date +%s) - t0)) s"
 [ $swapped = $SWAPS ]
 verdict "$SWAPS swaps applied" "$swapped applied" $?
+
+# a policy whose rules let the agent write its own policy is rejected, and
+# the one in force stays
+gen=$((swapped + 1))
+policy one swap.x > /tmp/p3.yaml
+echo "      - { path: $POLDIR, access: read-write }" >> /tmp/p3.yaml
+put /tmp/p3.yaml
+i=0
+while ! grep -qF '"kind":"policy-rejected"' $AUDIT && [ $i -lt 500 ]; do
+	i=$((i + 1))
+	sleep 0.02
+done
+grep -F '"kind":"policy-rejected"' $AUDIT | grep -qF "\"generation\":$gen" &&
+	grep -qE "^pinfold: policy change rejected, generation $gen stays in force: .*agent looper may .*own files rule $POLDIR" /tmp/swap-stderr &&
+	[ "$(applied)" = "$swapped" ]
+verdict self-writable-policy-rejected \
+	"$(applied) applied; $(grep -F policy-rejected $AUDIT | head -c 400); stderr: $(tail -c 400 /tmp/swap-stderr)" $?
 
 kill -TERM $run
 wait $run
