@@ -32,6 +32,7 @@
 #include "audit.h"
 #include "cgroup.h"
 #include "explain.h"
+#include "guard.h"
 #include "instance.h"
 #include "loader.h"
 #include "policy/compile.h"

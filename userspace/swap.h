@@ -86,30 +86,6 @@ bool swap_generation(const struct swap *sw, uint32_t gen, const struct policy **
 		     const struct policy_agent **a, const struct compiled_name **names,
 		     size_t *n_names);
 
-/*
- * Whether agent a could change its own policy p, read from path, and so
- * have pinfold apply what it wrote. With file rules enforced and a in
- * enforce mode, its rules c decide, judged as `pinfold explain` judges
- * (explain_may): may it write a policy file, create a name in the
- * policy's directory (or the one holding the policy file), or delete, and
- * so rename, any name on the way to them, the names on the way to the
- * target of a symbolic link met there included? A policy file with other
- * hard links, which its rules could reach, counts as writable. Otherwise
- * (no BPF LSM, or audit or record mode, where no file rule denies) its
- * uid's file permissions decide the same questions, and an agent running
- * as root, or keeping capabilities across exec, could change any policy.
- * The agent runs with pinfold's credentials. A policy in private_tmp, the
- * instance's private temporary directory, is its own in every case.
- *
- * Returns 0 when it could not; 1 when it could, with one sentence in why,
- * such as "agent billing may write /srv/p/policy.yaml: family shared grants
- * read, write on class shared (at p.yaml:9:9), whose tree /srv/p holds it";
- * -errno when that cannot be told, with why saying so.
- */
-int swap_guard(const char *path, const struct policy *p, const struct policy_agent *a,
-	       const struct compiled *c, bool files_enforced, const char *private_tmp, char *why,
-	       size_t len);
-
 /* Point who at the generation in force and at the older ones kept. */
 void swap_describe(const struct swap *sw, struct audit_instance *who);
 
@@ -131,9 +107,9 @@ void swap_on_change(struct swap *sw);
 
 /*
  * When a change is due, read the policy and, if it differs from the one in
- * force, apply it or reject it (also when swap_guard finds that the agent
- * could change it): with an audit record either way, and a line on
- * stderr. Returns 1 when a new generation took effect, else 0.
+ * force, apply it or reject it (also when swap_guard, in guard.h, finds
+ * that the agent could change it): with an audit record either way, and a
+ * line on stderr. Returns 1 when a new generation took effect, else 0.
  */
 int swap_run_due(struct swap *sw, const struct swap_target *t);
 

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * guard.c - whether an agent could change its own policy: by its rules,
+ * judged as `pinfold explain` judges them, or by its uid's file
+ * permissions where no file rule holds it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "explain.h"
+#include "guard.h"
+
+/* Symbolic links followed on the way to a policy, at most, as the kernel's ELOOP */
+#define GUARD_MAX_LINKS 40
+
+/* What the guard judges by, and what it found. */
+struct guard {
+	const struct policy *p;
+	const struct policy_agent *a;
+	const struct compiled *c; /* the agent's rules; NULL: its uid's file permissions */
+	uid_t uid;                /* file permissions: the agent's uid */
+	char lead[128];           /* file permissions: the sentence before "may write ..." */
+	char *why;
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static void say(struct guard *g, const char *fmt, ...)
+{
+	size_t used = strnlen(g->why, g->len);
+	va_list ap;
+
+	if (used + 1 >= g->len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(g->why + used, g->len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* "at FILE:LINE:COLUMN", or "shipped with pinfold" */
+static const char *place(const struct policy_place *at, char *buf, size_t len)
+{
+	char text[300];
+
+	if (!at->line)
+		return "shipped with pinfold";
+	snprintf(buf, len, "at %s", policy_place_format(at, text, sizeof(text)));
+	return buf;
+}
+
+/*
+ * ": family F grants ACTIONS on class C (at P), whose tree T holds it", or
+ * ": its own files rule T (at P) gives ACTIONS", for what r names.
+ */
+static void say_right(struct guard *g, const struct explain_right *r)
+{
+	uint32_t f = POLICY_ID_MAJOR(r->rule), i = POLICY_ID_MINOR(r->rule);
+	uint32_t k = POLICY_ID_MAJOR(r->object), t = POLICY_ID_MINOR(r->object);
+	const struct policy *p = g->p;
+	char at[320], acts[96];
+
+	if (POLICY_ID_KIND(r->rule) == POLICY_ID_GRANT && f < p->n_families &&
+	    i < p->families[f].n_grants && p->families[f].grants[i].on == POLICY_ON_CLASS) {
+		const struct policy_grant *gr = &p->families[f].grants[i];
+
+		say(g, ": family %s grants %s on class %s (%s)", p->families[f].name,
+		    policy_actions_format(gr->actions, acts, sizeof(acts)),
+		    p->classes[gr->target].name, place(&gr->at, at, sizeof(at)));
+		if (POLICY_ID_KIND(r->object) != POLICY_ID_CLASS_TREE || k >= p->n_classes)
+			return;
+		if (p->classes[k].private_tmp)
+			say(g, ", whose tree, the agent's private temporary directory, holds it");
+		else if (t < p->classes[k].n_trees)
+			say(g, ", whose tree %s holds it", p->classes[k].trees[t].path);
+		return;
+	}
+	if (POLICY_ID_KIND(r->rule) == POLICY_ID_OWN_TREE && i < g->a->n_trees) {
+		say(g, ": its own files rule %s (%s) gives %s", g->a->trees[i].path,
+		    place(&g->a->trees[i].at, at, sizeof(at)),
+		    policy_actions_format(g->a->trees[i].access, acts, sizeof(acts)));
+		return;
+	}
+	say(g, ": rule %#x on object %#x gives it", r->rule, r->object);
+}
+
+static const char *verb(uint16_t action)
+{
+	if (action == PF_ACT_OPEN_WRITE)
+		return "write";
+	return action == PF_ACT_CREATE ? "create files in" : "delete or rename";
+}
+
+/* By the agent's rules, explain_may; a file with more names counts as writable. */
+static int rules_may(struct guard *g, uint16_t action, const char *path)
+{
+	struct explain_right r;
+	struct stat st;
+	int rc;
+
+	/* NEEDSWORK: another mount of the policy's filesystem below a tree the agent may write
+	 * is not looked for; through it the agent could write the policy */
+	if (action == PF_ACT_OPEN_WRITE && !stat(path, &st) && S_ISREG(st.st_mode) &&
+	    st.st_nlink > 1) {
+		say(g,
+		    "policy file %s has %ju hard links: agent %s may write it through another, "
+		    "which pinfold cannot find",
+		    path, (uintmax_t)st.st_nlink, g->a->name);
+		return 1;
+	}
+	rc = explain_may(g->c, action, path, &r);
+	if (rc == 1) {
+		say(g, "agent %s may %s %s", g->a->name, verb(action), path);
+		say_right(g, &r);
+	}
+	return rc;
+}
+
+/* 1 when access(2) allows mode, 0 when it refuses, -errno when it cannot tell */
+static int dac_access(const char *path, int mode)
+{
+	if (!access(path, mode))
+		return 1;
+	return errno == EACCES || errno == EROFS || errno == EPERM ? 0 : -errno;
+}
+
+/*
+ * By the agent's uid's file permissions, which access(2) judges: pinfold
+ * runs with the agent's real uid then (see swap_guard), and its own
+ * capabilities do not count there. Owning a file or directory is enough:
+ * its owner may change its mode.
+ */
+static int dac_may(struct guard *g, uint16_t action, const char *path)
+{
+	char *copy = NULL, *dir;
+	struct stat st, pst;
+	int rc;
+
+	if (action != PF_ACT_UNLINK) {
+		if (stat(path, &st))
+			return -errno;
+		if (st.st_uid == g->uid) {
+			say(g, "%s owns %s", g->lead, path);
+			return 1;
+		}
+		rc = dac_access(path, action == PF_ACT_CREATE ? W_OK | X_OK : W_OK);
+		if (rc == 1)
+			say(g, "%s may %s %s", g->lead, verb(action), path);
+		return rc;
+	}
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	rc = lstat(path, &st) || stat(dir, &pst) ? -errno : 0;
+	if (!rc && pst.st_uid == g->uid) {
+		say(g, "%s owns %s, so may %s %s", g->lead, dir, verb(action), path);
+		rc = 1;
+	} else if (!rc) {
+		rc = dac_access(dir, W_OK | X_OK);
+		/* in a sticky directory only the owners of a name or of it may remove the name */
+		if (rc == 1 && (pst.st_mode & S_ISVTX) && st.st_uid != g->uid)
+			rc = 0;
+		if (rc == 1)
+			say(g, "%s may %s %s", g->lead, verb(action), path);
+	}
+	free(copy);
+	return rc;
+}
+
+static int guard_may(struct guard *g, uint16_t action, const char *path)
+{
+	return g->c ? rules_may(g, action, path) : dac_may(g, action, path);
+}
+
+static int guard_way(struct guard *g, const char *path, int links);
+
+/* The way to the target of the link at path, itself on the way. */
+static int guard_link(struct guard *g, const char *path, int links)
+{
+	char target[PATH_MAX], *copy, *full = NULL;
+	ssize_t n;
+	int rc;
+
+	if (links >= GUARD_MAX_LINKS)
+		return -ELOOP;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return guard_way(g, target, links + 1);
+	copy = strdup(path);
+	if (!copy || asprintf(&full, "%s/%s", dirname(copy), target) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	rc = guard_way(g, full, links + 1);
+	free(copy);
+	free(full);
+	return rc;
+}
+
+/*
+ * Every name on the way to path, deepest first: may the agent delete it,
+ * and so rename it away and put another in its place? The names on the
+ * way to each symbolic link's target are on the way too.
+ */
+static int guard_way(struct guard *g, const char *path, int links)
+{
+	char cwd[PATH_MAX], *abs = NULL, *end, *base;
+	struct stat st;
+	int rc = 0;
+
+	if (path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if (asprintf(&abs, "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/", path) <
+	    0)
+		return -ENOMEM;
+	end = abs + strlen(abs);
+	while (!rc) {
+		while (end > abs + 1 && end[-1] == '/')
+			end--;
+		*end = '\0';
+		base = strrchr(abs, '/');
+		if (end == abs + 1 || !base)
+			break; /* "/": no name to rename */
+		base++;
+		if (strcmp(base, ".") && strcmp(base, "..")) {
+			rc = guard_may(g, PF_ACT_UNLINK, abs);
+			if (!rc && !lstat(abs, &st) && S_ISLNK(st.st_mode))
+				rc = guard_link(g, abs, links);
+		}
+		end = base - 1;
+	}
+	free(abs);
+	return rc;
+}
+
+/*
+ * The policy's files (written), its directory or the one holding it (a
+ * name created there), and every name on the way to them (renamed).
+ */
+static int guard_policy(struct guard *g, const char *path)
+{
+	char *real = realpath(path, NULL), *dir;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	if (!real)
+		return -errno;
+	if (stat(real, &st)) {
+		rc = -errno;
+		goto out;
+	}
+	for (i = 0, rc = 0; !rc && i < g->p->n_files; i++)
+		rc = guard_may(g, PF_ACT_OPEN_WRITE, g->p->files[i]);
+	dir = S_ISDIR(st.st_mode) ? real : dirname(real);
+	if (!rc)
+		rc = guard_may(g, PF_ACT_CREATE, dir);
+	if (!rc)
+		rc = guard_way(g, path, 0);
+	/* a policy file is path itself, or a name in it */
+	for (i = 0; !rc && i < g->p->n_files; i++)
+		if (strcmp(g->p->files[i], path))
+			rc = guard_way(g, g->p->files[i], 0);
+out:
+	free(real);
+	return rc;
+}
+
+/* Whether path, resolved, is dir or below it. */
+static bool below(const char *path, const char *dir)
+{
+	char *real = realpath(path, NULL);
+	size_t n = strlen(dir);
+	bool in;
+
+	in = real && !strncmp(real, dir, n) && (!real[n] || real[n] == '/');
+	free(real);
+	return in;
+}
+
+/* A policy file in the instance's private temporary directory; 1 with why. */
+static int guard_private_tmp(struct guard *g, const char *path, const char *private_tmp)
+{
+	char *tmp = private_tmp ? realpath(private_tmp, NULL) : NULL;
+	size_t i;
+	int rc = 0;
+
+	if (!tmp)
+		return 0;
+	if (below(path, tmp)) {
+		say(g, "policy %s is in agent %s's private temporary directory %s", path,
+		    g->a->name, private_tmp);
+		rc = 1;
+	}
+	for (i = 0; !rc && i < g->p->n_files; i++) {
+		if (!below(g->p->files[i], tmp))
+			continue;
+		say(g, "policy file %s is in agent %s's private temporary directory %s",
+		    g->p->files[i], g->a->name, private_tmp);
+		rc = 1;
+	}
+	free(tmp);
+	return rc;
+}
+
+/* NULL, or why the agent may write any file: it keeps root's powers across exec. */
+static const char *privileged(void)
+{
+	uid_t r, e, s;
+	int cap;
+
+	if (getresuid(&r, &e, &s) || !r || !e || !s)
+		return "runs as root";
+	for (cap = 0; cap < 64; cap++) {
+		int set = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
+
+		if (set < 0)
+			break;
+		if (set)
+			return "keeps capabilities across exec (its ambient set)";
+	}
+	return NULL;
+}
+
+/* Judge by the agent's uid: no file rule holds it. */
+static int guard_dac(struct guard *g, const char *path, bool files_enforced)
+{
+	const char *priv = privileged();
+	char mode[80] = "";
+
+	if (files_enforced)
+		snprintf(mode, sizeof(mode), " runs in %s mode, where file rules deny nothing, and",
+			 policy_mode_name(g->a->mode));
+	if (priv) {
+		if (files_enforced)
+			say(g, "agent %s%s %s: it may write any file", g->a->name, mode, priv);
+		else
+			say(g,
+			    "file rules are not enforced here (--allow-degraded) and agent %s %s: "
+			    "it may write any file",
+			    g->a->name, priv);
+		return 1;
+	}
+	/* access(2) judges the real uid, exec keeps the effective one: both must be the same */
+	if (getuid() != geteuid() || getgid() != getegid()) {
+		say(g,
+		    "agent %s would run with real uid %u and effective uid %u, whose file "
+		    "permissions pinfold does not judge",
+		    g->a->name, (unsigned)getuid(), (unsigned)geteuid());
+		return 1;
+	}
+	g->uid = getuid();
+	snprintf(g->lead, sizeof(g->lead), "%sagent %s (uid %u)%s",
+		 files_enforced ? "" : "file rules are not enforced here (--allow-degraded) and ",
+		 g->a->name, (unsigned)g->uid, mode);
+	return guard_policy(g, path);
+}
+
+int swap_guard(const char *path, const struct policy *p, const struct policy_agent *a,
+	       const struct compiled *c, bool files_enforced, const char *private_tmp, char *why,
+	       size_t len)
+{
+	struct guard g = {.p = p, .a = a, .why = why, .len = len};
+	int rc;
+
+	why[0] = '\0';
+	rc = guard_private_tmp(&g, path, private_tmp);
+	if (!rc && files_enforced && a->mode == POLICY_MODE_ENFORCE) {
+		g.c = c;
+		rc = guard_policy(&g, path);
+	} else if (!rc) {
+		rc = guard_dac(&g, path, files_enforced);
+	}
+	if (rc < 0)
+		snprintf(why, len, "cannot tell whether agent %s could change it: %s", a->name,
+			 strerror(-rc));
+	return rc;
+}

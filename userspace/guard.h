@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * guard.h - may an agent rewrite its own policy?
+ *
+ * `pinfold run` watches the agent's policy and applies what it finds there
+ * (swap.h). An agent that could write that policy, or put another file in
+ * its place, could grant itself anything, and pinfold would load it: the
+ * boundary would be the agent's to move. So before watching, and again
+ * before applying each changed policy, the guard asks whether the confined
+ * agent could change the policy; when it could, run refuses to watch and a
+ * change is rejected, with one sentence naming the rule or permission that
+ * lets it. It judges as the kernel would hold the agent: by its compiled
+ * rules where file rules are enforced and the agent is in enforce mode,
+ * else (no file rule denies) by its uid's file permissions.
+ */
+#ifndef PINFOLD_GUARD_H
+#define PINFOLD_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/compile.h"
+#include "policy/policy.h"
+
+/*
+ * Whether agent a could change its own policy p, read from path, and so
+ * have pinfold apply what it wrote. With file rules enforced and a in
+ * enforce mode, its rules c decide, judged as `pinfold explain` judges
+ * (explain_may): may it write a policy file, create a name in the
+ * policy's directory (or the one holding the policy file), or delete, and
+ * so rename, any name on the way to them, the names on the way to the
+ * target of a symbolic link met there included? A policy file with other
+ * hard links, which its rules could reach, counts as writable. Otherwise
+ * (no BPF LSM, or audit or record mode, where no file rule denies) its
+ * uid's file permissions decide the same questions, and an agent running
+ * as root, or keeping capabilities across exec, could change any policy.
+ * The agent runs with pinfold's credentials. A policy in private_tmp, the
+ * instance's private temporary directory, is its own in every case.
+ *
+ * Returns 0 when it could not; 1 when it could, with one sentence in why,
+ * such as "agent billing may write /srv/p/policy.yaml: family shared grants
+ * read, write on class shared (at p.yaml:9:9), whose tree /srv/p holds it";
+ * -errno when that cannot be told, with why saying so.
+ */
+int swap_guard(const char *path, const struct policy *p, const struct policy_agent *a,
+	       const struct compiled *c, bool files_enforced, const char *private_tmp, char *why,
+	       size_t len);
+
+#endif /* PINFOLD_GUARD_H */
