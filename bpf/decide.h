@@ -14,6 +14,48 @@
 #define PF_PROTO_TCP 6
 #define PF_PROTO_UDP 17
 
+/* Socket families, types and protocols, whose headers differ between the two sides */
+#define PF_AF_UNIX 1
+#define PF_AF_INET 2
+#define PF_AF_INET6 10
+#define PF_AF_NETLINK 16
+#define PF_AF_PACKET 17
+#define PF_TYPE_STREAM 1
+#define PF_TYPE_DGRAM 2
+#define PF_TYPE_RAW 3
+#define PF_PROTO_ICMP 1
+#define PF_PROTO_ICMPV6 58
+#define PF_PROTO_MPTCP 262
+#define PF_NETLINK_ROUTE 0
+
+/*
+ * The PF_SOCK_* kind of a socket; 0 for one no policy may allow (SCTP,
+ * UDP-Lite, vsock, netlink but NETLINK_ROUTE, ...). The kernel judges IPv4
+ * and IPv6 sockets in a cgroup sock_create program (net.bpf.c), the other
+ * families in the LSM socket_create hook (files.bpf.c); the audit writer
+ * names the kind with this too. Protocol 0 (the default of a type) counts
+ * as the type's usual protocol.
+ */
+static inline __u32 pf_decide_sock_kind(__u32 family, __u32 type, __u32 protocol)
+{
+	if (family == PF_AF_INET || family == PF_AF_INET6) {
+		if (type == PF_TYPE_STREAM &&
+		    (!protocol || protocol == PF_PROTO_TCP || protocol == PF_PROTO_MPTCP))
+			return PF_SOCK_TCP;
+		if (type == PF_TYPE_DGRAM && (!protocol || protocol == PF_PROTO_UDP))
+			return PF_SOCK_UDP;
+		if (type == PF_TYPE_DGRAM &&
+		    (protocol == PF_PROTO_ICMP || protocol == PF_PROTO_ICMPV6))
+			return PF_SOCK_PING;
+		return type == PF_TYPE_RAW ? PF_SOCK_RAW : 0;
+	}
+	if (family == PF_AF_UNIX)
+		return PF_SOCK_UNIX;
+	if (family == PF_AF_NETLINK)
+		return protocol == PF_NETLINK_ROUTE ? PF_SOCK_NETLINK_ROUTE : 0;
+	return family == PF_AF_PACKET ? PF_SOCK_PACKET : 0;
+}
+
 /*
  * The rule of the longest prefix's entry rules that gives need (one
  * PF_ACCESS_CONNECT or PF_ACCESS_SEND) for port/proto, or NULL. The loop is
@@ -93,6 +135,7 @@ static inline __u32 pf_decide_need(__u16 action, __u8 side)
 	case PF_ACT_OPEN_READ:
 		return PF_ACCESS_READ;
 	case PF_ACT_EXEC:
+	case PF_ACT_MAP_EXEC:
 		return PF_ACCESS_EXEC;
 	case PF_ACT_CREATE:
 		return PF_ACCESS_CREATE;

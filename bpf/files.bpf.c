@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * files.bpf.c - file enforcement: BPF LSM programs judge every open (to
- * read, write or execute), create, unlink, rename and link of an instance
- * by inode ancestry, each by the one right it needs (the matching rules are
+ * read, write or execute), executable mapping, create, unlink, rename and
+ * link of an instance by inode ancestry, each by the one right it needs (the matching rules are
  * in bpf/pinfold.h, the needs in bpf/decide.h). Mounts and user namespaces
  * are refused outright: a mount would lay any tree inside an allowed one,
  * and a user namespace would let an unprivileged agent mount. In audit and
@@ -31,6 +31,15 @@ char LICENSE[] SEC("license") = "GPL";
 #endif
 #ifndef RENAME_WHITEOUT
 #define RENAME_WHITEOUT (1 << 2)
+#endif
+#ifndef PROT_EXEC
+#define PROT_EXEC 0x4
+#endif
+#ifndef VM_EXEC
+#define VM_EXEC 0x4
+#endif
+#ifndef S_PRIVATE
+#define S_PRIVATE (1 << 9) /* inode->i_flags: internal to the kernel, no path reaches it */
 #endif
 
 /*
@@ -409,7 +418,69 @@ int BPF_PROG(file_open, struct file *file, int ret)
 			      action, PF_SIDE_OBJECT);
 }
 
-/* truncate(2), and open with O_TRUNC even when read-only */
+/*
+ * Exec by mapping. A file mapped executable runs as surely as one opened
+ * for execution: the ELF loader (ld.so PROGRAM) opens a program only to
+ * read it, then maps its code with PROT_EXEC. So mapping a file with
+ * PROT_EXEC, or adding PROT_EXEC to a file's mapping, needs exec too,
+ * judged as any file action. The kernel's own mappings of a program and its
+ * interpreter at execve come here as well, which is why the runtime family
+ * grants exec on the libraries.
+ *
+ * Anonymous memory is not judged (JITs write code there), nor files that
+ * are anonymous memory by another name: kernel-internal inodes (S_PRIVATE),
+ * such as the shmem behind MAP_SHARED|MAP_ANONYMOUS and SysV shared memory.
+ * No path reaches them; they hold only what the agent wrote there.
+ */
+static __always_inline int pf_map_exec_decide(struct file *file)
+{
+	if (BPF_CORE_READ(file, f_inode, i_flags) & S_PRIVATE)
+		return 0;
+	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			      PF_ACT_MAP_EXEC, PF_SIDE_OBJECT);
+}
+
+/*
+ * mmap, and shmat: reqprot is what the caller asked for, prot what it will
+ * get (PROT_EXEC added to PROT_READ under personality READ_IMPLIES_EXEC):
+ * prot is judged. file is NULL for anonymous memory.
+ */
+SEC("lsm/mmap_file")
+int BPF_PROG(mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	return pf_map_exec_decide(file);
+}
+
+/*
+ * mprotect, once for each mapping in the range; prot as for mmap_file. A
+ * mapping already executable was judged when it became so.
+ */
+SEC("lsm/file_mprotect")
+int BPF_PROG(file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
+	     int ret)
+{
+	struct file *file;
+
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file)
+		return 0;
+	return pf_map_exec_decide(file);
+}
+
+/*
+ * truncate(2), and open with O_TRUNC even when read-only.
+ * NEEDSWORK: ftruncate of a memfd (the agent's own memory, in no class) is
+ * denied as a truncate with no rule; programs that size a memfd fail.
+ */
 SEC("lsm/path_truncate")
 int BPF_PROG(path_truncate, const struct path *path, int ret)
 {
@@ -605,4 +676,58 @@ int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, 
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
+}
+
+/*
+ * Sockets of families other than IPv4 and IPv6, which the cgroup
+ * sock_create program judges (net.bpf.c): each needs its kind among the
+ * instance's socket kinds (pf_instance.sockets; pf_decide_sock_kind).
+ * Families with no kind (vsock, Bluetooth, CAN, ...) and netlink protocols
+ * other than NETLINK_ROUTE are refused whatever the policy says.
+ *
+ * The hook runs before the family is looked up: a refused family whose
+ * module is not loaded gets EPERM, not EAFNOSUPPORT. socketpair(2) comes
+ * here for each end; accept(2) does not (its socket is the listener's kind).
+ * The event carries the type in port, the protocol in full in ino and its
+ * low byte in proto (AF_PACKET's ethertypes do not fit a byte).
+ */
+SEC("lsm/socket_create")
+int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	__u64 cgid = 0;
+	bool allowed;
+	__u32 kind;
+
+	if (ret)
+		return ret;
+	if (kern || family == PF_AF_INET || family == PF_AF_INET6)
+		return 0;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EPERM;
+	}
+
+	kind = pf_decide_sock_kind(family, type, protocol);
+	allowed = kind && (inst.sockets & kind);
+	if (allowed && !pf_records_all(&inst))
+		return 0;
+
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_SOCKET,
+			      allowed ? PF_DECISION_ALLOW : PF_DECISION_DENY,
+			      allowed ? PF_REASON_RULE : PF_REASON_SOCKET_KIND, PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->family = (__u8)family;
+		ev->proto = (__u8)protocol;
+		ev->port = (__u16)type;
+		ev->ino = (__u32)protocol;
+		if (!allowed && pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return allowed || pf_lenient(&inst) ? 0 : -EPERM;
 }

@@ -10,6 +10,8 @@
  * IPv4 options) would send packets to a first hop other than the judged
  * address: setsockopt refuses them. Inbound packets pass only as replies to
  * what an instance was allowed to do, so an agent cannot serve anyone.
+ * Creating an IPv4 or IPv6 socket needs its kind among the instance's
+ * socket kinds (pf_instance.sockets); other families are judged by BPF LSM.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +28,16 @@ char LICENSE[] SEC("license") = "GPL";
 #endif
 #ifndef AF_INET6
 #define AF_INET6 10
+#endif
+
+#ifndef SOCK_STREAM
+#define SOCK_STREAM 1
+#endif
+#ifndef SOCK_DGRAM
+#define SOCK_DGRAM 2
+#endif
+#ifndef SOCK_RAW
+#define SOCK_RAW 3
 #endif
 
 #define SOL_IP 0
@@ -196,6 +208,52 @@ static __always_inline __u8 pf_sk_src_mapped(struct bpf_sock_addr *ctx)
 	if (!sk)
 		return 0;
 	return !sk->src_ip6[0] && !sk->src_ip6[1] && sk->src_ip6[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * A new IPv4 or IPv6 socket, of a task's (the kernel's own sockets do not
+ * come here): its kind must be among the instance's. Denied, socket(2)
+ * fails with EPERM. The event carries the socket's type in port and its
+ * protocol in proto, in full in ino (MPTCP's 262 does not fit a byte).
+ */
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *ctx)
+{
+	__u32 family = ctx->family, type = ctx->type, protocol = ctx->protocol;
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	__u32 kind;
+	__u64 cgid = 0;
+	bool allowed;
+
+	if (family != AF_INET && family != AF_INET6)
+		return SOCK_ALLOW;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return SOCK_ALLOW;
+	case PF_WHO_UNKNOWN:
+		return SOCK_DENY;
+	}
+
+	kind = pf_decide_sock_kind(family, type, protocol);
+	allowed = kind && (inst.sockets & kind);
+	if (allowed && !pf_records_all(&inst))
+		return SOCK_ALLOW;
+
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_SOCKET,
+			      allowed ? PF_DECISION_ALLOW : PF_DECISION_DENY,
+			      allowed ? PF_REASON_RULE : PF_REASON_SOCKET_KIND, PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->family = family;
+		ev->proto = protocol;
+		ev->port = type;
+		ev->ino = protocol;
+		if (!allowed && pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return allowed || pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }
 
 /*

@@ -137,6 +137,21 @@ enum {
 #define PF_ACCESS_SEND (1u << 6)    /* a datagram sent with its destination (sendto, sendmsg) */
 #define PF_ACCESS_BIT(i) (1u << (i))
 
+/*
+ * pf_instance.sockets: kinds of socket an agent may create. Sockets of the
+ * IPv4 and IPv6 families are judged by a cgroup sock_create program (which
+ * runs everywhere pinfold runs), every other family by the BPF LSM
+ * socket_create hook (where BPF LSM runs).
+ */
+#define PF_SOCK_TCP (1u << 0)           /* AF_INET(6) SOCK_STREAM, TCP or MPTCP */
+#define PF_SOCK_UDP (1u << 1)           /* AF_INET(6) SOCK_DGRAM, UDP */
+#define PF_SOCK_UNIX (1u << 2)          /* AF_UNIX */
+#define PF_SOCK_NETLINK_ROUTE (1u << 3) /* AF_NETLINK, NETLINK_ROUTE (interfaces, for getaddrinfo) */
+#define PF_SOCK_PING (1u << 4)          /* AF_INET(6) SOCK_DGRAM, ICMP echo */
+#define PF_SOCK_RAW (1u << 5)           /* AF_INET(6) SOCK_RAW */
+#define PF_SOCK_PACKET (1u << 6)        /* AF_PACKET */
+#define PF_SOCK_DEFAULT (PF_SOCK_TCP | PF_SOCK_UDP | PF_SOCK_UNIX | PF_SOCK_NETLINK_ROUTE)
+
 /* pf_instance.flags */
 #define PF_INST_FILES_UNENFORCED (1u << 0) /* BPF LSM absent: audit says so */
 #define PF_INST_MODE_AUDIT (1u << 1)       /* judge and report, deny nothing */
@@ -158,6 +173,8 @@ enum pf_action {
 	PF_ACT_USERNS = 13,     /* creating a user namespace */
 	PF_ACT_PTRACE = 14,     /* ptrace or /proc access to another task; ino: its pid */
 	PF_ACT_EXEC = 15,       /* open for execution */
+	PF_ACT_MAP_EXEC = 16,   /* mmap or mprotect of a file with PROT_EXEC: needs exec */
+	PF_ACT_SOCKET = 17,     /* creating a socket: family; port: its type; ino: its protocol */
 	PF_ACT_MAX
 };
 
@@ -179,6 +196,7 @@ enum pf_reason {
 	PF_REASON_ICMP_ERRORS = 10, /* ICMP errors would carry anyone's bytes in */
 	PF_REASON_OTHER_TASK = 11,  /* the task is not of the agent's instance */
 	PF_REASON_HOLDS_TREE = 12,  /* the name moved or removed is or holds a tree root */
+	PF_REASON_SOCKET_KIND = 13, /* the agent's socket kinds (pf_instance.sockets) lack it */
 };
 
 /* pf_event.path_truncated */
@@ -222,7 +240,7 @@ struct pf_instance {
 	__u32 slot;
 	__u32 flags; /* PF_INST_* */
 	__u32 gen;
-	__u32 pad;
+	__u32 sockets; /* PF_SOCK_*: the kinds of socket the agent may create */
 };
 
 /* pf_trees key */

@@ -31,6 +31,7 @@
 
 #include <openssl/evp.h>
 
+#include "bpf/pinfold.h"
 #include "policy.h"
 #include "policy_int.h"
 #include "yaml_tree.h"
@@ -61,8 +62,11 @@ static const struct ynode_field backend_fields[] = {
 static const struct ynode_field family_fields[] = {{"description", false}, {"grants", true}};
 static const struct ynode_field grant_fields[] = {
 	{"class", false}, {"backend", false}, {"actions", true}, {"audit", false}};
-static const struct ynode_field agent_fields[] = {
-	{"families", false}, {"mode", false}, {"files", false}, {"network", false}};
+static const struct ynode_field agent_fields[] = {{"families", false},
+						  {"mode", false},
+						  {"files", false},
+						  {"network", false},
+						  {"sockets", false}};
 /* own network rules take all five; backend destinations the first three */
 static const struct ynode_field dest_fields[] = {
 	{"to", true}, {"port", true}, {"proto", true}, {"actions", false}, {"audit", false}};
@@ -664,6 +668,58 @@ static int parse_mode(struct parser *ps, const struct ynode *n, struct policy_ag
 			 ynode_quote(q, sizeof(q), n->text, n->len));
 }
 
+/* sockets: the kinds as the policy names them, indexed by PF_SOCK_* bit */
+static const char *const socket_kinds[] = {"tcp",  "udp", "unix",  "netlink-route",
+					   "ping", "raw", "packet"};
+
+const char *policy_sockets_format(unsigned sockets, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < N_OF(socket_kinds) && o < len; i++)
+		if (sockets & 1u << i)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+					      socket_kinds[i]);
+	return buf;
+}
+
+/* sockets: a sequence of socket kinds, each once; [] allows none */
+static int parse_sockets(struct parser *ps, const struct ynode *n, struct policy_agent *a)
+{
+	const struct ynode *k, *first[N_OF(socket_kinds)] = {0};
+	char q[Q_SIZE], at[64];
+	size_t i, j;
+	int rc;
+
+	rc = need_list(ps, n, "socket kinds", "sockets", false);
+	if (rc)
+		return rc;
+	a->sockets = 0;
+	for (i = 0; i < n->n_kids; i++) {
+		k = n->kids[i];
+		rc = ynode_need_scalar(ps->err, k, "a socket kind");
+		if (rc)
+			return rc;
+		for (j = 0; j < N_OF(socket_kinds) && strcmp(k->text, socket_kinds[j]); j++)
+			;
+		if (j == N_OF(socket_kinds))
+			return fail_node(
+				ps, k,
+				"unknown socket kind %s: expected tcp, udp, unix, netlink-route, ping, raw or packet",
+				ynode_quote(q, sizeof(q), k->text, k->len));
+		if (first[j]) {
+			snprintf(at, sizeof(at), "%u:%u", first[j]->line, first[j]->column);
+			return fail_node(ps, k, "duplicate socket kind %s, first at %s",
+					 socket_kinds[j], at);
+		}
+		first[j] = k;
+		a->sockets |= 1u << j;
+	}
+	return 0;
+}
+
 /* access: read, read-write, or a sequence of file actions */
 static int parse_access(struct parser *ps, const struct ynode *n, struct policy_tree *t)
 {
@@ -793,6 +849,7 @@ static int parse_agent(struct parser *ps, const struct ynode *key, const struct 
 	if (!a->name)
 		return -ENOMEM;
 	a->at = place_of(ps, key);
+	a->sockets = PF_SOCK_DEFAULT;
 
 	snprintf(what, sizeof(what), "agent %s", a->name);
 	if (ynode_is_empty(val))
@@ -807,6 +864,8 @@ static int parse_agent(struct parser *ps, const struct ynode *key, const struct 
 		rc = parse_mode(ps, v[1], a);
 	if (!rc)
 		rc = parse_agent_rules(ps, v[2], v[3], a);
+	if (!rc && v[4])
+		rc = parse_sockets(ps, v[4], a);
 	return rc;
 }
 

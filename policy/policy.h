@@ -149,7 +149,8 @@ struct policy_family_ref {
 
 struct policy_agent {
 	char *name;
-	unsigned mode; /* enum policy_mode */
+	unsigned mode;    /* enum policy_mode */
+	unsigned sockets; /* PF_SOCK_* (bpf/pinfold.h): the kinds of socket it may create */
 	struct policy_family_ref *families;
 	size_t n_families;
 	struct policy_tree *trees; /* own files rules */
@@ -245,6 +246,9 @@ const char *policy_action_name(unsigned action);
 
 /* "read, write, create" for a set of POLICY_* bits into buf; returns buf */
 const char *policy_actions_format(unsigned actions, char *buf, size_t len);
+
+/* "tcp, udp, unix" for a set of PF_SOCK_* bits into buf ("" for none); returns buf */
+const char *policy_sockets_format(unsigned sockets, char *buf, size_t len);
 
 /*
  * One line naming rule or object id of agent a, with its place, e.g.

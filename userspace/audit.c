@@ -177,6 +177,8 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_USERNS] = "userns-create",
 	[PF_ACT_PTRACE] = "ptrace",
 	[PF_ACT_EXEC] = "exec",
+	[PF_ACT_MAP_EXEC] = "map-exec",
+	[PF_ACT_SOCKET] = "socket",
 };
 
 const char *audit_action_name(unsigned action)
@@ -237,6 +239,91 @@ static void net_object(const struct pf_event *ev, char *buf, size_t len)
 	policy_addr_format(ev->addr, addr, sizeof(addr));
 	snprintf(buf, len, "%s%s%s:%u/%s", v4 ? "" : "[", addr, v4 ? "" : "]", ev->port,
 		 proto_label(ev->proto, proto, sizeof(proto)));
+}
+
+/* ---- sockets ---- */
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const socket_families[] = {
+	[AF_UNIX] = "unix",       [AF_INET] = "inet",     [AF_INET6] = "inet6",
+	[AF_NETLINK] = "netlink", [AF_PACKET] = "packet", [AF_BLUETOOTH] = "bluetooth",
+	[AF_CAN] = "can",         [AF_ALG] = "alg",       [AF_VSOCK] = "vsock",
+	[AF_XDP] = "xdp",
+};
+
+static const char *const socket_types[] = {
+	[SOCK_STREAM] = "stream", [SOCK_DGRAM] = "dgram",         [SOCK_RAW] = "raw",
+	[SOCK_RDM] = "rdm",       [SOCK_SEQPACKET] = "seqpacket", [SOCK_DCCP] = "dccp",
+	[SOCK_PACKET] = "packet",
+};
+
+/* netlink protocols by number (linux/netlink.h) */
+static const char *const netlink_protocols[] = {
+	"route",         "unused",   "usersock", "firewall",       "sock-diag",  "nflog",
+	"xfrm",          "selinux",  "iscsi",    "audit",          "fib-lookup", "connector",
+	"netfilter",     "ip6-fw",   "dnrtmsg",  "kobject-uevent", "generic",    "dm",
+	"scsitransport", "ecryptfs", "rdma",     "crypto",         "smc",
+};
+
+/* names[i], or PREFIX followed by i, into buf */
+static const char *table_label(const char *const *names, size_t n, unsigned i, const char *prefix,
+			       char *buf, size_t len)
+{
+	if (i < n && names[i])
+		return names[i];
+	snprintf(buf, len, "%s%u", prefix, i);
+	return buf;
+}
+
+static const char *socket_protocol_label(unsigned family, unsigned protocol, char *buf, size_t len)
+{
+	if (family == AF_NETLINK)
+		return table_label(netlink_protocols, N_OF(netlink_protocols), protocol, "", buf,
+				   len);
+	if (family != AF_INET && family != AF_INET6)
+		return table_label(NULL, 0, protocol, "", buf, len);
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case 262:
+		return "mptcp";
+	}
+	return table_label(NULL, 0, protocol, "", buf, len);
+}
+
+/* The socket an event is about: family, type and protocol (ev->ino holds it in full). */
+struct socket_desc {
+	char family[24], type[24], protocol[24];
+	unsigned kind; /* PF_SOCK_*, 0 for none */
+};
+
+static void socket_describe(const struct pf_event *ev, struct socket_desc *d)
+{
+	const char *s;
+
+	s = table_label(socket_families, N_OF(socket_families), ev->family, "family-", d->family,
+			sizeof(d->family));
+	if (s != d->family)
+		snprintf(d->family, sizeof(d->family), "%s", s);
+	s = table_label(socket_types, N_OF(socket_types), ev->port, "type-", d->type,
+			sizeof(d->type));
+	if (s != d->type)
+		snprintf(d->type, sizeof(d->type), "%s", s);
+	s = socket_protocol_label(ev->family, (unsigned)ev->ino, d->protocol, sizeof(d->protocol));
+	if (s != d->protocol)
+		snprintf(d->protocol, sizeof(d->protocol), "%s", s);
+	d->kind = pf_decide_sock_kind(ev->family, ev->port, (unsigned)ev->ino);
 }
 
 /* Length of ev->path, at most PF_PATH_MAX: *unterminated when it is that. */
@@ -540,6 +627,7 @@ static const char *const reason_codes[] = {
 	[PF_REASON_ICMP_ERRORS] = "icmp-errors",
 	[PF_REASON_OTHER_TASK] = "other-task",
 	[PF_REASON_HOLDS_TREE] = "holds-tree",
+	[PF_REASON_SOCKET_KIND] = "socket-kind",
 };
 
 static const char *reason_code(unsigned reason)
@@ -590,6 +678,31 @@ static char *access_text(const struct pf_event *ev, const struct audit_instance 
 	else
 		policy_place_format(&j->cls->at, at, sizeof(at));
 	return str_printf("tree %s%s (%s) gives this agent %s, not %s", path, of, at, held, need);
+}
+
+/*
+ * Why a socket was refused, as a malloc'ed sentence (see reason_text): its
+ * kind is not among the agent's, or it is of no kind a policy can allow.
+ */
+static char *socket_text(const struct pf_event *ev, const struct judged *j, const char *agent,
+			 bool for_line)
+{
+	struct socket_desc d;
+	char held[128] = "";
+
+	socket_describe(ev, &d);
+	if (!d.kind)
+		return str_printf("%s %s sockets are of no kind a policy can allow", d.family,
+				  d.type);
+	policy_sockets_format(d.kind, d.family, sizeof(d.family));
+	if (!j->a)
+		return str_printf("socket kind %s is not among the agent's", d.family);
+	policy_sockets_format(j->a->sockets, held, sizeof(held));
+	if (for_line)
+		return str_printf("socket kind %s is not among the agent's sockets (%s)", d.family,
+				  j->a->sockets ? held : "none");
+	return str_printf("socket kind %s is not among the sockets of agent %s (%s)", d.family,
+			  agent, j->a->sockets ? held : "none");
 }
 
 /*
@@ -646,6 +759,9 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 	case PF_REASON_HOLDS_TREE:
 		s = str_printf("it is or holds a tree the policy names, which must stay where "
 			       "the policy names it");
+		break;
+	case PF_REASON_SOCKET_KIND:
+		s = socket_text(ev, j, agent, for_line);
 		break;
 	default:
 		errno = EINVAL;
@@ -749,6 +865,22 @@ static void rec_sockopt_object(struct rec *r, const struct pf_event *ev)
 	rec_str(r, "level", ev->family == AF_INET6 ? "ipv6" : "ip");
 	if (unterminated)
 		rec_bad(r, "option name not NUL-terminated within %d bytes", PF_PATH_MAX);
+}
+
+/* object "FAMILY TYPE PROTOCOL", each of them, and the kind the policy names it by */
+static void rec_socket_object(struct rec *r, const struct pf_event *ev)
+{
+	struct socket_desc d;
+	char obj[80], kind[32];
+
+	socket_describe(ev, &d);
+	snprintf(obj, sizeof(obj), "%s %s %s", d.family, d.type, d.protocol);
+	rec_str(r, "object", obj);
+	rec_str(r, "family", d.family);
+	rec_str(r, "type", d.type);
+	rec_str(r, "protocol", d.protocol);
+	if (d.kind)
+		rec_str(r, "socket_kind", policy_sockets_format(d.kind, kind, sizeof(kind)));
 }
 
 /* object: "pid N (COMM)" of the task reached for, and its pid */
@@ -944,6 +1076,8 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 		rec_sockopt_object(&r, ev);
 	else if (ev->action == PF_ACT_PTRACE)
 		rec_task_object(&r, ev);
+	else if (ev->action == PF_ACT_SOCKET)
+		rec_socket_object(&r, ev);
 	else
 		rec_file_object(&r, ev);
 
@@ -1042,6 +1176,28 @@ static void put_access_hint(FILE *f, const struct pf_event *ev, const struct aud
 }
 
 /*
+ * The hint for a refused socket: the agent's sockets key with the kind
+ * added, or, for a socket of no kind, the kinds there are.
+ */
+static void put_socket_hint(FILE *f, const struct pf_event *ev, const struct audit_instance *inst,
+			    const struct judged *j)
+{
+	struct socket_desc d;
+	char kinds[128];
+
+	socket_describe(ev, &d);
+	if (!d.kind) {
+		fputs("; no policy rule can allow it: the socket kinds are tcp, udp, ping and raw "
+		      "(IPv4 and IPv6), unix, netlink-route and packet",
+		      f);
+		return;
+	}
+	policy_sockets_format((j->a ? j->a->sockets : 0) | d.kind, kinds, sizeof(kinds));
+	fprintf(f, "; allow with: sockets: [%s] in agent ", kinds);
+	put_escaped_str(f, inst->agent ? inst->agent : "(unknown)");
+}
+
+/*
  * The tail after WHY: what policy change would allow ev. An open names the
  * file itself, the narrowest tree (a tree root may be a file; it follows
  * that inode). Creating, unlinking, renaming and linking change names in a
@@ -1083,6 +1239,9 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 	case PF_REASON_HOLDS_TREE:
 		fputs("; no policy rule can allow it", f);
 		return;
+	case PF_REASON_SOCKET_KIND:
+		put_socket_hint(f, ev, inst, j);
+		return;
 	default:
 		return;
 	}
@@ -1122,6 +1281,7 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 			   const struct judged *j)
 {
 	char action[32], obj[INET6_ADDRSTRLEN + 32], *why;
+	struct socket_desc d;
 	bool unterminated;
 	size_t n;
 
@@ -1134,6 +1294,9 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 	if (event_is_network(ev)) {
 		net_object(ev, obj, sizeof(obj));
 		fputs(obj, f);
+	} else if (ev->action == PF_ACT_SOCKET) {
+		socket_describe(ev, &d);
+		fprintf(f, "%s %s %s", d.family, d.type, d.protocol);
 	} else {
 		n = event_path_len(ev, &unterminated);
 		if (ev->path_truncated & PF_PATH_NO_ROOT)

@@ -796,7 +796,8 @@ static int write_rules(const struct pf_kernel *k, const struct compiled *c)
 
 int instance_install(const struct pf_kernel *k, struct instance *in, const struct compiled *c)
 {
-	struct pf_instance val = {.slot = in->slot, .flags = in->flags, .gen = c->gen};
+	struct pf_instance val = {
+		.slot = in->slot, .flags = in->flags, .gen = c->gen, .sockets = in->sockets};
 	uint32_t slot = in->slot;
 	int err;
 
@@ -833,9 +834,10 @@ int instance_stage(const struct pf_kernel *k, const struct instance *in, const s
 	return err ?: write_rules(k, c);
 }
 
-int instance_switch(const struct pf_kernel *k, struct instance *in, uint32_t gen, uint32_t flags)
+int instance_switch(const struct pf_kernel *k, struct instance *in, uint32_t gen, uint32_t flags,
+		    uint32_t sockets)
 {
-	struct pf_instance val = {.slot = in->slot, .flags = flags, .gen = gen};
+	struct pf_instance val = {.slot = in->slot, .flags = flags, .gen = gen, .sockets = sockets};
 
 	/*
 	 * One update of an element of a map without preallocation: the
@@ -846,6 +848,7 @@ int instance_switch(const struct pf_kernel *k, struct instance *in, uint32_t gen
 		return -errno;
 	in->gen = gen;
 	in->flags = flags;
+	in->sockets = sockets;
 	return 0;
 }
 

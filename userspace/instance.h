@@ -20,9 +20,10 @@ struct instance {
 	int slot_lock_fd; /* holds the slot while open */
 	int ring_fd;
 	uint64_t cgroup_id;
-	uint32_t flags; /* PF_INST_*: in force, or to install */
-	uint32_t gen;   /* the generation in force; 0 before install */
-	char tmp[256];  /* the private temporary directory; "" when none */
+	uint32_t flags;   /* PF_INST_*: in force, or to install */
+	uint32_t gen;     /* the generation in force; 0 before install */
+	uint32_t sockets; /* PF_SOCK_*: in force, or to install */
+	char tmp[256];    /* the private temporary directory; "" when none */
 };
 
 #define INSTANCE_INIT                                                                              \
@@ -57,7 +58,7 @@ int instance_tmp_remove(struct instance *in);
 
 /*
  * Install the compiled rules (generation c->gen), a fresh ring buffer and
- * finally the cgroup entry with in->flags, in that order, so that no task
+ * finally the cgroup entry with in->flags and in->sockets, in that order, so that no task
  * of the cgroup is ever judged by a half-written instance. 0 or -errno.
  */
 int instance_install(const struct pf_kernel *k, struct instance *in, const struct compiled *c);
@@ -73,7 +74,8 @@ int instance_install(const struct pf_kernel *k, struct instance *in, const struc
  * Each returns 0 or -errno.
  */
 int instance_stage(const struct pf_kernel *k, const struct instance *in, const struct compiled *c);
-int instance_switch(const struct pf_kernel *k, struct instance *in, uint32_t gen, uint32_t flags);
+int instance_switch(const struct pf_kernel *k, struct instance *in, uint32_t gen, uint32_t flags,
+		    uint32_t sockets);
 int instance_purge_gen(const struct pf_kernel *k, const struct instance *in, uint32_t gen);
 
 /*

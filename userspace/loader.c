@@ -217,6 +217,10 @@ static int write_config(int fd, uint64_t parent_id, uint32_t level)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * NEEDSWORK: no probe ahead of loading names a missing kernel feature (BTF, a
+ * helper, a program type) in one line; libbpf's load error is what is shown.
+ */
 static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PF_PIN_DIR);

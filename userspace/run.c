@@ -676,6 +676,7 @@ static int run_instance_up(struct run_state *st)
 		return err;
 	st->in.flags = st->k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
 	st->in.flags |= instance_mode_flags(a->mode);
+	st->in.sockets = a->sockets;
 	err = instance_install(&st->k, &st->in, &st->comp);
 	if (err == -E2BIG || err == -ENOMEM) {
 		fprintf(stderr,

@@ -425,6 +425,7 @@ static void put_own_rules(FILE *f, const struct show_ctx *x, const struct policy
 static void put_agent(FILE *f, const struct show_ctx *x, const struct policy_agent *a)
 {
 	const char *mode = policy_mode_name(a->mode), *why = unapplied(a->mode);
+	char sockets[128];
 	size_t i, grants = 0;
 
 	fprintf(f, "\nagent %s, mode %s", a->name, mode ? mode : "unknown");
@@ -434,7 +435,8 @@ static void put_agent(FILE *f, const struct show_ctx *x, const struct policy_age
 		fprintf(f, "%s%s", i ? ", " : "", x->p->families[a->families[i].family].name);
 		show_put_at(f, &a->families[i].at);
 	}
-	fputc('\n', f);
+	policy_sockets_format(a->sockets, sockets, sizeof(sockets));
+	fprintf(f, "\n  sockets: %s\n", a->sockets ? sockets : "none");
 	for (i = 0; i < x->p->n_classes; i++)
 		grants += put_agent_grants(f, x, a, POLICY_ON_CLASS, i);
 	for (i = 0; i < x->p->n_backends; i++)
@@ -822,20 +824,28 @@ static struct json_object *own_network_json(const struct show_ctx *x, const stru
 static struct json_object *agent_json(const struct show_ctx *x, const struct policy_agent *a)
 {
 	struct json_object *o = json_object_new_object(), *fams = json_object_new_array();
+	struct json_object *socks = json_object_new_array();
 	const char *mode = policy_mode_name(a->mode);
+	char kind[32];
 	size_t i;
 	int err = !o;
 
 	for (i = 0; i < a->n_families; i++)
 		err |= append(fams,
 			      json_object_new_string(x->p->families[a->families[i].family].name));
-	if (err || !fams) {
+	for (i = 0; i < 32; i++)
+		if (a->sockets & 1u << i)
+			err |= append(socks, json_object_new_string(policy_sockets_format(
+						     1u << i, kind, sizeof(kind))));
+	if (err || !fams || !socks) {
 		json_object_put(fams);
+		json_object_put(socks);
 		return done(o, -ENOMEM);
 	}
 	err = add_string(o, "name", a->name) | add_string(o, "mode", mode ? mode : "unknown") |
 	      add_bool(o, "denials_applied", a->mode == POLICY_MODE_ENFORCE) |
 	      add_place(o, &a->at) | audit_json_add(o, "families", fams) |
+	      audit_json_add(o, "sockets", socks) |
 	      audit_json_add(o, "grants", agent_grants_json(x, a)) |
 	      audit_json_add(o, "may", may_json(x, a)) |
 	      audit_json_add(o, "own_files", own_files_json(a)) |

@@ -412,7 +412,7 @@ static int switch_to(struct swap *sw, const struct swap_target *t, struct policy
 	push_gen(sw, p, a, c->gen);
 	swap_describe(sw, t->who);
 	flags = (t->in->flags & PF_INST_FILES_UNENFORCED) | instance_mode_flags(a->mode);
-	err = instance_switch(t->k, t->in, c->gen, flags);
+	err = instance_switch(t->k, t->in, c->gen, flags, a->sockets);
 	if (err) {
 		pop_gen(sw);
 		swap_describe(sw, t->who);

@@ -19,6 +19,12 @@
  *   mkdir PATH | unlink PATH | rmdir PATH
  *   rename OLD NEW | rename-exchange OLD NEW | rename-whiteout OLD NEW
  *   link OLD NEW | symlink TARGET PATH
+ *   map-exec PATH               mmap the file's first page PROT_READ|PROT_EXEC, as a
+ *                               loader maps code
+ *   mprotect-exec PATH          mmap it PROT_READ, then mprotect it PROT_READ|PROT_EXEC
+ *   anon-exec private|shared    mmap anonymous memory read-write, then mprotect it
+ *                               PROT_READ|PROT_EXEC, as a JIT does
+ *   memfd-exec -                a memfd written, then mapped PROT_READ|PROT_EXEC
  *
  * ADDR is IPv4 or IPv6. An IPv4-mapped address such as ::ffff:127.0.0.1 is
  * used through an AF_INET6 socket, which is the point: it must be judged
@@ -30,6 +36,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
@@ -115,7 +122,9 @@ static int usage(void)
 		"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
 		"       pf-probe bind SRC DST | userns -\n"
 		"       pf-probe rename|rename-exchange|rename-whiteout|link OLD NEW\n"
-		"       pf-probe symlink TARGET PATH\n");
+		"       pf-probe symlink TARGET PATH\n"
+		"       pf-probe map-exec|mprotect-exec PATH | anon-exec private|shared\n"
+		"       pf-probe memfd-exec -\n");
 	return EXIT_USAGE;
 }
 
@@ -292,6 +301,84 @@ static int op_open(const char *path, int flags)
 	return report(err, NULL);
 }
 
+/*
+ * Map the first page of path, executable at once (mprotect 0) or readable
+ * first and executable by mprotect (mprotect 1); the page is never touched.
+ */
+static int op_map_exec(const char *path, int mprotect_after)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	int prot = PROT_READ | (mprotect_after ? 0 : PROT_EXEC);
+	int fd, err = 0;
+	void *p;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	p = mmap(NULL, len, prot, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		err = errno;
+		goto out;
+	}
+	if (mprotect_after && mprotect(p, len, PROT_READ | PROT_EXEC))
+		err = errno;
+	munmap(p, len);
+out:
+	close(fd);
+	return report(err, NULL);
+}
+
+/* Make anonymous memory (private or shared) executable after writing to it. */
+static int op_anon_exec(const char *kind)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	int flags = MAP_ANONYMOUS;
+	int err = 0;
+	void *p;
+
+	if (strcmp(kind, "private") == 0)
+		flags |= MAP_PRIVATE;
+	else if (strcmp(kind, "shared") == 0)
+		flags |= MAP_SHARED;
+	else
+		return usage();
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return report(errno, NULL);
+	memset(p, 0xc3, len); /* ret */
+	if (mprotect(p, len, PROT_READ | PROT_EXEC))
+		err = errno;
+	munmap(p, len);
+	return report(err, NULL);
+}
+
+/* Write a page of code into a memfd, then map it executable (JIT double mapping). */
+static int op_memfd_exec(void)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	int fd, err = 0;
+	void *p;
+
+	fd = memfd_create("pf-probe", MFD_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	/* written, not sized by ftruncate: that is judged as truncate */
+	for (size_t done = 0; done < len; done++) {
+		if (write(fd, "\xc3", 1) != 1) {
+			err = errno;
+			goto out;
+		}
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		err = errno;
+	else
+		munmap(p, len);
+out:
+	close(fd);
+	return report(err, NULL);
+}
+
 /* Report the outcome of a path call that returned rc. */
 static int path_result(int rc)
 {
@@ -338,6 +425,14 @@ int main(int argc, char **argv)
 		/* O_RDONLY | O_TRUNC truncates too, whatever the access mode says */
 		if (strcmp(op, "read-trunc") == 0)
 			return op_open(argv[2], O_RDONLY | O_TRUNC);
+		if (strcmp(op, "map-exec") == 0)
+			return op_map_exec(argv[2], 0);
+		if (strcmp(op, "mprotect-exec") == 0)
+			return op_map_exec(argv[2], 1);
+		if (strcmp(op, "anon-exec") == 0)
+			return op_anon_exec(argv[2]);
+		if (strcmp(op, "memfd-exec") == 0 && strcmp(argv[2], "-") == 0)
+			return op_memfd_exec();
 	}
 	if (argc == 4) {
 		if (strcmp(op, "rename") == 0)

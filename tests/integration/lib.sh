@@ -306,8 +306,9 @@ EOF
 
 # pf_audit_count FILE FILTER...: print how many JSON records of FILE match
 # every FILTER: KEY=VALUE (a string member equal to VALUE, or another member
-# whose JSON text is VALUE) or KEY alone (the member exists); KEY may be a
-# dotted path such as enforced.files. Lines that are not JSON are skipped.
+# whose JSON text is VALUE), KEY!=VALUE (no such member equal to VALUE) or
+# KEY alone (the member exists); KEY may be a dotted path such as
+# enforced.files. Lines that are not JSON are skipped.
 pf_audit_count()
 {
 	python3 - "$@" <<'EOF'
@@ -320,7 +321,14 @@ def member(rec, key):
         rec = rec[part]
     return rec, True
 
-path, filters = sys.argv[1], [(a.split("=", 1) + [None])[:2] for a in sys.argv[2:]]
+def parse(arg):
+    if "!=" in arg:
+        key, want = arg.split("!=", 1)
+        return key, want, True
+    key, want = (arg.split("=", 1) + [None])[:2]
+    return key, want, False
+
+path, filters = sys.argv[1], [parse(a) for a in sys.argv[2:]]
 count = 0
 try:
     lines = open(path, encoding="utf-8", errors="replace").readlines()
@@ -332,10 +340,15 @@ for line in lines:
     except ValueError:
         continue
     ok = True
-    for key, want in filters:
+    for key, want, negated in filters:
         val, found = member(rec, key)
-        if not found or (want is not None and
-                         (val if isinstance(val, str) else json.dumps(val)) != want):
+        equal = found and want is not None and \
+            (val if isinstance(val, str) else json.dumps(val)) == want
+        if negated:
+            matches = not equal
+        else:
+            matches = found and (want is None or equal)
+        if not matches:
             ok = False
             break
     count += ok

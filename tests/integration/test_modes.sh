@@ -75,7 +75,7 @@ one_denial()
 	fi
 	n=$(pf_audit_count "$AUDIT" kind=decision decision=deny action="$action" object="$object" \
 		reason_code="$reason" mode="$mode" "${applied[@]}")
-	all=$(pf_audit_count "$AUDIT" kind=decision)
+	all=$(pf_audit_count "$AUDIT" kind=decision action!=socket)
 	check "$name: one deny record" "$n matching, $all in all: $(pf_audit_show "$AUDIT")" \
 		[ "$n" = 1 -a "$all" = 1 ]
 	if [ "$mode" = enforce ]; then
@@ -104,8 +104,13 @@ for mode in enforce audit record; do
 		"$PF_PROBE" connect 127.0.0.1 "$P0" tcp
 	n=$(pf_audit_count "$AUDIT" kind=instance-start mode="$mode")
 	check "$mode: instance-start says the mode" "$(pf_audit_show "$AUDIT")" [ "$n" = 1 ]
-	all=$(pf_audit_count "$AUDIT" kind=decision)
+	# record mode records each socket the agent creates too; counted apart
+	all=$(pf_audit_count "$AUDIT" kind=decision action!=socket)
 	if [ $mode = record ]; then
+		n=$(pf_audit_count "$AUDIT" kind=decision decision=allow action=socket \
+			socket_kind=tcp mode=record)
+		check "$mode: the socket the connect used is recorded" \
+			"$n matching: $(pf_audit_show "$AUDIT")" [ "$n" = 1 ]
 		n=$(pf_audit_count "$AUDIT" kind=decision decision=allow action=connect \
 			object="127.0.0.1:$P0/tcp" reason_code=rule mode=record)
 		check "$mode: allowed connect recorded" "$n matching, $all in all: $(pf_audit_show "$AUDIT")" \

@@ -365,7 +365,7 @@ static void test_every_action_named(void **state)
 	static const char *const names[PF_ACT_MAX] = {
 		NULL,    "open-read",     "open-write", "create",   "unlink",     "rename",
 		"link",  "connect",       "sendmsg",    "truncate", "setsockopt", "receive",
-		"mount", "userns-create", "ptrace",     "exec",
+		"mount", "userns-create", "ptrace",     "exec",     "map-exec",   "socket",
 	};
 	struct fixture *fx = *state;
 	unsigned a;

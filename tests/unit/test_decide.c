@@ -32,6 +32,7 @@ static void test_need_by_action_and_side(void **state)
 		{PF_ACT_OPEN_WRITE, PF_SIDE_OBJECT, PF_ACCESS_WRITE},
 		{PF_ACT_TRUNCATE, PF_SIDE_OBJECT, PF_ACCESS_WRITE},
 		{PF_ACT_EXEC, PF_SIDE_OBJECT, PF_ACCESS_EXEC},
+		{PF_ACT_MAP_EXEC, PF_SIDE_OBJECT, PF_ACCESS_EXEC},
 		{PF_ACT_CREATE, PF_SIDE_OBJECT, PF_ACCESS_CREATE},
 		/* an exchange's new name at the source */
 		{PF_ACT_CREATE, PF_SIDE_SOURCE, PF_ACCESS_CREATE},
@@ -405,6 +406,45 @@ static void test_unspecified_destination_is_this_host(void **state)
 	expect_dest("::ff:0.0.0.0", NULL, 0, NULL);
 }
 
+/* Every kind of socket, as both kernel programs and the audit writer name it. */
+static void test_socket_kinds(void **state)
+{
+	static const struct {
+		__u32 family, type, protocol, kind;
+	} cases[] = {
+		{PF_AF_INET, PF_TYPE_STREAM, 0, PF_SOCK_TCP},
+		{PF_AF_INET6, PF_TYPE_STREAM, PF_PROTO_TCP, PF_SOCK_TCP},
+		{PF_AF_INET, PF_TYPE_STREAM, PF_PROTO_MPTCP, PF_SOCK_TCP},
+		{PF_AF_INET, PF_TYPE_STREAM, 132, 0}, /* SCTP */
+		{PF_AF_INET, PF_TYPE_DGRAM, 0, PF_SOCK_UDP},
+		{PF_AF_INET6, PF_TYPE_DGRAM, PF_PROTO_UDP, PF_SOCK_UDP},
+		{PF_AF_INET, PF_TYPE_DGRAM, 136, 0}, /* UDP-Lite */
+		{PF_AF_INET, PF_TYPE_DGRAM, PF_PROTO_ICMP, PF_SOCK_PING},
+		{PF_AF_INET6, PF_TYPE_DGRAM, PF_PROTO_ICMPV6, PF_SOCK_PING},
+		{PF_AF_INET, PF_TYPE_RAW, PF_PROTO_ICMP, PF_SOCK_RAW},
+		{PF_AF_INET6, PF_TYPE_RAW, 0, PF_SOCK_RAW},
+		{PF_AF_INET, 5, 0, 0}, /* SOCK_SEQPACKET */
+		{PF_AF_UNIX, PF_TYPE_STREAM, 0, PF_SOCK_UNIX},
+		{PF_AF_UNIX, PF_TYPE_DGRAM, 0, PF_SOCK_UNIX},
+		{PF_AF_NETLINK, PF_TYPE_RAW, PF_NETLINK_ROUTE, PF_SOCK_NETLINK_ROUTE},
+		{PF_AF_NETLINK, PF_TYPE_RAW, 9, 0},  /* NETLINK_AUDIT */
+		{PF_AF_NETLINK, PF_TYPE_RAW, 15, 0}, /* NETLINK_KOBJECT_UEVENT */
+		{PF_AF_PACKET, PF_TYPE_RAW, 768, PF_SOCK_PACKET},
+		{40, PF_TYPE_STREAM, 0, 0}, /* AF_VSOCK */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		__u32 kind = pf_decide_sock_kind(cases[i].family, cases[i].type, cases[i].protocol);
+
+		if (kind != cases[i].kind)
+			fail_msg("family %u type %u protocol %u: kind %#x, want %#x",
+				 cases[i].family, cases[i].type, cases[i].protocol, kind,
+				 cases[i].kind);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_port_range_bounds_are_inclusive),
 		cmocka_unit_test(test_protocol_mismatch_denies),
 		cmocka_unit_test(test_rules_past_count_are_ignored),
+		cmocka_unit_test(test_socket_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

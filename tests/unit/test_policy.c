@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpf/pinfold.h"
 #include "policy/policy.h"
 
 static const char *data_dir(void)
@@ -390,6 +391,31 @@ static void test_agent_mode_defaults_to_enforce(void **state)
 	assert_int_equal(p.agents[3].mode, POLICY_MODE_ENFORCE);
 	assert_string_equal(policy_mode_name(POLICY_MODE_AUDIT), "audit");
 	assert_null(policy_mode_name(3));
+	policy_release(&p);
+}
+
+static void test_agent_sockets_default_and_as_written(void **state)
+{
+	struct policy_error err;
+	struct policy p;
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(load_text("version: 1\nagents:\n  a: {}\n  b: {sockets: []}\n"
+				   "  c: {sockets: [raw, packet, ping]}\n"
+				   "  d: {sockets: [tcp, udp, unix, netlink-route]}\n",
+				   &p, &err),
+			 0);
+	/* absent: what ordinary programs need; [] allows nothing */
+	assert_int_equal(p.agents[0].sockets, PF_SOCK_DEFAULT);
+	assert_int_equal(p.agents[1].sockets, 0);
+	assert_int_equal(p.agents[2].sockets, PF_SOCK_RAW | PF_SOCK_PACKET | PF_SOCK_PING);
+	assert_int_equal(p.agents[3].sockets, PF_SOCK_DEFAULT);
+	assert_string_equal(policy_sockets_format(p.agents[0].sockets, buf, sizeof(buf)),
+			    "tcp, udp, unix, netlink-route");
+	assert_string_equal(policy_sockets_format(p.agents[2].sockets, buf, sizeof(buf)),
+			    "ping, raw, packet");
+	assert_string_equal(policy_sockets_format(0, buf, sizeof(buf)), "");
 	policy_release(&p);
 }
 
@@ -1336,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(test_port_numbers_and_ranges),
 		cmocka_unit_test(test_optional_keys_default_to_empty_and_unaudited),
 		cmocka_unit_test(test_agent_mode_defaults_to_enforce),
+		cmocka_unit_test(test_agent_sockets_default_and_as_written),
 		cmocka_unit_test(test_id_describe_own_rules),
 		cmocka_unit_test(test_hostnames_parse_as_written),
 		cmocka_unit_test(test_id_describe_rejects_unknown_ids),

@@ -52,8 +52,9 @@ count_records()
 
 # case NAME EXPECT ACTION OBJECT DECISION RECORDS -- PROBE-ARGS...
 # runs $PROG (the probe, or a copy) confined as $AGENT; EXPECT is its output
-# ("ok" or "err EACCES"; "none" when it must not run at all); RECORDS is how
-# many matching records the audit file must gain (0 or 1)
+# ("ok" or "err EACCES"; "none" when it must not run at all, "fail" when it
+# is started but fails before its operation); RECORDS is how many matching
+# records the audit file must gain (0 or 1)
 case_()
 {
 	name=$1 expect=$2 action=$3 object=$4 decision=$5 records=$6
@@ -64,6 +65,8 @@ case_()
 	case "$expect:$out" in
 	none:) [ $status = 126 ] || { bad "$name" "exit status $status, expected 126"; return; } ;;
 	none:*) bad "$name" "the program ran and said '$out'; stderr: $(cat /tmp/stderr)"; return ;;
+	fail:) [ $status != 0 ] || { bad "$name" "exit status 0, expected a failure"; return; } ;;
+	fail:*) bad "$name" "the program ran and said '$out'; stderr: $(cat /tmp/stderr)"; return ;;
 	"$expect:$expect"*) ;;
 	*) bad "$name" "probe said '$out', expected '$expect'; stderr: $(cat /tmp/stderr)"; return ;;
 	esac
@@ -264,6 +267,96 @@ if [ "$out" = "err EACCES" ] && [ "$n" = 1 ] && grep -q "the path is incomplete"
 	ok long-names-cut-and-marked
 else
 	bad long-names-cut-and-marked "probe said '$out', $n marked records: $(cat $AUDIT /tmp/stderr)"
+fi
+
+# --- exec by mapping ---------------------------------------------------------
+# Exec covers mapping a file's code, not only opening it for execution: a
+# program in a class granted read alone cannot be run through the loader
+# (ld.so reads it, then maps it with PROT_EXEC) nor mapped or mprotected
+# executable by hand. Anonymous memory stays free for JITs.
+
+# deny_records: deny records in the audit file, whatever their action
+deny_records()
+{
+	grep -cF '"decision":"deny"' $AUDIT
+}
+
+if [ "$($PROBE map-exec $D/rbin/pf-probe)" = ok ] &&
+	[ "$($PROBE mprotect-exec $D/rbin/pf-probe)" = ok ]; then
+	ok map-exec-unconfined-works
+else
+	bad map-exec-unconfined-works "an executable mapping fails unconfined: the tests prove nothing"
+fi
+
+PROG=$interp
+case_ loader-readonly-denied fail map-exec $D/rbin/pf-probe deny 1 -- \
+	$D/rbin/pf-probe read $D/ehr/a.txt
+n=$(deny_records)
+[ "$n" = 1 ] && ok loader-readonly-one-record ||
+	bad loader-readonly-one-record "$n deny records, expected 1: $(cat $AUDIT)"
+case_ loader-exec-class-allowed "ok" map-exec $D/bin/pf-probe deny 0 -- \
+	$D/bin/pf-probe read $D/ehr/a.txt
+n=$(deny_records)
+[ "$n" = 0 ] && ok loader-exec-class-no-record ||
+	bad loader-exec-class-no-record "$n deny records, expected 0: $(cat $AUDIT)"
+PROG=$PROBE
+
+case_ map-exec-readonly-denied "err EACCES" map-exec $D/rbin/pf-probe deny 1 -- \
+	map-exec $D/rbin/pf-probe
+case_ map-exec-data-denied "err EACCES" map-exec $D/ehr/a.txt deny 1 -- map-exec $D/ehr/a.txt
+case_ map-exec-exec-class-allowed "ok" map-exec $D/bin/pf-probe deny 0 -- \
+	map-exec $D/bin/pf-probe
+case_ mprotect-exec-readonly-denied "err EACCES" map-exec $D/rbin/pf-probe deny 1 -- \
+	mprotect-exec $D/rbin/pf-probe
+case_ mprotect-exec-exec-class-allowed "ok" map-exec $D/bin/pf-probe deny 0 -- \
+	mprotect-exec $D/bin/pf-probe
+# shared anonymous memory is a kernel-internal file: still anonymous
+for kind in private shared; do
+	: > $AUDIT
+	out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE anon-exec $kind \
+		2>/tmp/stderr)
+	n=$(grep -cF '"action":"map-exec"' $AUDIT)
+	if [ "$out" = ok ] && [ "$n" = 0 ]; then
+		ok anon-exec-$kind-allowed
+	else
+		bad anon-exec-$kind-allowed "probe said '$out', $n map-exec records: $(cat $AUDIT)"
+	fi
+done
+
+# a memfd is a file in no class: mapped executable, it is denied as its exec is
+: > $AUDIT
+out=$($PF run --policy $POLICY --agent clerk --audit $AUDIT -- $PROBE memfd-exec - 2>/tmp/stderr)
+n=$(grep -F '"action":"map-exec"' $AUDIT | grep -F '"object":"/memfd:pf-probe' |
+	grep -cF '"decision":"deny"')
+if [ "$out" = "err EACCES" ] && [ "$n" = 1 ] && [ "$(deny_records)" = 1 ]; then
+	ok memfd-exec-denied
+else
+	bad memfd-exec-denied "probe said '$out', $n map-exec records: $(cat $AUDIT)"
+fi
+
+# audit mode reports the mapping and lets the program run
+: > $AUDIT
+out=$($PF run --policy $POLICY --agent clerk-audit --audit $AUDIT --no-watch -- \
+	$interp $D/rbin/pf-probe read $D/ehr/a.txt 2>/tmp/stderr)
+n=$(grep -F "\"object\":\"$D/rbin/pf-probe\"" $AUDIT | grep -F '"action":"map-exec"' |
+	grep -cF '"applied":false')
+if [ "$out" = ok ] && [ "$n" = 1 ] && [ "$(deny_records)" = 1 ] &&
+	grep -q "^pinfold: would deny map-exec $D/rbin/pf-probe " /tmp/stderr; then
+	ok loader-readonly-audit-mode
+else
+	bad loader-readonly-audit-mode "probe said '$out', $n not-applied map-exec records: \
+$(cat $AUDIT /tmp/stderr)"
+fi
+
+# the kernel maps a statically linked program itself: runtime-programs holds exec for it
+: > $AUDIT
+out=$($PF run --policy $POLICY --agent clerk-shell --audit $AUDIT -- /bin/sh -c "cat $D/ref/r.txt" \
+	2>/tmp/stderr)
+n=$(deny_records)
+if [ "$out" = ref ] && [ "$n" = 0 ]; then
+	ok runtime-programs-run
+else
+	bad runtime-programs-run "the shell said '$out', $n deny records: $(cat $AUDIT /tmp/stderr)"
 fi
 
 finish
