@@ -731,3 +731,178 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
 	}
 	return allowed || pf_lenient(&inst) ? 0 : -EPERM;
 }
+
+/*
+ * Tamper resistance: what a root agent could otherwise use to undo its
+ * confinement. Leaving the instance cgroup (writing to cgroup.procs) and
+ * unpinning pinfold's programs in bpffs are file actions, denied above
+ * because no class covers cgroupfs or bpffs; ptrace_access_check above
+ * keeps other tasks out of reach. What follows has no file to judge.
+ */
+
+/*
+ * Report and refuse one action the instance may never do (reason), with
+ * what ino and what (a name, at most PF_NAME_MAX bytes with its NUL) say
+ * of its object: 0 for tasks outside pinfold, else -EPERM, or 0 when the
+ * instance's mode lets denials pass.
+ */
+static __always_inline int pf_refuse(__u16 action, __u8 reason, __u64 ino, const char *what,
+				     __u32 what_len)
+{
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	__u64 cgid = 0;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EPERM;
+	}
+
+	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, reason, PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->ino = ino;
+		if (what_len > PF_NAME_MAX)
+			what_len = PF_NAME_MAX;
+		bpf_probe_read_kernel_str(ev->path, what_len, what);
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(&inst) ? 0 : -EPERM;
+}
+
+/*
+ * bpf(2), every command: with it a root agent could detach or rewrite
+ * pinfold's programs and maps. Agents have no use for it; pinfold's own
+ * calls come from the launcher, outside the instance. The event's ino is
+ * the command.
+ * NEEDSWORK: from 6.9 the hook takes a fourth argument (kernel) before
+ * the earlier verdict; these programs are written for 6.1's hook.
+ */
+SEC("lsm/bpf")
+int BPF_PROG(bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	static const char what[] = "bpf()";
+
+	if (ret)
+		return ret;
+	return pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, (__u32)cmd, what, sizeof(what));
+}
+
+/*
+ * Signals sent by a task: kill, tgkill, rt_sigqueueinfo, pidfd_send_signal,
+ * kill(-1) and process groups, once for each target; signal 0 (is it
+ * alive?) too. An agent may signal only tasks of its own instance, never
+ * pinfold's (the launcher passes its own signals on; the agent has no
+ * need to signal it). The kernel's own signals (SIGCHLD from
+ * do_notify_parent, a fault's SIGSEGV, a tty's SIGINT) are sent without
+ * this check. A non-NULL cred is a USB completion signalling for the task
+ * that queued it, not the current task: not judged here.
+ * The event's ino is the target's pid, its path the target's comm, its
+ * port the signal.
+ * NEEDSWORK: SIGIO to an F_SETOWN owner is not judged; root can aim it anywhere
+ */
+SEC("lsm/task_kill")
+int BPF_PROG(task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	__u64 cgid = 0;
+
+	if (ret)
+		return ret;
+	if (cred)
+		return 0;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EPERM;
+	}
+	if (BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == cgid)
+		return 0;
+
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_SIGNAL, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
+			      PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->ino = BPF_CORE_READ(p, tgid);
+		ev->port = (__u16)sig;
+		bpf_probe_read_kernel_str(ev->path, 16, &p->comm);
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(&inst) ? 0 : -EPERM;
+}
+
+/* Whether a kernel_load_data or kernel_read_file id puts code into the kernel. */
+static __always_inline bool pf_loads_kernel_code(int id)
+{
+	return id == LOADING_MODULE || id == LOADING_KEXEC_IMAGE || id == LOADING_KEXEC_INITRAMFS;
+}
+
+/*
+ * init_module and kexec_load: code from the caller's memory. The hook runs
+ * before the image is copied or checked. Firmware and other data the
+ * kernel loads on a driver's behalf are not judged.
+ */
+SEC("lsm/kernel_load_data")
+int BPF_PROG(kern_load_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	static const char module[] = "kernel module";
+	static const char kexec[] = "kexec image";
+
+	if (ret)
+		return ret;
+	if (!pf_loads_kernel_code(id))
+		return 0;
+	if (id == LOADING_MODULE)
+		return pf_refuse(PF_ACT_MODULE, PF_REASON_NEVER, 0, module, sizeof(module));
+	return pf_refuse(PF_ACT_MODULE, PF_REASON_NEVER, 0, kexec, sizeof(kexec));
+}
+
+/*
+ * finit_module and kexec_file_load: code from a file, whose path is the
+ * event's object. The hook runs before the file is read.
+ */
+SEC("lsm/kernel_read_file")
+int BPF_PROG(kern_read_file, struct file *file, enum kernel_read_file_id id, bool contents, int ret)
+{
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	struct inode *inode;
+	__u64 cgid = 0;
+
+	if (ret)
+		return ret;
+	if (!pf_loads_kernel_code(id))
+		return 0;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EPERM;
+	}
+
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_MODULE, PF_DECISION_DENY, PF_REASON_NEVER,
+			      PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		inode = BPF_CORE_READ(file, f_inode);
+		if (inode) {
+			ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			ev->ino = BPF_CORE_READ(inode, i_ino);
+		}
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		pf_event_path(ev, BPF_CORE_READ(file, f_path.dentry),
+			      BPF_CORE_READ(file, f_path.mnt));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(&inst) ? 0 : -EPERM;
+}

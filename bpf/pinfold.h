@@ -175,6 +175,9 @@ enum pf_action {
 	PF_ACT_EXEC = 15,       /* open for execution */
 	PF_ACT_MAP_EXEC = 16,   /* mmap or mprotect of a file with PROT_EXEC: needs exec */
 	PF_ACT_SOCKET = 17,     /* creating a socket: family; port: its type; ino: its protocol */
+	PF_ACT_BPF = 18,        /* the bpf(2) system call; ino: its command */
+	PF_ACT_SIGNAL = 19,     /* signal to another task; ino: its pid; path: comm; port: signo */
+	PF_ACT_MODULE = 20,     /* loading kernel code (a module, a kexec image); path: its file */
 	PF_ACT_MAX
 };
 

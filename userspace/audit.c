@@ -179,6 +179,9 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_EXEC] = "exec",
 	[PF_ACT_MAP_EXEC] = "map-exec",
 	[PF_ACT_SOCKET] = "socket",
+	[PF_ACT_BPF] = "bpf",
+	[PF_ACT_SIGNAL] = "signal",
+	[PF_ACT_MODULE] = "load-module",
 };
 
 const char *audit_action_name(unsigned action)
@@ -748,7 +751,8 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		s = str_printf("inbound packets pass only as replies from an allowed destination");
 		break;
 	case PF_REASON_NEVER:
-		s = str_printf("agents may not mount filesystems or create user namespaces");
+		s = str_printf("agents may not mount filesystems, create user namespaces, call "
+			       "bpf() or load kernel code");
 		break;
 	case PF_REASON_ICMP_ERRORS:
 		s = str_printf("an error queue would let any host's ICMP errors carry bytes in");
@@ -894,6 +898,13 @@ static void rec_task_object(struct rec *r, const struct pf_event *ev)
 	free(comm);
 	rec_str(r, "object", obj);
 	rec_add(r, "target_pid", json_object_new_int64((int64_t)ev->ino));
+}
+
+/* as rec_task_object, and the signal sent */
+static void rec_signal_object(struct rec *r, const struct pf_event *ev)
+{
+	rec_task_object(r, ev);
+	rec_add(r, "signal", json_object_new_int(ev->port));
 }
 
 /* object and the network members */
@@ -1076,6 +1087,8 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 		rec_sockopt_object(&r, ev);
 	else if (ev->action == PF_ACT_PTRACE)
 		rec_task_object(&r, ev);
+	else if (ev->action == PF_ACT_SIGNAL)
+		rec_signal_object(&r, ev);
 	else if (ev->action == PF_ACT_SOCKET)
 		rec_socket_object(&r, ev);
 	else

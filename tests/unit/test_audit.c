@@ -363,9 +363,10 @@ static const char *hint_of(const char *line)
 static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
-		NULL,    "open-read",     "open-write", "create",   "unlink",     "rename",
-		"link",  "connect",       "sendmsg",    "truncate", "setsockopt", "receive",
-		"mount", "userns-create", "ptrace",     "exec",     "map-exec",   "socket",
+		NULL,    "open-read",     "open-write",  "create",   "unlink",     "rename",
+		"link",  "connect",       "sendmsg",     "truncate", "setsockopt", "receive",
+		"mount", "userns-create", "ptrace",      "exec",     "map-exec",   "socket",
+		"bpf",   "signal",        "load-module",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
