@@ -143,13 +143,14 @@ enum {
  * runs everywhere pinfold runs), every other family by the BPF LSM
  * socket_create hook (where BPF LSM runs).
  */
-#define PF_SOCK_TCP (1u << 0)           /* AF_INET(6) SOCK_STREAM, TCP or MPTCP */
-#define PF_SOCK_UDP (1u << 1)           /* AF_INET(6) SOCK_DGRAM, UDP */
-#define PF_SOCK_UNIX (1u << 2)          /* AF_UNIX */
-#define PF_SOCK_NETLINK_ROUTE (1u << 3) /* AF_NETLINK, NETLINK_ROUTE (interfaces, for getaddrinfo) */
-#define PF_SOCK_PING (1u << 4)          /* AF_INET(6) SOCK_DGRAM, ICMP echo */
-#define PF_SOCK_RAW (1u << 5)           /* AF_INET(6) SOCK_RAW */
-#define PF_SOCK_PACKET (1u << 6)        /* AF_PACKET */
+#define PF_SOCK_TCP (1u << 0)  /* AF_INET(6) SOCK_STREAM, TCP or MPTCP */
+#define PF_SOCK_UDP (1u << 1)  /* AF_INET(6) SOCK_DGRAM, UDP */
+#define PF_SOCK_UNIX (1u << 2) /* AF_UNIX */
+#define PF_SOCK_NETLINK_ROUTE                                                                      \
+	(1u << 3)                /* AF_NETLINK, NETLINK_ROUTE (interfaces, for getaddrinfo) */
+#define PF_SOCK_PING (1u << 4)   /* AF_INET(6) SOCK_DGRAM, ICMP echo */
+#define PF_SOCK_RAW (1u << 5)    /* AF_INET(6) SOCK_RAW */
+#define PF_SOCK_PACKET (1u << 6) /* AF_PACKET */
 #define PF_SOCK_DEFAULT (PF_SOCK_TCP | PF_SOCK_UDP | PF_SOCK_UNIX | PF_SOCK_NETLINK_ROUTE)
 
 /* pf_instance.flags */
@@ -316,10 +317,10 @@ struct pf_event {
 	__u8 path_truncated; /* PF_PATH_* */
 	__u8 family;         /* AF_INET or AF_INET6 as called, for network events */
 	__u8 proto;
-	__u16 port;  /* host byte order */
-	__u16 flags;   /* PF_EVENT_* */
-	__u32 gen;     /* the instance's generation that decided */
-	__u32 object;  /* the tree or destination that decided; PF_RULE_NONE when none */
+	__u16 port;   /* host byte order */
+	__u16 flags;  /* PF_EVENT_* */
+	__u32 gen;    /* the instance's generation that decided */
+	__u32 object; /* the tree or destination that decided; PF_RULE_NONE when none */
 	__u32 pad3;
 	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 	char comm[16];

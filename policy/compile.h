@@ -103,9 +103,8 @@ struct compile_env {
  * exist, two trees on one inode, a name that does not resolve, more than
  * PF_PORTS_PER_PREFIX rules covering one prefix.
  */
-int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot,
-		  uint32_t gen, const struct compile_env *env, struct compiled *out,
-		  struct policy_error *err);
+int compile_agent(const struct policy *p, const struct policy_agent *a, uint32_t slot, uint32_t gen,
+		  const struct compile_env *env, struct compiled *out, struct policy_error *err);
 
 /*
  * Compile every agent of p (slot 0, generation 1) as pinfold check does:

@@ -37,7 +37,8 @@ struct policy_error {
 #define POLICY_EXEC (1u << 4)
 #define POLICY_CONNECT (1u << 5)
 #define POLICY_SEND (1u << 6)
-#define POLICY_FILE_ACTIONS (POLICY_READ | POLICY_WRITE | POLICY_CREATE | POLICY_DELETE | POLICY_EXEC)
+#define POLICY_FILE_ACTIONS                                                                        \
+	(POLICY_READ | POLICY_WRITE | POLICY_CREATE | POLICY_DELETE | POLICY_EXEC)
 #define POLICY_NET_ACTIONS (POLICY_CONNECT | POLICY_SEND)
 #define POLICY_ACCESS_READ POLICY_READ
 #define POLICY_ACCESS_READ_WRITE (POLICY_READ | POLICY_WRITE | POLICY_CREATE | POLICY_DELETE)
@@ -167,8 +168,8 @@ struct policy_warning {
 };
 
 struct policy {
-	char *file;    /* the file or directory given */
-	char **files;  /* the files read, in order: what policy_place.file points to */
+	char *file;   /* the file or directory given */
+	char **files; /* the files read, in order: what policy_place.file points to */
 	size_t n_files;
 	/* shipped classes and families first, then the policy's, in order */
 	struct policy_class *classes;
@@ -204,7 +205,7 @@ enum policy_id_kind {
 };
 #define POLICY_ID_MINOR_BITS 14
 #define POLICY_ID_INDEX_MAX ((1u << POLICY_ID_MINOR_BITS) - 1)
-#define POLICY_ID(kind, major, minor)                                                        \
+#define POLICY_ID(kind, major, minor)                                                              \
 	((uint32_t)(kind) << 28 | (uint32_t)(major) << POLICY_ID_MINOR_BITS | (uint32_t)(minor))
 #define POLICY_ID_KIND(id) ((uint32_t)(id) >> 28)
 #define POLICY_ID_MAJOR(id) (((uint32_t)(id) >> POLICY_ID_MINOR_BITS) & POLICY_ID_INDEX_MAX)
@@ -260,8 +261,8 @@ const char *policy_sockets_format(unsigned sockets, char *buf, size_t len);
  *   "(shipped) class runtime.libraries tree /usr/lib"
  * Returns the snprintf length, or -ENOENT for an id not in the policy.
  */
-int policy_id_describe(const struct policy *p, const struct policy_agent *a, uint32_t id,
-		       char *buf, size_t len);
+int policy_id_describe(const struct policy *p, const struct policy_agent *a, uint32_t id, char *buf,
+		       size_t len);
 
 /* "file:line:column" of at, or "(shipped)" for line 0, into buf; returns buf */
 const char *policy_place_format(const struct policy_place *at, char *buf, size_t len);
