@@ -143,14 +143,13 @@ enum {
  * runs everywhere pinfold runs), every other family by the BPF LSM
  * socket_create hook (where BPF LSM runs).
  */
-#define PF_SOCK_TCP (1u << 0)  /* AF_INET(6) SOCK_STREAM, TCP or MPTCP */
-#define PF_SOCK_UDP (1u << 1)  /* AF_INET(6) SOCK_DGRAM, UDP */
-#define PF_SOCK_UNIX (1u << 2) /* AF_UNIX */
-#define PF_SOCK_NETLINK_ROUTE                                                                      \
-	(1u << 3)                /* AF_NETLINK, NETLINK_ROUTE (interfaces, for getaddrinfo) */
-#define PF_SOCK_PING (1u << 4)   /* AF_INET(6) SOCK_DGRAM, ICMP echo */
-#define PF_SOCK_RAW (1u << 5)    /* AF_INET(6) SOCK_RAW */
-#define PF_SOCK_PACKET (1u << 6) /* AF_PACKET */
+#define PF_SOCK_TCP (1u << 0)           /* AF_INET(6) SOCK_STREAM, TCP or MPTCP */
+#define PF_SOCK_UDP (1u << 1)           /* AF_INET(6) SOCK_DGRAM, UDP */
+#define PF_SOCK_UNIX (1u << 2)          /* AF_UNIX */
+#define PF_SOCK_NETLINK_ROUTE (1u << 3) /* AF_NETLINK, NETLINK_ROUTE: interfaces */
+#define PF_SOCK_PING (1u << 4)          /* AF_INET(6) SOCK_DGRAM, ICMP echo */
+#define PF_SOCK_RAW (1u << 5)           /* AF_INET(6) SOCK_RAW */
+#define PF_SOCK_PACKET (1u << 6)        /* AF_PACKET */
 #define PF_SOCK_DEFAULT (PF_SOCK_TCP | PF_SOCK_UDP | PF_SOCK_UNIX | PF_SOCK_NETLINK_ROUTE)
 
 /* pf_instance.flags */
