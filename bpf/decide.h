@@ -133,6 +133,7 @@ static inline __u32 pf_decide_need(__u16 action, __u8 side)
 {
 	switch (action) {
 	case PF_ACT_OPEN_READ:
+	case PF_ACT_RECEIVE_FD:
 		return PF_ACCESS_READ;
 	case PF_ACT_EXEC:
 	case PF_ACT_MAP_EXEC:
@@ -145,7 +146,7 @@ static inline __u32 pf_decide_need(__u16 action, __u8 side)
 		return side == PF_SIDE_SOURCE ? PF_ACCESS_DELETE : PF_ACCESS_CREATE;
 	case PF_ACT_LINK:
 		return side == PF_SIDE_SOURCE ? PF_ACCESS_WRITE : PF_ACCESS_CREATE;
-	default: /* PF_ACT_OPEN_WRITE, PF_ACT_TRUNCATE */
+	default: /* PF_ACT_OPEN_WRITE, PF_ACT_TRUNCATE, PF_ACT_SETATTR */
 		return PF_ACCESS_WRITE;
 	}
 }

@@ -906,3 +906,83 @@ int BPF_PROG(kern_read_file, struct file *file, enum kernel_read_file_id id, boo
 	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
 }
+
+/*
+ * Attribute changes: chmod and chown change what a file lets others do
+ * with it, so they need write, as a change of its contents does. The
+ * kernel calls these hooks for fchmod and fchown too, with the file's path.
+ * NEEDSWORK: setxattr, removexattr and utimes are not judged: their hooks
+ * (inode_setxattr, inode_removexattr, inode_setattr) carry a dentry but no
+ * mount, and the walk needs the mount to leave a bind mount's root.
+ */
+SEC("lsm/path_chmod")
+int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), PF_ACT_SETATTR,
+			      PF_SIDE_OBJECT);
+}
+
+/* kuid_t and kgid_t are structs passed by value, one argument slot each;
+ * only the path is read. */
+SEC("lsm/path_chown")
+int BPF_PROG(path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_file_decide(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), PF_ACT_SETATTR,
+			      PF_SIDE_OBJECT);
+}
+
+#ifndef FMODE_READ
+#define FMODE_READ 0x1
+#endif
+#define PF_S_IFMT 00170000
+#define PF_S_IFSOCK 0140000
+#define PF_S_IFIFO 0010000
+
+/*
+ * A descriptor received over SCM_RIGHTS (or pidfd_getfd, or binder) from a
+ * task that may hold files the agent may not open: it is judged as the
+ * open it stands for, by its f_mode. Open to read, it needs read
+ * (receive-fd); open to write, it needs write, judged and recorded as an
+ * open-write. The kernel installs no refused descriptor: recvmsg succeeds
+ * with MSG_CTRUNC and without it.
+ * NEEDSWORK: a writable descriptor's record says open-write, not
+ * receive-fd: pf_decide_need gives each action one right. A memfd (in no
+ * class) is refused, as its executable mapping is.
+ */
+SEC("lsm/file_receive")
+int BPF_PROG(file_receive, struct file *file, int ret)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	unsigned int fmode = BPF_CORE_READ(file, f_mode);
+	struct pf_instance inst = {};
+	__u16 fmt;
+	__u64 cgid = 0;
+
+	if (ret)
+		return ret;
+	/* sockets, pipes, anonymous inodes (eventfd, epoll, ...): no data a
+	 * class could name */
+	fmt = BPF_CORE_READ(file, f_inode, i_mode) & PF_S_IFMT;
+	if (fmt == 0 || fmt == PF_S_IFSOCK || fmt == PF_S_IFIFO ||
+	    (BPF_CORE_READ(file, f_inode, i_flags) & S_PRIVATE))
+		return 0;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	if (fmode & FMODE_READ) {
+		ret = pf_file_judge(&inst, cgid, d, mnt, PF_ACT_RECEIVE_FD, PF_SIDE_OBJECT);
+		if (ret)
+			return ret;
+	}
+	if (fmode & FMODE_WRITE)
+		return pf_file_judge(&inst, cgid, d, mnt, PF_ACT_OPEN_WRITE, PF_SIDE_OBJECT);
+	return 0;
+}

@@ -178,6 +178,8 @@ enum pf_action {
 	PF_ACT_BPF = 18,        /* the bpf(2) system call; ino: its command */
 	PF_ACT_SIGNAL = 19,     /* signal to another task; ino: its pid; path: comm; port: signo */
 	PF_ACT_MODULE = 20,     /* loading kernel code (a module, a kexec image); path: its file */
+	PF_ACT_SETATTR = 21,    /* chmod or chown: needs write */
+	PF_ACT_RECEIVE_FD = 22, /* an SCM_RIGHTS descriptor open to read: needs read */
 	PF_ACT_MAX
 };
 

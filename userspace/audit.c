@@ -182,6 +182,8 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_BPF] = "bpf",
 	[PF_ACT_SIGNAL] = "signal",
 	[PF_ACT_MODULE] = "load-module",
+	[PF_ACT_SETATTR] = "setattr",
+	[PF_ACT_RECEIVE_FD] = "receive-fd",
 };
 
 const char *audit_action_name(unsigned action)

@@ -25,6 +25,14 @@
  *   anon-exec private|shared    mmap anonymous memory read-write, then mprotect it
  *                               PROT_READ|PROT_EXEC, as a JIT does
  *   memfd-exec -                a memfd written, then mapped PROT_READ|PROT_EXEC
+ *   chmod PATH MODE             chmod, MODE in octal
+ *   chown PATH UID GID          chown
+ *   send-fd SOCK PATH r|w       listen on the unix socket SOCK, open PATH O_RDONLY
+ *                               (r) or O_WRONLY (w), pass it over SCM_RIGHTS to
+ *                               the first to connect, then exit (10 s at most)
+ *   recv-fd SOCK                connect to SOCK (retrying up to 5 s), receive one
+ *                               descriptor and read from it if it is readable;
+ *                               "refused" when the kernel dropped it (MSG_CTRUNC)
  *
  * ADDR is IPv4 or IPv6. An IPv4-mapped address such as ::ffff:127.0.0.1 is
  * used through an AF_INET6 socket, which is the point: it must be judged
@@ -48,6 +56,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* renameat2 flags, from linux/fs.h (which clashes with sys/mount.h) */
@@ -122,6 +131,8 @@ static int usage(void)
 		"       pf-probe read|write|create|mkdir|unlink|rmdir|truncate|read-trunc PATH\n"
 		"       pf-probe bind SRC DST | userns -\n"
 		"       pf-probe rename|rename-exchange|rename-whiteout|link OLD NEW\n"
+		"       pf-probe chmod PATH MODE | chown PATH UID GID\n"
+		"       pf-probe send-fd SOCK PATH r|w | recv-fd SOCK\n"
 		"       pf-probe symlink TARGET PATH\n"
 		"       pf-probe map-exec|mprotect-exec PATH | anon-exec private|shared\n"
 		"       pf-probe memfd-exec -\n");
@@ -379,6 +390,106 @@ out:
 	return report(err, NULL);
 }
 
+/* Unix socket address of path, or -1 when it is too long. */
+static int unix_addr(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/* The sending half of a descriptor pass; run outside pinfold. */
+static int op_send_fd(const char *sock, const char *path, const char *mode)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct sockaddr_un sun;
+	struct msghdr msg = {0};
+	struct cmsghdr *cm;
+	struct iovec iov;
+	char byte = 'x';
+	int l, c, fd;
+
+	alarm(10); /* a receiver that never comes must not hang the suite */
+	if (unix_addr(&sun, sock) < 0)
+		return report(ENAMETOOLONG, NULL);
+	fd = open(path, strcmp(mode, "w") == 0 ? O_WRONLY : O_RDONLY);
+	if (fd < 0)
+		return report(errno, NULL);
+	unlink(sock);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(l, 1) < 0)
+		return report(errno, NULL);
+	c = accept(l, NULL, NULL);
+	if (c < 0)
+		return report(errno, NULL);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(c, &msg, 0) < 0)
+		return report(errno, NULL);
+	unlink(sock);
+	return report(0, NULL);
+}
+
+/* The receiving half: the descriptor's refusal is not an errno, the kernel drops it. */
+static int op_recv_fd(const char *sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct sockaddr_un sun;
+	struct msghdr msg = {0};
+	struct cmsghdr *cm;
+	struct iovec iov;
+	char byte, buf[256];
+	int s, fd = -1, i, fl;
+
+	if (unix_addr(&sun, sock) < 0)
+		return report(ENAMETOOLONG, NULL);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0)
+		return report(errno, NULL);
+	for (i = 0; connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0; i++) {
+		if ((errno != ENOENT && errno != ECONNREFUSED) || i == 50)
+			return report(errno, NULL);
+		usleep(100000);
+	}
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	if (recvmsg(s, &msg, 0) < 0)
+		return report(errno, NULL);
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (fd < 0) {
+		printf("%s\n", (msg.msg_flags & MSG_CTRUNC) ? "refused" : "err ENODATA");
+		return EXIT_OP_FAILED;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_ACCMODE) != O_WRONLY && read(fd, buf, sizeof(buf)) < 0)
+		return report(errno, NULL);
+	return report(0, NULL);
+}
+
 /* Report the outcome of a path call that returned rc. */
 static int path_result(int rc)
 {
@@ -433,6 +544,8 @@ int main(int argc, char **argv)
 			return op_anon_exec(argv[2]);
 		if (strcmp(op, "memfd-exec") == 0 && strcmp(argv[2], "-") == 0)
 			return op_memfd_exec();
+		if (strcmp(op, "recv-fd") == 0)
+			return op_recv_fd(argv[2]);
 	}
 	if (argc == 4) {
 		if (strcmp(op, "rename") == 0)
@@ -454,6 +567,15 @@ int main(int argc, char **argv)
 					?: (int)syscall(SYS_pivot_root, argv[2], argv[3]));
 		if (strcmp(op, "bind") == 0)
 			return path_result(mount(argv[2], argv[3], NULL, MS_BIND | MS_REC, NULL));
+		if (strcmp(op, "chmod") == 0)
+			return path_result(chmod(argv[2], (mode_t)strtoul(argv[3], NULL, 8)));
+	}
+	if (argc == 5) {
+		if (strcmp(op, "chown") == 0)
+			return path_result(chown(argv[2], (uid_t)strtoul(argv[3], NULL, 10),
+						 (gid_t)strtoul(argv[4], NULL, 10)));
+		if (strcmp(op, "send-fd") == 0)
+			return op_send_fd(argv[2], argv[3], argv[4]);
 	}
 	return usage();
 }

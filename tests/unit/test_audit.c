@@ -366,7 +366,7 @@ static void test_every_action_named(void **state)
 		NULL,    "open-read",     "open-write",  "create",   "unlink",     "rename",
 		"link",  "connect",       "sendmsg",     "truncate", "setsockopt", "receive",
 		"mount", "userns-create", "ptrace",      "exec",     "map-exec",   "socket",
-		"bpf",   "signal",        "load-module",
+		"bpf",   "signal",        "load-module", "setattr",  "receive-fd",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
