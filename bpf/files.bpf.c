@@ -357,10 +357,14 @@ static __always_inline int pf_remove_decide(struct dentry *d, struct vfsmount *m
 }
 
 /*
- * Refuse what an instance may never do, with its event; the object is the
- * path of (d, mnt) when there is one. Tasks outside pinfold pass.
+ * Report and refuse one action the instance may never do (reason). Its
+ * object is the path of (d, mnt) when d is set, else ino and what (a name,
+ * at most PF_NAME_MAX bytes with its NUL). Returns 0 for tasks outside
+ * pinfold, else -EPERM, or 0 when the instance's mode lets denials pass.
  */
-static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u16 action)
+static __always_inline int pf_refuse(__u16 action, __u8 reason, struct dentry *d,
+				     struct vfsmount *mnt, __u64 ino, const char *what,
+				     __u32 what_len)
 {
 	struct pf_instance inst = {};
 	struct pf_event *ev;
@@ -373,18 +377,62 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
 		return -EPERM;
 	}
 
-	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, PF_REASON_NEVER, PF_RULE_NONE);
-	if (!ev)
-		return pf_lenient(&inst) ? 0 : -EPERM;
-	pf_event_task(ev);
-	if (pf_lenient(&inst))
-		ev->flags = PF_EVENT_NOT_APPLIED;
-	if (d) {
-		pf_event_path(ev, d, mnt);
-	} else {
-		__builtin_memcpy(ev->path, "user namespace", sizeof("user namespace"));
+	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, reason, PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		if (d) {
+			pf_event_path(ev, d, mnt);
+		} else {
+			ev->ino = ino;
+			if (what_len > PF_NAME_MAX)
+				what_len = PF_NAME_MAX;
+			bpf_probe_read_kernel_str(ev->path, what_len, what);
+		}
+		bpf_ringbuf_submit(ev, 0);
 	}
-	bpf_ringbuf_submit(ev, 0);
+	return pf_lenient(&inst) ? 0 : -EPERM;
+}
+
+/* pf_refuse of a mount or pivot_root at the path (d, mnt) */
+static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u16 action)
+{
+	return pf_refuse(action, PF_REASON_NEVER, d, mnt, 0, NULL, 0);
+}
+
+/*
+ * Judge an action of the current task on task t, allowed only within the
+ * agent's own instance: 0, or -EPERM with an event whose ino is t's pid,
+ * port the given value (a signal) and path t's comm.
+ */
+static __always_inline int pf_own_task(struct task_struct *t, __u16 action, __u16 port)
+{
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	__u64 cgid = 0;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EPERM;
+	}
+	/* NEEDSWORK: record mode reports nothing the agent does to its own tasks */
+	if (BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) == cgid)
+		return 0;
+
+	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
+			      PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		ev->ino = BPF_CORE_READ(t, tgid);
+		ev->port = port;
+		bpf_probe_read_kernel_str(ev->path, 16, &t->comm);
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
 }
 
@@ -626,9 +674,11 @@ int BPF_PROG(move_mount, const struct path *from_path, const struct path *to_pat
 SEC("lsm/userns_create")
 int BPF_PROG(userns_create, const struct cred *cred, int ret)
 {
+	static const char what[] = "user namespace";
+
 	if (ret)
 		return ret;
-	return pf_never(NULL, NULL, PF_ACT_USERNS);
+	return pf_refuse(PF_ACT_USERNS, PF_REASON_NEVER, NULL, NULL, 0, what, sizeof(what));
 }
 
 /* pivot_root would hang the old root, and every tree in it, below the new */
@@ -649,33 +699,9 @@ int BPF_PROG(sb_pivotroot, const struct path *old_path, const struct path *new_p
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
-	struct pf_instance inst = {};
-	struct pf_event *ev;
-	__u64 cgid = 0;
-
 	if (ret)
 		return ret;
-	switch (pf_whoami(&inst, &cgid)) {
-	case PF_WHO_OUTSIDE:
-		return 0;
-	case PF_WHO_UNKNOWN:
-		return -EPERM;
-	}
-	/* NEEDSWORK: record mode reports no access to the instance's own tasks; they never show */
-	if (BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id) == cgid)
-		return 0;
-
-	ev = pf_event_reserve(&inst, cgid, PF_ACT_PTRACE, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
-			      PF_RULE_NONE);
-	if (ev) {
-		pf_event_task(ev);
-		ev->ino = BPF_CORE_READ(child, tgid);
-		bpf_probe_read_kernel_str(ev->path, 16, &child->comm);
-		if (pf_lenient(&inst))
-			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
-	}
-	return pf_lenient(&inst) ? 0 : -EPERM;
+	return pf_own_task(child, PF_ACT_PTRACE, 0);
 }
 
 /*
@@ -741,40 +767,6 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
  */
 
 /*
- * Report and refuse one action the instance may never do (reason), with
- * what ino and what (a name, at most PF_NAME_MAX bytes with its NUL) say
- * of its object: 0 for tasks outside pinfold, else -EPERM, or 0 when the
- * instance's mode lets denials pass.
- */
-static __always_inline int pf_refuse(__u16 action, __u8 reason, __u64 ino, const char *what,
-				     __u32 what_len)
-{
-	struct pf_instance inst = {};
-	struct pf_event *ev;
-	__u64 cgid = 0;
-
-	switch (pf_whoami(&inst, &cgid)) {
-	case PF_WHO_OUTSIDE:
-		return 0;
-	case PF_WHO_UNKNOWN:
-		return -EPERM;
-	}
-
-	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, reason, PF_RULE_NONE);
-	if (ev) {
-		pf_event_task(ev);
-		ev->ino = ino;
-		if (what_len > PF_NAME_MAX)
-			what_len = PF_NAME_MAX;
-		bpf_probe_read_kernel_str(ev->path, what_len, what);
-		if (pf_lenient(&inst))
-			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
-	}
-	return pf_lenient(&inst) ? 0 : -EPERM;
-}
-
-/*
  * bpf(2), every command: with it a root agent could detach or rewrite
  * pinfold's programs and maps. Agents have no use for it; pinfold's own
  * calls come from the launcher, outside the instance. The event's ino is
@@ -789,7 +781,7 @@ int BPF_PROG(bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 
 	if (ret)
 		return ret;
-	return pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, (__u32)cmd, what, sizeof(what));
+	return pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, NULL, NULL, (__u32)cmd, what, sizeof(what));
 }
 
 /*
@@ -809,35 +801,11 @@ SEC("lsm/task_kill")
 int BPF_PROG(task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
 {
-	struct pf_instance inst = {};
-	struct pf_event *ev;
-	__u64 cgid = 0;
-
 	if (ret)
 		return ret;
 	if (cred)
 		return 0;
-	switch (pf_whoami(&inst, &cgid)) {
-	case PF_WHO_OUTSIDE:
-		return 0;
-	case PF_WHO_UNKNOWN:
-		return -EPERM;
-	}
-	if (BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == cgid)
-		return 0;
-
-	ev = pf_event_reserve(&inst, cgid, PF_ACT_SIGNAL, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
-			      PF_RULE_NONE);
-	if (ev) {
-		pf_event_task(ev);
-		ev->ino = BPF_CORE_READ(p, tgid);
-		ev->port = (__u16)sig;
-		bpf_probe_read_kernel_str(ev->path, 16, &p->comm);
-		if (pf_lenient(&inst))
-			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
-	}
-	return pf_lenient(&inst) ? 0 : -EPERM;
+	return pf_own_task(p, PF_ACT_SIGNAL, (__u16)sig);
 }
 
 /* Whether a kernel_load_data or kernel_read_file id puts code into the kernel. */
@@ -862,8 +830,9 @@ int BPF_PROG(kern_load_data, enum kernel_load_data_id id, bool contents, int ret
 	if (!pf_loads_kernel_code(id))
 		return 0;
 	if (id == LOADING_MODULE)
-		return pf_refuse(PF_ACT_MODULE, PF_REASON_NEVER, 0, module, sizeof(module));
-	return pf_refuse(PF_ACT_MODULE, PF_REASON_NEVER, 0, kexec, sizeof(kexec));
+		return pf_refuse(PF_ACT_MODULE, PF_REASON_NEVER, NULL, NULL, 0, module,
+				 sizeof(module));
+	return pf_refuse(PF_ACT_MODULE, PF_REASON_NEVER, NULL, NULL, 0, kexec, sizeof(kexec));
 }
 
 /*
