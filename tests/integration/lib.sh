@@ -220,6 +220,26 @@ pf_serve_stop()
 	PF_PIDS=("${left[@]}")
 }
 
+# pf_serve_on_free_ports N START: set B to the first of N free loopback ports
+# and run START, a function that starts pf-serve listeners (pf_serve_start)
+# on ports from B on; when one cannot start, stop every listener and try
+# other ports, five times in all. Then, on failure, say why and exit 1.
+pf_serve_on_free_ports()
+{
+	local n=$1 start=$2 name _
+
+	for _ in 1 2 3 4 5; do
+		# shellcheck disable=SC2034 # B is for START and the caller
+		B=$(pf_free_ports "$n") || break
+		"$start" && return 0
+		for name in "${!PF_SERVE_PIDS[@]}"; do
+			pf_serve_stop "$name"
+		done
+	done
+	echo "FAIL setup: cannot start pf-serve on loopback: $(cat "$PF_TMP"/*.log 2>/dev/null)"
+	exit 1
+}
+
 # pf_policy TEMPLATE OUT VAR=VALUE...: OUT is TEMPLATE with each @VAR@ replaced
 pf_policy()
 {

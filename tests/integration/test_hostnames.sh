@@ -41,28 +41,16 @@ HAVE_V6=0
 python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' \
 	2>/dev/null && HAVE_V6=1
 
-start_servers()
+# the listeners, on ports from $B on
+servers()
 {
-	local _
-
-	for _ in 1 2 3 4 5; do
-		B=$(pf_free_ports 2) || break
-		if pf_serve_start v4 --addr 127.0.0.1 --tcp "$B" --tcp $((B + 1)) &&
-			{ [ $HAVE_V6 = 0 ] ||
-				pf_serve_start v6 --addr ::1 --banner pong6 --tcp "$B" \
-					--tcp $((B + 1)); }; then
-			return 0
-		fi
-		pf_serve_stop v4
-		pf_serve_stop v6
-	done
-	return 1
+	pf_serve_start v4 --addr 127.0.0.1 --tcp "$B" --tcp $((B + 1)) &&
+		{ [ $HAVE_V6 = 0 ] ||
+			pf_serve_start v6 --addr ::1 --banner pong6 --tcp "$B" \
+				--tcp $((B + 1)); }
 }
 
-if ! start_servers; then
-	echo "FAIL setup: cannot start pf-serve on loopback: $(cat "$PF_TMP"/v*.log 2>/dev/null)"
-	exit 1
-fi
+pf_serve_on_free_ports 2 servers
 P0=$B P1=$((B + 1))
 
 POLICY=$PF_TMP/hosts.yaml

@@ -29,29 +29,17 @@ POLICIES=$PF_ROOT/tests/integration/policies
 
 # ---- servers and policy ----
 
-start_servers()
+# the listeners, on ports from $B on
+servers()
 {
-	local _
-
-	for _ in 1 2 3 4 5; do
-		B=$(pf_free_ports 8) || break
-		if pf_serve_start v4 --addr 127.0.0.1 --tcp "$B" --tcp $((B + 1)) \
-			--tcp $((B + 2)) --tcp $((B + 3)) --tcp $((B + 4)) --tcp $((B + 7)) \
-			--udp "$B" --udp $((B + 1)) &&
-			pf_serve_start v6 --addr ::1 --banner pong6 --tcp $((B + 5)) \
-				--tcp $((B + 6)) --udp $((B + 5)) --udp $((B + 6)); then
-			return 0
-		fi
-		pf_serve_stop v4
-		pf_serve_stop v6
-	done
-	return 1
+	pf_serve_start v4 --addr 127.0.0.1 --tcp "$B" --tcp $((B + 1)) \
+		--tcp $((B + 2)) --tcp $((B + 3)) --tcp $((B + 4)) --tcp $((B + 7)) \
+		--udp "$B" --udp $((B + 1)) &&
+		pf_serve_start v6 --addr ::1 --banner pong6 --tcp $((B + 5)) \
+			--tcp $((B + 6)) --udp $((B + 5)) --udp $((B + 6))
 }
 
-if ! start_servers; then
-	echo "FAIL setup: cannot start pf-serve on loopback: $(cat "$PF_TMP"/v*.log 2>/dev/null)"
-	exit 1
-fi
+pf_serve_on_free_ports 8 servers
 P0=$B P1=$((B + 1)) P2=$((B + 2)) P3=$((B + 3)) P4=$((B + 4)) P5=$((B + 5)) P6=$((B + 6))
 P7=$((B + 7))
 POLICY=$PF_TMP/net.yaml
