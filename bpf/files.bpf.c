@@ -471,9 +471,10 @@ int BPF_PROG(file_open, struct file *file, int ret)
  * for execution: the ELF loader (ld.so PROGRAM) opens a program only to
  * read it, then maps its code with PROT_EXEC. So mapping a file with
  * PROT_EXEC, or adding PROT_EXEC to a file's mapping, needs exec too,
- * judged as any file action. The kernel's own mappings of a program and its
- * interpreter at execve come here as well, which is why the runtime family
- * grants exec on the libraries.
+ * judged as any file action; the libraries ld.so maps are judged so, which
+ * is why the runtime family grants exec on them. The kernel's own mappings
+ * of a program and its interpreter at execve map files it opened for
+ * execution, each judged for exec at its open: they are not walked again.
  *
  * Anonymous memory is not judged (JITs write code there), nor files that
  * are anonymous memory by another name: kernel-internal inodes (S_PRIVATE),
@@ -482,6 +483,8 @@ int BPF_PROG(file_open, struct file *file, int ret)
  */
 static __always_inline int pf_map_exec_decide(struct file *file)
 {
+	if (BPF_CORE_READ(file, f_flags) & __FMODE_EXEC) /* judged at its open */
+		return 0;
 	if (BPF_CORE_READ(file, f_inode, i_flags) & S_PRIVATE)
 		return 0;
 	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
