@@ -71,10 +71,16 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libpinfold.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< $(OUT)/libpinfold.a $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/tests/%: tests/helpers/%.c
+$(OUT)/tests/%: tests/helpers/%.c tests/helpers/report.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# pf-uring drives io_uring through liburing
+$(OUT)/tests/pf-uring: tests/helpers/pf-uring.c tests/helpers/report.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -luring -o $@
 
 tests: $(OUT)/pinfold $(UNIT_BINS) $(HELPER_BINS)
 

@@ -72,6 +72,25 @@ static __always_inline struct mount *pf_real_mount(struct vfsmount *mnt)
 	return (void *)mnt - bpf_core_field_offset(struct mount, mnt);
 }
 
+static __always_inline struct vfsmount *pf_vfsmount(struct mount *m)
+{
+	return (void *)m + bpf_core_field_offset(struct mount, mnt);
+}
+
+#ifndef MNT_INTERNAL
+#define MNT_INTERNAL 0x4000
+#endif
+
+/*
+ * Whether mnt is one of the kernel's own mounts (memfd and shared memory,
+ * pipes, sockets, anonymous inodes): no path reaches their files, whose
+ * data is only what the agent wrote there or was handed.
+ */
+static __always_inline bool pf_internal_mount(struct vfsmount *mnt)
+{
+	return BPF_CORE_READ(mnt, mnt_flags) & MNT_INTERNAL;
+}
+
 /*
  * The walks below are bpf_loop callbacks: each is verified once for any
  * position, where an unrolled loop would multiply the verifier's states.
@@ -253,6 +272,10 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 	struct inode *inode;
 	__u8 reason, decision;
 
+	/* the agent's own memory (a memfd it sized, reopened or was passed)
+	 * is in no class; running it is exec all the same */
+	if (need != PF_ACCESS_EXEC && pf_internal_mount(mnt))
+		return 0;
 	w.key.slot = inst->slot;
 	w.key.gen = inst->gen;
 	bpf_loop(PF_WALK_STEPS, pf_match_step, &w, 0);
@@ -382,10 +405,10 @@ static __always_inline int pf_refuse(__u16 action, __u8 reason, struct dentry *d
 		pf_event_task(ev);
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
+		ev->ino = ino;
 		if (d) {
 			pf_event_path(ev, d, mnt);
 		} else {
-			ev->ino = ino;
 			if (what_len > PF_NAME_MAX)
 				what_len = PF_NAME_MAX;
 			bpf_probe_read_kernel_str(ev->path, what_len, what);
@@ -527,11 +550,7 @@ int BPF_PROG(file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, u
 	return pf_map_exec_decide(file);
 }
 
-/*
- * truncate(2), and open with O_TRUNC even when read-only.
- * NEEDSWORK: ftruncate of a memfd (the agent's own memory, in no class) is
- * denied as a truncate with no rule; programs that size a memfd fail.
- */
+/* truncate(2) and ftruncate(2), and open with O_TRUNC even when read-only */
 SEC("lsm/path_truncate")
 int BPF_PROG(path_truncate, const struct path *path, int ret)
 {
@@ -541,13 +560,30 @@ int BPF_PROG(path_truncate, const struct path *path, int ret)
 			      PF_ACT_TRUNCATE, PF_SIDE_OBJECT);
 }
 
+#define PF_S_IFMT 00170000
+#define PF_S_IFSOCK 0140000
+#define PF_S_IFIFO 0010000
+#define PF_S_IFCHR 0020000
+#define PF_S_IFBLK 0060000
+
+/*
+ * A device node is never made: the node is judged by where it is, the
+ * device by nothing, so a node for the disk (or /dev/mem) in a writable
+ * tree would read every class at once. FIFOs, sockets and files need
+ * create, as any new name does.
+ */
 SEC("lsm/path_mknod")
 int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
 	     unsigned int dev, int ret)
 {
+	struct vfsmount *mnt = BPF_CORE_READ(dir, mnt);
+	__u32 fmt = mode & PF_S_IFMT;
+
 	if (ret)
 		return ret;
-	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_CREATE, PF_SIDE_OBJECT);
+	if (fmt == PF_S_IFCHR || fmt == PF_S_IFBLK)
+		return pf_never(dentry, mnt, PF_ACT_CREATE);
+	return pf_file_decide(dentry, mnt, PF_ACT_CREATE, PF_SIDE_OBJECT);
 }
 
 SEC("lsm/path_mkdir")
@@ -774,16 +810,19 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
  * pinfold's programs and maps. Agents have no use for it; pinfold's own
  * calls come from the launcher, outside the instance. The event's ino is
  * the command.
- * NEEDSWORK: from 6.9 the hook takes a fourth argument (kernel) before
- * the earlier verdict; these programs are written for 6.1's hook.
+ *
+ * Later kernels (6.1x) add a fourth argument, kernel, where 6.1 has the
+ * earlier verdict: only the three arguments every kernel has are read. An
+ * earlier program's refusal ends the chain before this one runs (the
+ * trampoline skips the rest), so the verdict argument is 0 here anyway;
+ * a call the kernel makes itself (kernel true) comes from a BPF syscall
+ * program, which an agent cannot load.
  */
 SEC("lsm/bpf")
-int BPF_PROG(bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+int BPF_PROG(bpf, int cmd)
 {
 	static const char what[] = "bpf()";
 
-	if (ret)
-		return ret;
 	return pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, NULL, NULL, (__u32)cmd, what, sizeof(what));
 }
 
@@ -809,6 +848,175 @@ int BPF_PROG(task_kill, struct task_struct *p, struct kernel_siginfo *info, int 
 	if (cred)
 		return 0;
 	return pf_own_task(p, PF_ACT_SIGNAL, (__u16)sig);
+}
+
+/*
+ * Changes to another task's scheduling, limits, process group or memory
+ * placement: a root agent could starve pinfold's launcher or audit writer
+ * (nice 19, SCHED_IDLE, RLIMIT_NOFILE 0) or any other process. Allowed
+ * within the instance, as signals are. Reading them is not judged.
+ */
+SEC("lsm/task_setnice")
+int BPF_PROG(task_setnice, struct task_struct *p, int nice, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_own_task(p, PF_ACT_SETNICE, 0);
+}
+
+SEC("lsm/task_setioprio")
+int BPF_PROG(task_setioprio, struct task_struct *p, int ioprio, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_own_task(p, PF_ACT_SETIOPRIO, 0);
+}
+
+/* sched_setscheduler, sched_setparam, sched_setattr, sched_setaffinity */
+SEC("lsm/task_setscheduler")
+int BPF_PROG(task_setscheduler, struct task_struct *p, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_own_task(p, PF_ACT_SETSCHEDULER, 0);
+}
+
+/* setrlimit and prlimit with new limits; the event's port is the resource */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(task_setrlimit, struct task_struct *p, unsigned int resource, struct rlimit *new_rlim,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return pf_own_task(p, PF_ACT_SETRLIMIT, (__u16)resource);
+}
+
+SEC("lsm/task_setpgid")
+int BPF_PROG(task_setpgid, struct task_struct *p, pid_t pgid, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_own_task(p, PF_ACT_SETPGID, 0);
+}
+
+/* migrate_pages, move_pages */
+SEC("lsm/task_movememory")
+int BPF_PROG(task_movememory, struct task_struct *p, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_own_task(p, PF_ACT_MOVEMEMORY, 0);
+}
+
+/*
+ * SIGIO and SIGURG go to a file's owner, set with F_SETOWN, F_SETOWN_EX,
+ * FIOSETOWN or SIOCSPGRP, in the signal F_SETSIG names (any, SIGKILL
+ * included), and are sent later by whoever makes the file ready, without
+ * task_kill. So an agent's choice of owner is remembered here, by file, and
+ * judged when the signal is sent: only tasks of the setter's instance may
+ * receive it. The owner set by a task outside pinfold is not judged.
+ */
+struct pf_fowner {
+	__u64 cgroup_id; /* the setter's instance */
+	__u32 pid;       /* the setter, for the record */
+	__u32 uid;
+	char comm[16];
+};
+
+/* pf_fowners: the owners agents set, until the file is freed */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PF_MAX_FOWNERS);
+	__type(key, __u64);              /* struct file * */
+	__type(value, struct pf_fowner); /* who set the owner */
+} pf_fowners SEC(".maps");
+
+/*
+ * The hook cannot refuse. When the map is full an agent's owner goes
+ * unremembered and its signal unjudged; the count is PF_STAT_FOWNERS_FULL.
+ */
+SEC("lsm/file_set_fowner")
+int BPF_PROG(file_set_fowner, struct file *file)
+{
+	struct pf_instance inst = {};
+	struct pf_fowner o = {};
+	__u64 key = (__u64)file;
+
+	if (pf_whoami(&inst, &o.cgroup_id) == PF_WHO_OUTSIDE) {
+		bpf_map_delete_elem(&pf_fowners, &key);
+		return 0;
+	}
+	o.pid = bpf_get_current_pid_tgid() >> 32;
+	o.uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	if (bpf_map_update_elem(&pf_fowners, &key, &o, BPF_ANY))
+		pf_count(PF_STAT_FOWNERS_FULL);
+	return 0;
+}
+
+SEC("lsm/file_free_security")
+int BPF_PROG(file_free_security, struct file *file)
+{
+	__u64 key = (__u64)file;
+
+	bpf_map_delete_elem(&pf_fowners, &key);
+	return 0;
+}
+
+/* 6.1 embeds the owner in the file; later kernels point to it and back */
+struct file___embedded_owner {
+	struct fown_struct f_owner;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct file *pf_fown_file(struct fown_struct *fown)
+{
+	if (bpf_core_field_exists(fown->file))
+		return BPF_CORE_READ(fown, file);
+	return (void *)fown - bpf_core_field_offset(struct file___embedded_owner, f_owner);
+}
+
+/*
+ * The event names the setter as the task that acted (the sender is only
+ * whoever made the file ready), the target as ptrace's and kill's do. Its
+ * instance gone, the signal is refused unrecorded (PF_STAT_NO_RINGBUF).
+ */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(file_send_sigiotask, struct task_struct *tsk, struct fown_struct *fown, int sig,
+	     int ret)
+{
+	__u64 key = (__u64)pf_fown_file(fown);
+	struct pf_instance *inst;
+	struct pf_fowner *o;
+	struct pf_event *ev;
+	__u64 cgid;
+
+	if (ret)
+		return ret;
+	o = bpf_map_lookup_elem(&pf_fowners, &key);
+	if (!o)
+		return 0;
+	cgid = o->cgroup_id;
+	if (BPF_CORE_READ(tsk, cgroups, dfl_cgrp, kn, id) == cgid)
+		return 0;
+	inst = bpf_map_lookup_elem(&pf_instances, &cgid);
+	if (!inst) {
+		pf_count(PF_STAT_NO_RINGBUF);
+		return -EPERM;
+	}
+	ev = pf_event_reserve(inst, cgid, PF_ACT_SIGNAL, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
+			      PF_RULE_NONE);
+	if (ev) {
+		ev->pid = o->pid;
+		ev->uid = o->uid;
+		__builtin_memcpy(ev->comm, o->comm, sizeof(ev->comm));
+		ev->ino = BPF_CORE_READ(tsk, tgid);
+		ev->port = (__u16)sig;
+		bpf_probe_read_kernel_str(ev->path, 16, &tsk->comm);
+		if (pf_lenient(inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(inst) ? 0 : -EPERM;
 }
 
 /* Whether a kernel_load_data or kernel_read_file id puts code into the kernel. */
@@ -883,9 +1091,7 @@ int BPF_PROG(kern_read_file, struct file *file, enum kernel_read_file_id id, boo
  * Attribute changes: chmod and chown change what a file lets others do
  * with it, so they need write, as a change of its contents does. The
  * kernel calls these hooks for fchmod and fchown too, with the file's path.
- * NEEDSWORK: setxattr, removexattr and utimes are not judged: their hooks
- * (inode_setxattr, inode_removexattr, inode_setattr) carry a dentry but no
- * mount, and the walk needs the mount to leave a bind mount's root.
+ * Times and extended attributes are judged below, from the dentry alone.
  */
 SEC("lsm/path_chmod")
 int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
@@ -907,12 +1113,282 @@ int BPF_PROG(path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
 			      PF_SIDE_OBJECT);
 }
 
+/*
+ * Hooks that get a dentry without its mount (times, extended attributes):
+ * the walk needs a mount to step past a filesystem's root. The mounts the
+ * agent could have reached the dentry through are those of its own mount
+ * namespace: one that shows the whole filesystem is walked on from, as an
+ * open through it would be; a bind mount of a subdirectory ends the walk
+ * at the filesystem's root anyway (pf_match_step), so any mount does. Which
+ * mount the agent went through is unknown: every one looked at must allow.
+ */
+
+/* Up to 6.1x a superblock's mounts are on a list; later kernels chain them. */
+struct super_block___list {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+
+struct mount___list {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+struct pf_sb_walk {
+	struct mount *m;              /* the mount looked at, NULL at the end */
+	struct list_head *head;       /* the list's head, on list kernels */
+	struct mnt_namespace *ns;     /* the task's */
+	struct dentry *root;          /* the filesystem's */
+	struct mount *whole, *whole2; /* mounts of ns showing the whole filesystem */
+	struct mount *part;           /* a mount of ns showing a subdirectory */
+	struct mount *first;          /* any mount, when none is of ns */
+};
+
+static long pf_sb_step(__u32 i, void *data)
+{
+	struct pf_sb_walk *w = data;
+	struct mount *m = w->m;
+	struct list_head *next;
+
+	if (!m)
+		return 1;
+	if (!w->first)
+		w->first = m;
+	if (BPF_CORE_READ(m, mnt_ns) == w->ns) {
+		if (BPF_CORE_READ(m, mnt.mnt_root) != w->root)
+			w->part = w->part ?: m;
+		else if (!w->whole)
+			w->whole = m;
+		else if (!w->whole2)
+			w->whole2 = m;
+	}
+	if (bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
+		w->m = BPF_CORE_READ(m, mnt_next_for_sb);
+		return 0;
+	}
+	next = BPF_CORE_READ((struct mount___list *)m, mnt_instance.next);
+	w->m = next == w->head
+		       ? NULL
+		       : (void *)next - bpf_core_field_offset(struct mount___list, mnt_instance);
+	return 0;
+}
+
+/* Judge action on the dentry d, reached through an unknown mount: 0 or -EACCES. */
+static __always_inline int pf_dentry_decide(struct dentry *d, __u16 action)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct super_block *sb = BPF_CORE_READ(d, d_sb);
+	struct pf_sb_walk w = {.ns = BPF_CORE_READ(task, nsproxy, mnt_ns),
+			       .root = BPF_CORE_READ(sb, s_root)};
+	struct super_block___list *lsb = (void *)sb;
+	struct pf_instance inst = {};
+	struct list_head *first;
+	struct mount *m;
+	__u64 cgid = 0;
+	int ret;
+
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	if (bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
+		w.m = BPF_CORE_READ(sb, s_mounts);
+	} else {
+		w.head = __builtin_preserve_access_index(&lsb->s_mounts);
+		first = BPF_CORE_READ(lsb, s_mounts.next);
+		if (first != w.head)
+			w.m = (void *)first -
+			      bpf_core_field_offset(struct mount___list, mnt_instance);
+	}
+	bpf_loop(PF_SB_MOUNTS, pf_sb_step, &w, 0);
+	/* NEEDSWORK: a filesystem with more mounts than PF_SB_MOUNTS may be
+	 * judged through the first mounts only; past two whole mounts and one
+	 * of a subdirectory in one namespace, the others are not walked */
+	m = w.whole ?: w.part ?: w.first;
+	if (!m)
+		return pf_lenient(&inst) ? 0 : -EACCES;
+	ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(m), action, PF_SIDE_OBJECT);
+	if (!ret && w.whole2)
+		ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(w.whole2), action, PF_SIDE_OBJECT);
+	/* a whole mount may be hidden under another while a subdirectory of it
+	 * shows elsewhere: which the agent used is unknown, so each must allow */
+	if (!ret && w.whole && w.part)
+		ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(w.part), action, PF_SIDE_OBJECT);
+	return ret;
+}
+
+/* ATTR_* of struct iattr's ia_valid, from linux/fs.h */
+#define PF_ATTR_MODE (1 << 0)
+#define PF_ATTR_UID (1 << 1)
+#define PF_ATTR_GID (1 << 2)
+#define PF_ATTR_SIZE (1 << 3)
+#define PF_ATTR_ATIME (1 << 4)
+#define PF_ATTR_MTIME (1 << 5)
+
+/*
+ * A change of times (utimes, utimensat, futimens): needs write. chmod,
+ * chown and truncate come here too, judged already by their path hooks.
+ * 6.3 put an idmap before the dentry: the arguments are read by count.
+ */
+SEC("lsm/inode_setattr")
+int BPF_PROG(inode_setattr)
+{
+	__u64 nargs = bpf_get_func_arg_cnt(ctx), d = 0, attr = 0;
+	unsigned int valid;
+
+	if (bpf_get_func_arg(ctx, nargs == 2 ? 0 : 1, &d) ||
+	    bpf_get_func_arg(ctx, nargs == 2 ? 1 : 2, &attr))
+		return -EACCES;
+	valid = BPF_CORE_READ((struct iattr *)attr, ia_valid);
+	if (valid & (PF_ATTR_MODE | PF_ATTR_UID | PF_ATTR_GID | PF_ATTR_SIZE))
+		return 0;
+	if (!(valid & (PF_ATTR_ATIME | PF_ATTR_MTIME)))
+		return 0;
+	return pf_dentry_decide((struct dentry *)d, PF_ACT_SETATTR);
+}
+
+/* setxattr, lsetxattr, fsetxattr: needs write */
+SEC("lsm/inode_setxattr")
+int BPF_PROG(inode_setxattr, void *idmap, struct dentry *dentry, const char *name, int ret)
+{
+	return pf_dentry_decide(dentry, PF_ACT_SETXATTR);
+}
+
+/* removexattr and its kin: needs write, as setting does */
+SEC("lsm/inode_removexattr")
+int BPF_PROG(inode_removexattr, void *idmap, struct dentry *dentry)
+{
+	return pf_dentry_decide(dentry, PF_ACT_SETXATTR);
+}
+
+/* ioctl commands, from asm-generic/ioctls.h and linux/fs.h */
+#define PF_TIOCSTI 0x5412
+#define PF_TIOCLINUX 0x541C
+#define PF_TIOCCONS 0x541D
+#define PF_FS_IOC_SETFLAGS 0x40086602
+#define PF_FS_IOC32_SETFLAGS 0x40046602
+#define PF_FS_IOC_FSSETXATTR 0x401c5820
+
+/*
+ * ioctls. A terminal the agent inherited is the user's: TIOCSTI would
+ * type commands into the shell that reads it once the agent is gone
+ * (root needs no controlling terminal for it), TIOCLINUX can do the same
+ * through the console's selection, TIOCCONS redirects the console. They
+ * are refused. File flags (chattr: immutable, append-only) change what
+ * anyone may do with a file: they need write, as chmod does.
+ */
+SEC("lsm/file_ioctl")
+int BPF_PROG(file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+
+	if (ret)
+		return ret;
+	switch (cmd) {
+	case PF_TIOCSTI:
+	case PF_TIOCLINUX:
+	case PF_TIOCCONS:
+		return pf_refuse(PF_ACT_IOCTL, PF_REASON_NEVER, d, mnt, cmd, NULL, 0);
+	case PF_FS_IOC_SETFLAGS:
+	case PF_FS_IOC32_SETFLAGS:
+	case PF_FS_IOC_FSSETXATTR:
+		return pf_file_decide(d, mnt, PF_ACT_SETATTR, PF_SIDE_OBJECT);
+	}
+	return 0;
+}
+
+/*
+ * POSIX ACLs: from 6.2 they no longer pass inode_setxattr. Kernels before
+ * 6.2 lack these hooks (the loader leaves the programs out there; the
+ * xattr hooks judge ACLs on them).
+ */
+SEC("lsm/inode_set_acl")
+int BPF_PROG(inode_set_acl, void *idmap, struct dentry *dentry)
+{
+	return pf_dentry_decide(dentry, PF_ACT_SETXATTR);
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(inode_remove_acl, void *idmap, struct dentry *dentry)
+{
+	return pf_dentry_decide(dentry, PF_ACT_SETXATTR);
+}
+
+/*
+ * AF_UNIX peers found by name: connecting or sending to a socket bound to
+ * a path writes to it (its own DAC check asks for write), and needs write
+ * where the socket file is. An abstract name is in no class: only the
+ * instance's own listeners may be reached by one, or an agent could talk
+ * to any local service (or another agent) that listens on one. Unnamed
+ * peers (a socketpair's other end, a socket passed in) were handed over,
+ * not found: not judged. The event's path is "@" and the abstract name.
+ */
+static __always_inline int pf_unix_decide(struct sock *other, __u16 action)
+{
+	struct unix_sock *u = (void *)other;
+	struct dentry *d = BPF_CORE_READ(u, path.dentry);
+	struct unix_address *addr = BPF_CORE_READ(u, addr);
+	struct pf_instance inst = {};
+	struct pf_event *ev;
+	__u64 cgid = 0;
+	int len;
+
+	if (!d && !addr)
+		return 0;
+	switch (pf_whoami(&inst, &cgid)) {
+	case PF_WHO_OUTSIDE:
+		return 0;
+	case PF_WHO_UNKNOWN:
+		return -EACCES;
+	}
+	if (d)
+		return pf_file_judge(&inst, cgid, d, BPF_CORE_READ(u, path.mnt), action,
+				     PF_SIDE_OBJECT);
+	if (BPF_CORE_READ(other, sk_cgrp_data.cgroup, kn, id) == cgid)
+		return 0;
+
+	ev = pf_event_reserve(&inst, cgid, action, PF_DECISION_DENY, PF_REASON_OTHER_TASK,
+			      PF_RULE_NONE);
+	if (ev) {
+		pf_event_task(ev);
+		/* sun_path after its leading NUL: len counts sun_family too */
+		len = BPF_CORE_READ(addr, len) - 3;
+		ev->path[0] = '@';
+		if (len > 0)
+			bpf_probe_read_kernel(
+				&ev->path[1], len & (PF_NAME_MAX - 1),
+				(void *)addr + bpf_core_field_offset(struct unix_address, name) +
+					3);
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(&inst) ? 0 : -EPERM;
+}
+
+/* connect of a stream or seqpacket socket; other is the listener */
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return pf_unix_decide(other, PF_ACT_UNIX_CONNECT);
+}
+
+/* a datagram socket's connect, and each datagram it sends */
+SEC("lsm/unix_may_send")
+int BPF_PROG(unix_may_send, struct socket *sock, struct socket *other, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_unix_decide(BPF_CORE_READ(other, sk), PF_ACT_UNIX_SEND);
+}
+
 #ifndef FMODE_READ
 #define FMODE_READ 0x1
 #endif
-#define PF_S_IFMT 00170000
-#define PF_S_IFSOCK 0140000
-#define PF_S_IFIFO 0010000
 
 /*
  * A descriptor received over SCM_RIGHTS (or pidfd_getfd, or binder) from a
@@ -921,9 +1397,10 @@ int BPF_PROG(path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
  * (receive-fd); open to write, it needs write, judged and recorded as an
  * open-write. The kernel installs no refused descriptor: recvmsg succeeds
  * with MSG_CTRUNC and without it.
+ * A memfd is on an internal mount: received as a pipe is (pf_file_judge),
+ * its executable mapping still judged.
  * NEEDSWORK: a writable descriptor's record says open-write, not
- * receive-fd: pf_decide_need gives each action one right. A memfd (in no
- * class) is refused, as its executable mapping is.
+ * receive-fd: pf_decide_need gives each action one right.
  */
 SEC("lsm/file_receive")
 int BPF_PROG(file_receive, struct file *file, int ret)

@@ -526,3 +526,156 @@ int ingress(struct __sk_buff *skb)
 	}
 	return pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }
+
+/* IPv4 option types that route a packet (RFC 791) and IPv6 extension headers */
+#define PF_IPOPT_END 0
+#define PF_IPOPT_NOOP 1
+#define PF_IPOPT_LSRR 0x83
+#define PF_IPOPT_SSRR 0x89
+#define PF_NEXTHDR_HOP 0
+#define PF_NEXTHDR_ROUTING 43
+#define PF_NEXTHDR_DEST 60
+#define PF_IPV4_OPTS_MAX 40
+
+/* A walk of IPv4 options; the buffer is larger than any options, so that
+ * masked indexes stay inside it. */
+struct pf_ipopts {
+	__u8 opts[64];
+	__u32 i, len;
+	bool routed;
+};
+
+/* One option: a bpf_loop callback, verified once for any position. */
+static long pf_ipopt_step(__u32 n, void *data)
+{
+	struct pf_ipopts *w = data;
+	__u8 type, olen;
+
+	if (w->i >= w->len)
+		return 1;
+	type = w->opts[w->i & 63];
+	if (type == PF_IPOPT_END)
+		return 1;
+	if (type == PF_IPOPT_LSRR || type == PF_IPOPT_SSRR) {
+		w->routed = true;
+		return 1;
+	}
+	if (type == PF_IPOPT_NOOP) {
+		w->i++;
+		return 0;
+	}
+	olen = w->opts[(w->i + 1) & 63];
+	if (olen < 2) { /* malformed: the kernel built it from the caller's bytes */
+		w->routed = true;
+		return 1;
+	}
+	w->i += olen;
+	return 0;
+}
+
+/* Whether IPv4 options (len bytes at skb offset 20) hold a source route. */
+static __always_inline bool pf_ipv4_routed(struct __sk_buff *skb, __u32 len)
+{
+	struct pf_ipopts w = {.len = len};
+
+	/* (len - 1) & 63 + 1: the verifier sees a size of at least one byte */
+	if (len < 4 || len > PF_IPV4_OPTS_MAX ||
+	    bpf_skb_load_bytes(skb, 20, w.opts, ((len - 1) & 63) + 1))
+		return true; /* unreadable: refused */
+	bpf_loop(PF_IPV4_OPTS_MAX, pf_ipopt_step, &w, 0);
+	return w.routed;
+}
+
+/*
+ * Whether an IPv6 packet carries a routing header, among the hop-by-hop
+ * and destination options that may come before it. *proto is set to the
+ * upper-layer protocol when it is reached.
+ */
+static __always_inline bool pf_ipv6_routed(struct __sk_buff *skb, __u8 nexthdr, __u8 *proto)
+{
+	__u32 off = sizeof(struct ipv6hdr), n;
+	__u8 ext[2];
+
+	for (n = 0; n < 4; n++) {
+		if (nexthdr == PF_NEXTHDR_ROUTING)
+			return true;
+		if (nexthdr != PF_NEXTHDR_HOP && nexthdr != PF_NEXTHDR_DEST) {
+			*proto = nexthdr;
+			return false;
+		}
+		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
+			return true;
+		nexthdr = ext[0];
+		off += ((__u32)ext[1] + 1) * 8;
+	}
+	return true; /* four option headers in a row: refused, not walked further */
+}
+
+/*
+ * The last word on source routes. setsockopt refuses them as options of a
+ * socket, but a datagram can carry one of its own (an IP_RETOPTS or
+ * IPV6_RTHDR control message to sendmsg), and the packet goes to its first
+ * hop, which sendmsg4/6 never judged. So every packet an instance's socket
+ * sends is looked at here, whichever call made it, and one with a source
+ * route is dropped: the sender gets EPERM. Like ingress, this runs for the
+ * socket's cgroup, not always in the sender's context: its events name no
+ * task. The address is the packet's destination: with an IPv4 source route
+ * that is the first hop.
+ */
+SEC("cgroup_skb/egress")
+int egress(struct __sk_buff *skb)
+{
+	struct pf_instance inst, *v;
+	struct pf_event *ev;
+	__u64 cgid = bpf_skb_cgroup_id(skb);
+	__u8 addr[16] = {}, family, proto = 0;
+	bool routed;
+
+	v = bpf_map_lookup_elem(&pf_instances, &cgid);
+	if (!v) {
+		pf_count(PF_STAT_UNKNOWN); /* as ingress: below the parent, no instance */
+		return SOCK_DENY;
+	}
+	inst = *v;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return SOCK_DENY;
+		if (ip.ihl <= 5)
+			return SOCK_ALLOW;
+		routed = pf_ipv4_routed(skb, ip.ihl * 4 - 20);
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		__builtin_memcpy(addr + 12, &ip.daddr, 4);
+		family = AF_INET;
+		proto = ip.protocol;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return SOCK_DENY;
+		if (ip6.nexthdr != PF_NEXTHDR_HOP && ip6.nexthdr != PF_NEXTHDR_DEST &&
+		    ip6.nexthdr != PF_NEXTHDR_ROUTING)
+			return SOCK_ALLOW;
+		routed = pf_ipv6_routed(skb, ip6.nexthdr, &proto);
+		__builtin_memcpy(addr, &ip6.daddr, 16);
+		family = AF_INET6;
+	} else {
+		return SOCK_ALLOW;
+	}
+	if (!routed)
+		return SOCK_ALLOW;
+
+	ev = pf_event_reserve(&inst, cgid, PF_ACT_SENDMSG, PF_DECISION_DENY, PF_REASON_SOURCE_ROUTE,
+			      PF_RULE_NONE);
+	if (ev) {
+		ev->family = family;
+		ev->proto = proto;
+		__builtin_memcpy(ev->addr, addr, sizeof(ev->addr));
+		if (pf_lenient(&inst))
+			ev->flags = PF_EVENT_NOT_APPLIED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
+}

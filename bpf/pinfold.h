@@ -117,7 +117,9 @@ enum {
 	PF_NAME_MAX = 256,            /* one path component, NUL included */
 	PF_PATH_MAX = 512,            /* path carried in an event */
 	PF_RINGBUF_SIZE = 256 * 1024, /* per instance, a power of two */
-	PF_PEERS = 8                  /* datagram peers remembered per socket */
+	PF_PEERS = 8,                 /* datagram peers remembered per socket */
+	PF_MAX_FOWNERS = 16384,       /* file owners set by agents (F_SETOWN), all instances */
+	PF_SB_MOUNTS = 64             /* mounts of one filesystem looked at for a dentry */
 };
 
 #define PF_RULE_NONE 0xffffffffu
@@ -178,8 +180,21 @@ enum pf_action {
 	PF_ACT_BPF = 18,        /* the bpf(2) system call; ino: its command */
 	PF_ACT_SIGNAL = 19,     /* signal to another task; ino: its pid; path: comm; port: signo */
 	PF_ACT_MODULE = 20,     /* loading kernel code (a module, a kexec image); path: its file */
-	PF_ACT_SETATTR = 21,    /* chmod or chown: needs write */
+	PF_ACT_SETATTR = 21,    /* chmod, chown or a change of times: needs write */
 	PF_ACT_RECEIVE_FD = 22, /* an SCM_RIGHTS descriptor open to read: needs read */
+	/* AF_UNIX, to a socket bound to a path (needs write on it) or to an
+	 * abstract name (path: "@name"; only the instance's own listeners) */
+	PF_ACT_UNIX_CONNECT = 23, /* connect of a stream or seqpacket socket */
+	PF_ACT_UNIX_SEND = 24,    /* a datagram's connect or send */
+	PF_ACT_SETXATTR = 25,     /* setting or removing an extended attribute: needs write */
+	/* changes to another task; ino: its pid; path: its comm */
+	PF_ACT_SETNICE = 26,      /* setpriority */
+	PF_ACT_SETIOPRIO = 27,    /* ioprio_set */
+	PF_ACT_SETSCHEDULER = 28, /* sched_setscheduler, sched_setattr, sched_setaffinity */
+	PF_ACT_SETRLIMIT = 29,    /* prlimit with new limits; port: the resource */
+	PF_ACT_SETPGID = 30,      /* setpgid */
+	PF_ACT_MOVEMEMORY = 31,   /* migrate_pages, move_pages */
+	PF_ACT_IOCTL = 32,        /* an ioctl agents may never make; ino: its command */
 	PF_ACT_MAX
 };
 
@@ -224,6 +239,7 @@ enum pf_stat {
 	PF_STAT_NO_RINGBUF = 1,   /* event dropped: slot has no ring */
 	PF_STAT_UNKNOWN = 2,      /* denied: below the parent, no instance */
 	PF_STAT_INBOUND = 3,      /* inbound packets dropped without an event */
+	PF_STAT_FOWNERS_FULL = 4, /* an agent's F_SETOWN not remembered: pf_fowners full */
 	PF_STAT_MAX
 };
 

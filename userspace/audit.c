@@ -184,6 +184,16 @@ static const char *const action_names[PF_ACT_MAX] = {
 	[PF_ACT_MODULE] = "load-module",
 	[PF_ACT_SETATTR] = "setattr",
 	[PF_ACT_RECEIVE_FD] = "receive-fd",
+	[PF_ACT_UNIX_CONNECT] = "unix-connect",
+	[PF_ACT_UNIX_SEND] = "unix-send",
+	[PF_ACT_SETXATTR] = "setxattr",
+	[PF_ACT_SETNICE] = "setnice",
+	[PF_ACT_SETIOPRIO] = "setioprio",
+	[PF_ACT_SETSCHEDULER] = "setscheduler",
+	[PF_ACT_SETRLIMIT] = "setrlimit",
+	[PF_ACT_SETPGID] = "setpgid",
+	[PF_ACT_MOVEMEMORY] = "movememory",
+	[PF_ACT_IOCTL] = "ioctl",
 };
 
 const char *audit_action_name(unsigned action)
@@ -205,6 +215,13 @@ static const char *action_label(unsigned action, char *buf, size_t len)
 static bool action_is_network(unsigned action)
 {
 	return action == PF_ACT_CONNECT || action == PF_ACT_SENDMSG || action == PF_ACT_RECEIVE;
+}
+
+/* Whether the action's object is another task (ino: its pid, path: its comm). */
+static bool action_is_task(unsigned action)
+{
+	return action == PF_ACT_PTRACE || action == PF_ACT_SIGNAL ||
+	       (action >= PF_ACT_SETNICE && action <= PF_ACT_MOVEMEMORY);
 }
 
 /*
@@ -753,8 +770,9 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 		s = str_printf("inbound packets pass only as replies from an allowed destination");
 		break;
 	case PF_REASON_NEVER:
-		s = str_printf("agents may not mount filesystems, create user namespaces, call "
-			       "bpf() or load kernel code");
+		s = str_printf(
+			"agents may not mount filesystems, create user namespaces, call "
+			"bpf(), load kernel code, make device nodes or type into a terminal");
 		break;
 	case PF_REASON_ICMP_ERRORS:
 		s = str_printf("an error queue would let any host's ICMP errors carry bytes in");
@@ -1087,14 +1105,16 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 		rec_net_object(&r, ev);
 	else if (ev->action == PF_ACT_SETSOCKOPT)
 		rec_sockopt_object(&r, ev);
-	else if (ev->action == PF_ACT_PTRACE)
-		rec_task_object(&r, ev);
 	else if (ev->action == PF_ACT_SIGNAL)
 		rec_signal_object(&r, ev);
+	else if (action_is_task(ev->action))
+		rec_task_object(&r, ev);
 	else if (ev->action == PF_ACT_SOCKET)
 		rec_socket_object(&r, ev);
 	else
 		rec_file_object(&r, ev);
+	if (ev->action == PF_ACT_SETRLIMIT)
+		rec_add(&r, "resource", json_object_new_int(ev->port));
 
 	judge(&j, ev, inst);
 	rec_verdict(&r, ev, inst, &j);
@@ -1312,6 +1332,10 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 	} else if (ev->action == PF_ACT_SOCKET) {
 		socket_describe(ev, &d);
 		fprintf(f, "%s %s %s", d.family, d.type, d.protocol);
+	} else if (action_is_task(ev->action)) {
+		fprintf(f, "pid %llu (", (unsigned long long)ev->ino);
+		text_put_escaped(f, ev->path, strnlen(ev->path, 16), false);
+		fputc(')', f);
 	} else {
 		n = event_path_len(ev, &unterminated);
 		if (ev->path_truncated & PF_PATH_NO_ROOT)

@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <openssl/evp.h>
 
@@ -23,10 +22,10 @@
 #include "bpf/net.skel.h"
 #include "bpf/files.skel.h"
 #include "cgroup.h"
+#include "kfeatures.h"
 #include "loader.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
-#define SECURITYFS_MAGIC 0x73636673
 #define KERNEL_ENOTSUPP 524 /* the kernel's internal ENOTSUPP, seen by BPF_PROG_LOAD */
 #define PF_RUN_DIR "/run/pinfold"
 #define PF_LOAD_LOCK PF_RUN_DIR "/load.lock"
@@ -57,20 +56,6 @@ static int set_msg(char *msg, size_t len, int err, const char *fmt, ...)
 	return err;
 }
 
-/* Mount fstype at dir unless a filesystem with magic is already there. */
-static int mount_if_missing(const char *dir, const char *fstype, long magic, const char *opts)
-{
-	struct statfs st;
-
-	if (statfs(dir, &st) == 0 && st.f_type == magic)
-		return 0;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mount(fstype, dir, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
-		return -errno;
-	return 0;
-}
-
 static int pin_path(char *buf, size_t len, const char *name)
 {
 	if ((size_t)snprintf(buf, len, "%s/%s", PF_PIN_DIR, name) >= len)
@@ -93,6 +78,8 @@ static bool links_pinned(struct bpf_object *obj)
 
 	bpf_object__for_each_program(prog, obj)
 	{
+		if (!bpf_program__autoload(prog))
+			continue;
 		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
 		if (!pinned(name))
 			return false;
@@ -108,46 +95,31 @@ static void unpin_links(struct bpf_object *obj)
 
 	bpf_object__for_each_program(prog, obj)
 	{
+		if (!bpf_program__autoload(prog))
+			continue;
 		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
 		if (pin_path(path, sizeof(path), name) == 0)
 			unlink(path);
 	}
 }
 
-/* How to turn BPF LSM on: "lsm=<active list>,bpf". */
-static void lsm_hint(char *buf, size_t len)
-{
-	char lsm[256] = "";
-	FILE *f;
-
-	f = fopen(PF_SECURITYFS "/lsm", "re");
-	if (f) {
-		if (!fgets(lsm, sizeof(lsm), f))
-			lsm[0] = '\0';
-		fclose(f);
-	}
-	lsm[strcspn(lsm, "\n")] = '\0';
-	snprintf(buf, len, "lsm=%s%sbpf", lsm, lsm[0] ? "," : "");
-}
-
-/* Is "bpf" among the active LSMs? */
-static bool bpf_lsm_active(void)
-{
-	char lsm[256] = "", *tok, *save = NULL;
-	bool found = false;
-	FILE *f;
-
-	f = fopen(PF_SECURITYFS "/lsm", "re");
-	if (!f)
-		return false;
-	if (fgets(lsm, sizeof(lsm), f))
-		for (tok = strtok_r(lsm, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
-			found |= strcmp(tok, "bpf") == 0;
-	fclose(f);
-	return found;
-}
-
 /* Attach every program of obj and pin its link; cgroup programs to cg_fd. */
+/* Leave out the programs of optional LSM hooks this kernel lacks. */
+static void leave_out_absent_hooks(struct bpf_object *obj)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+
+	if (!vmlinux)
+		return; /* the load fails and says why */
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (features_lsm_prog_absent(vmlinux, prog))
+			bpf_program__set_autoload(prog, false);
+	}
+	btf__free(vmlinux);
+}
+
 static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t len)
 {
 	struct bpf_program *prog;
@@ -157,6 +129,8 @@ static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t l
 
 	bpf_object__for_each_program(prog, obj)
 	{
+		if (!bpf_program__autoload(prog))
+			continue;
 		if (cg_fd >= 0)
 			link = bpf_program__attach_cgroup(prog, cg_fd);
 		else
@@ -217,10 +191,6 @@ static int write_config(int fd, uint64_t parent_id, uint32_t level)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-/*
- * NEEDSWORK: no probe ahead of loading names a missing kernel feature (BTF, a
- * helper, a program type) in one line; libbpf's load error is what is shown.
- */
 static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PF_PIN_DIR);
@@ -256,29 +226,24 @@ out:
 
 /*
  * Load and attach the BPF LSM programs. When the kernel cannot run them,
- * return -EOPNOTSUPP with why (one clause) in why.
+ * return -EOPNOTSUPP with why (one clause) in k->files_why. The probe has
+ * found what it could; this catches a refusal it could not foresee.
  */
 static int load_files(struct pf_kernel *k, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PF_PIN_DIR);
-	char *why = k->files_why, *how = k->files_how;
-	size_t why_len = sizeof(k->files_why), how_len = sizeof(k->files_how);
+	char *why = k->files_why;
+	size_t why_len = sizeof(k->files_why);
 	struct pf_files *skel;
-	char lsm[200];
 	int err;
 
-	if (!bpf_lsm_active()) {
-		lsm_hint(lsm, sizeof(lsm));
-		snprintf(why, why_len, "BPF LSM is not among the kernel's active LSMs");
-		snprintf(how, how_len, "boot with %s", lsm);
-		return -EOPNOTSUPP;
-	}
-	snprintf(how, how_len,
+	snprintf(k->files_how, sizeof(k->files_how),
 		 "use a kernel that lets BPF programs attach to kernel "
 		 "functions (CONFIG_BPF_LSM, no lockdown of BPF trampolines)");
 	skel = pf_files__open_opts(&opts);
 	if (!skel)
 		return set_msg(msg, len, -errno, "cannot open file programs: %s", strerror(errno));
+	leave_out_absent_hooks(skel->obj);
 	err = pf_files__load(skel);
 	/* EPERM: the kernel forbids attaching to kernel functions; a verifier
 	 * rejection (EINVAL, EACCES) is a bug of ours and must not pass for a
@@ -435,12 +400,18 @@ static int bring_up_net(struct pf_kernel *k, uint32_t level, char *msg, size_t l
 	return load_net(k->parent_id, level, k->parent, msg, len);
 }
 
-static void bring_up_files(struct pf_kernel *k, char *msg, size_t len)
+/*
+ * Adopt or load the file programs, unless the probe found the kernel
+ * lacking what they need: then say which feature, in one clause.
+ */
+static void bring_up_files(struct pf_kernel *k, const struct features *feat, char *msg, size_t len)
 {
 	struct pf_files *probe;
-	int err;
+	int err, lacking;
 
 	probe = pf_files__open();
+	if (probe)
+		leave_out_absent_hooks(probe->obj);
 	k->files_enforced = probe && links_pinned(probe->obj);
 	/* a load that died half way may have pinned some links: start over */
 	if (probe && !k->files_enforced)
@@ -449,6 +420,12 @@ static void bring_up_files(struct pf_kernel *k, char *msg, size_t len)
 	if (k->files_enforced)
 		return;
 
+	lacking = features_first_lacking(feat, FEATURE_FOR_FILES);
+	if (lacking >= 0) {
+		features_why(feat, lacking, k->files_why, sizeof(k->files_why));
+		features_how(feat, lacking, k->files_how, sizeof(k->files_how));
+		return;
+	}
 	err = load_files(k, msg, len);
 	k->files_enforced = err == 0;
 	if (err && err != -EOPNOTSUPP) {
@@ -456,6 +433,27 @@ static void bring_up_files(struct pf_kernel *k, char *msg, size_t len)
 		snprintf(k->files_how, sizeof(k->files_how),
 			 "report this pinfold bug with the output of 'pinfold -vv run ...'");
 	}
+}
+
+/*
+ * Probe the kernel (features.h): a feature network rules need that is
+ * missing stops here, named in msg, before anything is loaded or pinned.
+ */
+static int check_features(struct features *feat, char *msg, size_t len)
+{
+	char why[400], how[300];
+	int lacking;
+
+	features_probe(feat);
+	lacking = features_first_lacking(feat, FEATURE_FOR_NETWORK);
+	if (lacking < 0)
+		return 0;
+	features_why(feat, lacking, why, sizeof(why));
+	features_how(feat, lacking, how, sizeof(how));
+	return set_msg(msg, len, -EOPNOTSUPP,
+		       "cannot enforce network rules, so no agent runs: %s; to enforce them, %s "
+		       "('pinfold features' lists what this kernel has)",
+		       why, how);
 }
 
 /* Take a reference on each pinned link of obj's programs. */
@@ -467,6 +465,8 @@ static int hold_object_links(struct pf_kernel *k, struct bpf_object *obj, char *
 
 	bpf_object__for_each_program(prog, obj)
 	{
+		if (!bpf_program__autoload(prog))
+			continue;
 		if (k->n_links == LOADER_MAX_LINKS)
 			return set_msg(msg, len, -E2BIG, "more than %d links", LOADER_MAX_LINKS);
 		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
@@ -495,6 +495,7 @@ static int hold_links(struct pf_kernel *k, char *msg, size_t len)
 	files = pf_files__open();
 	if (!files)
 		return set_msg(msg, len, -errno, "cannot open file programs: %s", strerror(errno));
+	leave_out_absent_hooks(files->obj);
 	err = hold_object_links(k, files->obj, msg, len);
 	pf_files__destroy(files);
 	return err;
@@ -502,18 +503,21 @@ static int hold_links(struct pf_kernel *k, char *msg, size_t len)
 
 int loader_open(struct pf_kernel *k, char *msg, size_t len)
 {
+	struct features feat;
 	uint32_t level;
 	int lock_fd, err;
 
-	err = mount_if_missing(PF_BPFFS, "bpf", BPF_FS_MAGIC, "mode=0700");
+	err = features_mount_if_missing(PF_BPFFS, "bpf", BPF_FS_MAGIC, "mode=0700");
 	if (err)
 		return set_msg(msg, len, err, "cannot mount bpffs at %s: %s", PF_BPFFS,
 			       strerror(-err));
-	/* only needed to read the active LSMs; failing to mount it is not fatal */
-	mount_if_missing(PF_SECURITYFS, "securityfs", SECURITYFS_MAGIC, NULL);
 	if (mkdir(PF_PIN_DIR, 0700) < 0 && errno != EEXIST)
 		return set_msg(msg, len, -errno, "cannot create %s: %s", PF_PIN_DIR,
 			       strerror(errno));
+	/* securityfs, to read the active LSMs, is mounted by the probe */
+	err = check_features(&feat, msg, len);
+	if (err)
+		return err;
 	err = cgroup_parent(k->parent, sizeof(k->parent), &k->parent_id, &level);
 	if (err)
 		return set_msg(msg, len, err, "cannot set up the parent cgroup: %s",
@@ -524,7 +528,7 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 		return lock_fd;
 	err = bring_up_net(k, level, msg, len);
 	if (!err)
-		bring_up_files(k, msg, len);
+		bring_up_files(k, &feat, msg, len);
 	/* under the lock: an unload must not slip between pinning and holding */
 	if (!err)
 		err = hold_links(k, msg, len);

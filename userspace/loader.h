@@ -17,7 +17,7 @@
 #define PF_PIN_DIR PF_BPFFS "/pinfold"
 #define PF_SECURITYFS "/sys/kernel/security"
 
-#define LOADER_MAX_LINKS 32
+#define LOADER_MAX_LINKS 64
 
 struct pf_kernel {
 	int config_fd;

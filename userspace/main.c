@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "kfeatures.h"
 #include "loader.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		"  show --policy POLICY [--agent NAME] [--json]\n"
 		"                      print who may do what under a policy\n"
 		"  unload [--force]    detach and unpin pinfold's kernel programs\n"
+		"  features [--json]   list the kernel features pinfold needs, and what is enforceable\n"
 		"\n"
 		"POLICY is a YAML file, or a directory whose *.yaml files make one policy.\n");
 }
@@ -117,6 +119,8 @@ int main(int argc, char **argv)
 		return show_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unload") == 0)
 		return cmd_unload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "features") == 0)
+		return features_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);

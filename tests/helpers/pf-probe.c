@@ -30,9 +30,60 @@
  *   send-fd SOCK PATH r|w       listen on the unix socket SOCK, open PATH O_RDONLY
  *                               (r) or O_WRONLY (w), pass it over SCM_RIGHTS to
  *                               the first to connect, then exit (10 s at most)
+ *                               PATH memfd:NAME passes a memfd holding a line
+ *                               (read-write, MODE ignored) instead
  *   recv-fd SOCK                connect to SOCK (retrying up to 5 s), receive one
  *                               descriptor and read from it if it is readable;
  *                               "refused" when the kernel dropped it (MSG_CTRUNC)
+ *   memfd-truncate -            memfd_create, then ftruncate it to a page
+ *
+ * Routes to a file other than its name (test_paths.sh); r reads to the end,
+ * w opens O_RDWR and writes a line:
+ *   opath-reopen PATH r|w       open PATH O_PATH, then /proc/self/fd/N of it
+ *   handle-open PATH r|w        name_to_handle_at PATH, chdir to its directory,
+ *                               open_by_handle_at(AT_FDCWD, ...) (needs root)
+ *   openat2 DIR PATH beneath|nosymlinks|inroot
+ *                               openat2 of PATH from an O_PATH DIR, with that
+ *                               RESOLVE_ flag, O_RDONLY; read
+ *   new-mount unshare-bind SRC DST  unshare(CLONE_NEWNS), then bind SRC on DST
+ *   new-mount open-tree SRC DST     open_tree(OPEN_TREE_CLONE) SRC, move_mount to DST
+ *   new-mount fsmount FSTYPE DST    fsopen FSTYPE, fsmount, move_mount to DST
+ *
+ * Unix sockets (test_unix.sh); NAME is a path, or @NAME for an abstract name;
+ * TYPE is stream, dgram or seqpacket:
+ *   unix-listen NAME TYPE       bind NAME, serve one connection (its line is
+ *                               answered "pong") or one datagram within 10 s,
+ *                               print "ok LINE-RECEIVED"; run unconfined
+ *   unix-connect NAME TYPE      connect (retrying up to 5 s while NAME is not
+ *                               bound), send "ping"; "ok pong" for a connection,
+ *                               "ok" for a datagram
+ *   unix-sendto NAME            one unconnected datagram, by sendto
+ *   unix-self NAME TYPE         bind NAME, fork a child to serve it, connect to it
+ *   unix-pair TYPE              socketpair, one message across
+ *
+ * Attributes (test_xattr.sh); WHEN is "now" (times NULL) or seconds since 1970:
+ *   setxattr PATH NAME VALUE | removexattr PATH NAME | getxattr PATH NAME
+ *   fsetxattr PATH NAME VALUE   fsetxattr on a descriptor opened O_RDONLY
+ *   utimens PATH WHEN           utimensat
+ *   futimens PATH WHEN          futimens on a descriptor opened O_RDONLY
+ *
+ * Other tasks (test_othertask.sh); WHO is a pid, or "child" for a child
+ * forked to wait (inside the caller's instance); sigio takes -PGID too:
+ *   await-signal SECS           wait for SIGUSR1 or SIGIO ("ok SIGUSR1",
+ *                               "ok SIGIO"), SIGTERM ("ok none"), or SECS
+ *                               ("err ETIMEDOUT"); the unconfined target
+ *   setnice WHO                 setpriority(PRIO_PROCESS, WHO, 5)
+ *   ioprio WHO                  ioprio_set(IOPRIO_WHO_PROCESS, WHO, best effort 4)
+ *   setsched WHO                sched_setscheduler(WHO, SCHED_BATCH)
+ *   setaffinity WHO             sched_setaffinity(WHO, our own CPU set)
+ *   prlimit WHO                 prlimit(WHO, RLIMIT_NOFILE, 256/1024)
+ *   setpgid WHO                 setpgid(WHO, WHO)
+ *   move-pages WHO              move_pages(WHO) of no pages
+ *   sigio WHO setown|setown-ex|fiosetown
+ *                               a pipe's (fiosetown: a socketpair's) SIGIO
+ *                               aimed at WHO that way, F_SETSIG
+ *                               SIGUSR1, O_ASYNC, then made readable; for a
+ *                               child, "err ETIMEDOUT" when it got nothing
  *
  * ADDR is IPv4 or IPv6. An IPv4-mapped address such as ::ffff:127.0.0.1 is
  * used through an AF_INET6 socket, which is the point: it must be judged
@@ -44,12 +95,20 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +116,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "report.h"
 
 /* renameat2 flags, from linux/fs.h (which clashes with sys/mount.h) */
 #ifndef RENAME_EXCHANGE
@@ -68,60 +130,11 @@
 #endif
 
 enum {
-	EXIT_OP_FAILED = 1,
 	EXIT_USAGE = 2,
 	REPLY_MAX = 512,
 	TCP_TIMEOUT_MS = 3000,
 	UDP_TIMEOUT_MS = 1000,
 };
-
-/* packed by hand: one name a line would be 90 lines */
-/* clang-format off */
-#define E(name) [name] = #name
-static const char *const errno_names[] = {
-	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(ENOEXEC),
-	E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(ENOTBLK),
-	E(EBUSY), E(EEXIST), E(EXDEV), E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL),
-	E(ENFILE), E(EMFILE), E(ENOTTY), E(ETXTBSY), E(EFBIG), E(ENOSPC), E(ESPIPE),
-	E(EROFS), E(EMLINK), E(EPIPE), E(EDOM), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG),
-	E(ENOLCK), E(ENOSYS), E(ENOTEMPTY), E(ELOOP), E(ENOMSG), E(EIDRM), E(ENOSTR),
-	E(ENODATA), E(ETIME), E(ENOSR), E(ENOLINK), E(EPROTO), E(EBADMSG), E(EOVERFLOW),
-	E(EILSEQ), E(EUSERS), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE), E(EPROTOTYPE),
-	E(ENOPROTOOPT), E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EOPNOTSUPP),
-	E(EPFNOSUPPORT), E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN),
-	E(ENETUNREACH), E(ENETRESET), E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS),
-	E(EISCONN), E(ENOTCONN), E(ESHUTDOWN), E(ETOOMANYREFS), E(ETIMEDOUT),
-	E(ECONNREFUSED), E(EHOSTDOWN), E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS),
-	E(ESTALE), E(EDQUOT), E(ECANCELED), E(EOWNERDEAD), E(ENOTRECOVERABLE),
-	E(ERFKILL), E(EHWPOISON),
-};
-#undef E
-/* clang-format on */
-
-static const char *errno_name(int err)
-{
-	static char buf[16];
-
-	if (err > 0 && (size_t)err < sizeof(errno_names) / sizeof(errno_names[0]) &&
-	    errno_names[err])
-		return errno_names[err];
-	snprintf(buf, sizeof(buf), "E%d", err);
-	return buf;
-}
-
-/* Print the outcome line; err is 0 or a positive errno. Returns the exit status. */
-static int report(int err, const char *reply)
-{
-	if (err) {
-		printf("err %s\n", errno_name(err));
-		return EXIT_OP_FAILED;
-	}
-	if (reply)
-		printf("ok %s\n", reply);
-	else
-		printf("ok\n");
-	return EXIT_SUCCESS;
-}
 
 static int usage(void)
 {
@@ -135,7 +148,20 @@ static int usage(void)
 		"       pf-probe send-fd SOCK PATH r|w | recv-fd SOCK\n"
 		"       pf-probe symlink TARGET PATH\n"
 		"       pf-probe map-exec|mprotect-exec PATH | anon-exec private|shared\n"
-		"       pf-probe memfd-exec -\n");
+		"       pf-probe memfd-exec - | memfd-truncate -\n"
+		"       pf-probe opath-reopen|handle-open PATH r|w\n"
+		"       pf-probe openat2 DIR PATH beneath|nosymlinks|inroot\n"
+		"       pf-probe new-mount unshare-bind|open-tree SRC DST\n"
+		"       pf-probe new-mount fsmount FSTYPE DST\n"
+		"       pf-probe unix-listen|unix-connect|unix-self NAME stream|dgram|seqpacket\n"
+		"       pf-probe unix-sendto NAME | unix-pair stream|dgram|seqpacket\n"
+		"       pf-probe setxattr|fsetxattr PATH NAME VALUE\n"
+		"       pf-probe removexattr|getxattr PATH NAME\n"
+		"       pf-probe utimens|futimens PATH now|SECS\n"
+		"       pf-probe await-signal SECS\n"
+		"       pf-probe setnice|ioprio|setsched|setaffinity PID|child\n"
+		"       pf-probe prlimit|setpgid|move-pages PID|child\n"
+		"       pf-probe sigio PID|child setown|setown-ex|fiosetown\n");
 	return EXIT_USAGE;
 }
 
@@ -401,6 +427,20 @@ static int unix_addr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
+/* A memfd named name holding one line, read from its start; the descriptor or -1. */
+static int memfd_with_line(const char *name)
+{
+	int fd = memfd_create(name, 0);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, "memfd\n", 6) != 6 || lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The sending half of a descriptor pass; run outside pinfold. */
 static int op_send_fd(const char *sock, const char *path, const char *mode)
 {
@@ -418,7 +458,10 @@ static int op_send_fd(const char *sock, const char *path, const char *mode)
 	alarm(10); /* a receiver that never comes must not hang the suite */
 	if (unix_addr(&sun, sock) < 0)
 		return report(ENAMETOOLONG, NULL);
-	fd = open(path, strcmp(mode, "w") == 0 ? O_WRONLY : O_RDONLY);
+	if (strncmp(path, "memfd:", 6) == 0)
+		fd = memfd_with_line(path + 6);
+	else
+		fd = open(path, strcmp(mode, "w") == 0 ? O_WRONLY : O_RDONLY);
 	if (fd < 0)
 		return report(errno, NULL);
 	unlink(sock);
@@ -482,7 +525,7 @@ static int op_recv_fd(const char *sock)
 			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	if (fd < 0) {
 		printf("%s\n", (msg.msg_flags & MSG_CTRUNC) ? "refused" : "err ENODATA");
-		return EXIT_OP_FAILED;
+		return REPORT_EXIT_FAILED;
 	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_ACCMODE) != O_WRONLY && read(fd, buf, sizeof(buf)) < 0)
@@ -496,6 +539,573 @@ static int path_result(int rc)
 	return report(rc < 0 ? errno : 0, NULL);
 }
 
+/* --- routes to a file other than its path (tests/vm/test_paths.sh) ------------------------ */
+
+/* Read to the end of fd (r) or write a line to it (w); 0 or a positive errno. */
+static int use_fd(int fd, const char *mode)
+{
+	static const char line[] = "pf-probe\n";
+	char buf[4096];
+	ssize_t n;
+
+	if (strcmp(mode, "w") == 0)
+		return write(fd, line, sizeof(line) - 1) < 0 ? errno : 0;
+	do {
+		n = read(fd, buf, sizeof(buf));
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	return n < 0 ? errno : 0;
+}
+
+/* open(2) flags for mode r (read) or w (read-write); -1 for anything else. */
+static int mode_flags(const char *mode)
+{
+	if (strcmp(mode, "r") == 0)
+		return O_RDONLY;
+	if (strcmp(mode, "w") == 0)
+		return O_RDWR;
+	return -1;
+}
+
+/* An O_PATH descriptor (never judged: nothing can be read through it) reopened by /proc. */
+static int op_opath_reopen(const char *path, const char *mode)
+{
+	int flags = mode_flags(mode);
+	char proc[64];
+	int o, fd, err;
+
+	if (flags < 0)
+		return usage();
+	o = open(path, O_PATH | O_CLOEXEC);
+	if (o < 0)
+		return report(errno, NULL);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
+	fd = open(proc, flags | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	err = use_fd(fd, mode);
+	close(fd);
+	close(o);
+	return report(err, NULL);
+}
+
+/*
+ * A file handle taken by name, opened again without a name. The mount is
+ * given as AT_FDCWD after a chdir to the file's directory: the mount fd
+ * may not be an O_PATH descriptor, and any other open would be judged.
+ */
+static int op_handle_open(const char *path, const char *mode)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	int flags = mode_flags(mode);
+	char dir[PATH_MAX];
+	int mount_id, fd, err;
+	char *slash;
+
+	if (flags < 0 || strlen(path) >= sizeof(dir))
+		return usage();
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return report(errno, NULL);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0'; /* "/f" is in "/" */
+	if (slash && chdir(dir) < 0)
+		return report(errno, NULL);
+	fd = open_by_handle_at(AT_FDCWD, &h.fh, flags | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	err = use_fd(fd, mode);
+	close(fd);
+	return report(err, NULL);
+}
+
+/* openat2 from DIR (an O_PATH descriptor, not judged) with one RESOLVE_ flag; read. */
+static int op_openat2(const char *dir, const char *path, const char *how_name)
+{
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC};
+	int d, fd, err;
+
+	if (strcmp(how_name, "beneath") == 0)
+		how.resolve = RESOLVE_BENEATH;
+	else if (strcmp(how_name, "nosymlinks") == 0)
+		how.resolve = RESOLVE_NO_SYMLINKS;
+	else if (strcmp(how_name, "inroot") == 0)
+		how.resolve = RESOLVE_IN_ROOT;
+	else
+		return usage();
+	d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return report(errno, NULL);
+	fd = (int)syscall(SYS_openat2, d, path, &how, sizeof(how));
+	if (fd < 0)
+		return report(errno, NULL);
+	err = use_fd(fd, "r");
+	close(fd);
+	close(d);
+	return report(err, NULL);
+}
+
+/*
+ * Mounts made another way than mount(2) in our own namespace: a bind in a
+ * new mount namespace (whose mounts propagate back while it shares them),
+ * an open_tree clone placed by move_mount, a new tmpfs by fsopen, fsmount
+ * and move_mount.
+ */
+static int op_new_mount(const char *how, const char *src, const char *dst)
+{
+	int fs, m;
+
+	if (strcmp(how, "unshare-bind") == 0)
+		return path_result(unshare(CLONE_NEWNS) ?: mount(src, dst, NULL, MS_BIND, NULL));
+	if (strcmp(how, "open-tree") == 0) {
+		m = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (m < 0)
+			return report(errno, NULL);
+		return path_result(move_mount(m, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH));
+	}
+	if (strcmp(how, "fsmount") == 0) {
+		fs = fsopen(src, FSOPEN_CLOEXEC);
+		if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+			return report(errno, NULL);
+		m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+		if (m < 0)
+			return report(errno, NULL);
+		return path_result(move_mount(m, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH));
+	}
+	return usage();
+}
+
+/* --- unix sockets (tests/vm/test_unix.sh) -------------------------------------------------- */
+
+/* Socket type by name: stream, dgram or seqpacket; -1 for anything else. */
+static int unix_type(const char *name)
+{
+	if (strcmp(name, "stream") == 0)
+		return SOCK_STREAM;
+	if (strcmp(name, "dgram") == 0)
+		return SOCK_DGRAM;
+	if (strcmp(name, "seqpacket") == 0)
+		return SOCK_SEQPACKET;
+	return -1;
+}
+
+/* Address of a path, or of an abstract name written @NAME; its length, or -1 if too long. */
+static socklen_t unix_name(struct sockaddr_un *sun, const char *name)
+{
+	size_t len = strlen(name);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (len >= sizeof(sun->sun_path))
+		return (socklen_t)-1;
+	if (name[0] != '@') {
+		memcpy(sun->sun_path, name, len);
+		return sizeof(*sun);
+	}
+	/* abstract: a leading NUL, and the length says where the name ends */
+	memcpy(sun->sun_path + 1, name + 1, len - 1);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+}
+
+/*
+ * Serve one peer on the bound socket l: a stream or seqpacket connection
+ * whose line is answered "pong", or one datagram. What came is in got.
+ * 0 or a positive errno; ETIMEDOUT after 10 s.
+ */
+static int unix_serve(int l, int type, char *got, size_t size)
+{
+	int c = l, err;
+	ssize_t n;
+
+	if (type != SOCK_DGRAM) {
+		if (listen(l, 1) < 0)
+			return errno;
+	}
+	err = -wait_readable(l, 10000);
+	if (err)
+		return err;
+	if (type != SOCK_DGRAM) {
+		c = accept(l, NULL, NULL);
+		if (c < 0)
+			return errno;
+		err = -wait_readable(c, 10000);
+		if (err)
+			return err;
+	}
+	n = recv(c, got, size - 1, 0);
+	if (n < 0)
+		return errno;
+	got[n] = '\0';
+	first_line(got);
+	if (type != SOCK_DGRAM && send(c, "pong\n", 5, MSG_NOSIGNAL) < 0)
+		return errno;
+	return 0;
+}
+
+/* A socket of type bound to name; the descriptor, or -errno. */
+static int unix_bound(const char *name, int type)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_name(&sun, name);
+	int l;
+
+	if (len == (socklen_t)-1)
+		return -ENAMETOOLONG;
+	if (name[0] != '@')
+		unlink(name);
+	l = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sun, len) < 0)
+		return -errno;
+	return l;
+}
+
+/* The unconfined peer: serve one connection or datagram, print what came. */
+static int op_unix_listen(const char *name, const char *type_name)
+{
+	char got[REPLY_MAX];
+	int type = unix_type(type_name);
+	int l, err;
+
+	if (type < 0)
+		return usage();
+	l = unix_bound(name, type);
+	if (l < 0)
+		return report(-l, NULL);
+	err = unix_serve(l, type, got, sizeof(got));
+	if (name[0] != '@')
+		unlink(name);
+	return report(err, err ? NULL : got);
+}
+
+/*
+ * Connect to name (retrying up to 5 s while nobody listens yet) and send
+ * "ping": a stream or seqpacket peer's reply line is printed, a datagram
+ * is sent on the connected socket. With to set, the datagram is sent by
+ * sendto, unconnected. 0 or a positive errno.
+ */
+static int unix_ping(const char *name, int type, int to, char *reply, size_t size)
+{
+	static const char ping[] = "ping\n";
+	struct sockaddr_un sun;
+	socklen_t len = unix_name(&sun, name);
+	int s, i, rc, err = 0;
+
+	if (len == (socklen_t)-1)
+		return ENAMETOOLONG;
+	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return errno;
+	for (i = 0;; i++) {
+		if (to)
+			rc = (int)sendto(s, ping, sizeof(ping) - 1, 0, (struct sockaddr *)&sun,
+					 len);
+		else
+			rc = connect(s, (struct sockaddr *)&sun, len);
+		if (rc >= 0)
+			break;
+		if ((errno != ENOENT && errno != ECONNREFUSED) || i == 50) {
+			err = errno;
+			goto out;
+		}
+		usleep(100000);
+	}
+	if (!to && send(s, ping, sizeof(ping) - 1, MSG_NOSIGNAL) < 0)
+		err = errno;
+	else if (type != SOCK_DGRAM)
+		err = -tcp_reply(s, reply, size);
+out:
+	close(s);
+	return err;
+}
+
+static int op_unix_connect(const char *name, const char *type_name, int to)
+{
+	char reply[REPLY_MAX] = "";
+	int type = unix_type(type_name);
+	int err;
+
+	if (type < 0 || (to && type != SOCK_DGRAM))
+		return usage();
+	err = unix_ping(name, type, to, reply, sizeof(reply));
+	return report(err, err || !reply[0] ? NULL : reply);
+}
+
+/* A listener of our own (a child, so inside our instance) and a connection to it. */
+static int op_unix_self(const char *name, const char *type_name)
+{
+	char reply[REPLY_MAX] = "", got[REPLY_MAX];
+	int type = unix_type(type_name);
+	int l, status, err;
+	pid_t pid;
+
+	if (type < 0)
+		return usage();
+	l = unix_bound(name, type);
+	if (l < 0)
+		return report(-l, NULL);
+	pid = fork();
+	if (pid < 0)
+		return report(errno, NULL);
+	if (pid == 0)
+		_exit(unix_serve(l, type, got, sizeof(got)) ? 1 : 0);
+	close(l);
+	err = unix_ping(name, type, 0, reply, sizeof(reply));
+	if (err)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (!err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		err = EPROTO; /* our listener saw nothing */
+	if (name[0] != '@')
+		unlink(name);
+	return report(err, err || !reply[0] ? NULL : reply);
+}
+
+/* An unnamed pair: nothing to judge, a line goes through. */
+static int op_unix_pair(const char *type_name)
+{
+	int type = unix_type(type_name);
+	char buf[8];
+	int sv[2];
+
+	if (type < 0)
+		return usage();
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
+		return report(errno, NULL);
+	if (send(sv[0], "ping", 4, 0) != 4 || recv(sv[1], buf, sizeof(buf), 0) != 4)
+		return report(errno, NULL);
+	return report(0, NULL);
+}
+
+/* --- attributes (tests/vm/test_xattr.sh) ----------------------------------------------------- */
+
+/* Times for utimensat: NULL (now) for "now", else both times set to SECS. */
+static const struct timespec *times_of(const char *when, struct timespec ts[2])
+{
+	if (strcmp(when, "now") == 0)
+		return NULL;
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)strtol(when, NULL, 10);
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	return ts;
+}
+
+/* futimens on a descriptor opened O_RDONLY: changing times needs write all the same. */
+static int op_futimens(const char *path, const char *when)
+{
+	struct timespec ts[2];
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	if (futimens(fd, times_of(when, ts)) < 0)
+		err = errno;
+	close(fd);
+	return report(err, NULL);
+}
+
+/* fsetxattr on a descriptor opened O_RDONLY. */
+static int op_fsetxattr(const char *path, const char *name, const char *value)
+{
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	if (fsetxattr(fd, name, value, strlen(value), 0) < 0)
+		err = errno;
+	close(fd);
+	return report(err, NULL);
+}
+
+/* The value of an attribute, printed as the reply (to check one was not set). */
+static int op_getxattr(const char *path, const char *name)
+{
+	char value[REPLY_MAX];
+	ssize_t n;
+
+	n = getxattr(path, name, value, sizeof(value) - 1);
+	if (n < 0)
+		return report(errno, NULL);
+	value[n] = '\0';
+	return report(0, value);
+}
+
+/* A memfd sized by ftruncate: a file on a kernel-internal mount, in no class, yet ours. */
+static int op_memfd_truncate(void)
+{
+	int fd, err = 0;
+
+	fd = memfd_create("pf-probe", MFD_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	if (ftruncate(fd, sysconf(_SC_PAGESIZE)) < 0)
+		err = errno;
+	close(fd);
+	return report(err, NULL);
+}
+
+/* --- other tasks (tests/vm/test_othertask.sh) ------------------------------------------------ */
+
+/*
+ * The unconfined target: wait up to secs for SIGUSR1 or SIGIO (either
+ * means a SIGIO aimed at us came through) or SIGTERM (the test is done
+ * with us). "ok SIGUSR1", "ok SIGIO", "ok none" (SIGTERM), or "err ETIMEDOUT".
+ */
+static int op_await_signal(const char *secs)
+{
+	struct timespec ts = {.tv_sec = strtol(secs, NULL, 10)};
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGIO);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	do {
+		sig = sigtimedwait(&set, NULL, &ts);
+	} while (sig < 0 && errno == EINTR);
+	if (sig < 0)
+		return report(errno == EAGAIN ? ETIMEDOUT : errno, NULL);
+	return report(0, sig == SIGUSR1 ? "SIGUSR1" : sig == SIGIO ? "SIGIO" : "none");
+}
+
+/*
+ * The task an operation aims at: PID (negative: a process group, for
+ * sigio), or for "child" a child forked to wait
+ * (inside our instance) up to 10 s for SIGUSR1, exiting 0 if it came.
+ * SIGUSR1 is blocked before the fork so that it cannot kill the child early.
+ * *child is the child, 0 for PID, -1 (errno set) on failure.
+ */
+static pid_t target(const char *arg, pid_t *child)
+{
+	sigset_t set;
+	char *end;
+	pid_t pid;
+
+	*child = 0;
+	if (strcmp(arg, "child") != 0) {
+		pid = (pid_t)strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || pid == 0) {
+			*child = -1; /* 0 would be the caller itself */
+			errno = EINVAL;
+		}
+		return pid;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct timespec ts = {.tv_sec = 10};
+
+		_exit(sigtimedwait(&set, NULL, &ts) == SIGUSR1 ? 0 : 1);
+	}
+	*child = pid; /* -1 when the fork failed */
+	return pid;
+}
+
+/* End a child from target(); whether it received SIGUSR1 (1) or not (0). */
+static int reap(pid_t child, int wait_for_it)
+{
+	int status;
+
+	if (child <= 0)
+		return 0;
+	if (!wait_for_it)
+		kill(child, SIGKILL);
+	if (waitpid(child, &status, 0) < 0)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * Arrange SIGIO for pid on a pipe's read end (F_SETOWN, F_SETOWN_EX) or a
+ * socketpair's (FIOSETOWN) with F_SETSIG SIGUSR1, then make it readable. The signal is
+ * queued (or not) inside the write: nothing here can tell, the target does.
+ */
+static int sigio_to(pid_t pid, const char *how)
+{
+	struct f_owner_ex ex = {.type = F_OWNER_PID, .pid = pid};
+	int p[2], rc;
+
+	/* FIOSETOWN is a socket ioctl; a pipe knows only the fcntl commands */
+	if (strcmp(how, "fiosetown") == 0)
+		rc = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p);
+	else
+		rc = pipe2(p, O_CLOEXEC);
+	if (rc < 0)
+		return errno;
+	if (strcmp(how, "setown") == 0)
+		rc = fcntl(p[0], F_SETOWN, pid);
+	else if (strcmp(how, "setown-ex") == 0)
+		rc = fcntl(p[0], F_SETOWN_EX, &ex);
+	else if (strcmp(how, "fiosetown") == 0)
+		rc = ioctl(p[0], FIOSETOWN, &pid);
+	else
+		return EINVAL;
+	if (rc < 0 || fcntl(p[0], F_SETSIG, SIGUSR1) < 0 ||
+	    fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || write(p[1], "x", 1) != 1)
+		return errno;
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+/* Do one thing to another task; 0 or a positive errno. */
+static int task_op(const char *op, pid_t pid, const char *how)
+{
+	struct rlimit rl = {.rlim_cur = 256, .rlim_max = 1024};
+	struct sched_param sp = {0};
+	cpu_set_t cpus;
+
+	if (strcmp(op, "setnice") == 0)
+		return setpriority(PRIO_PROCESS, (id_t)pid, 5) < 0 ? errno : 0;
+	/* IOPRIO_WHO_PROCESS, best effort (class 2) level 4, from linux/ioprio.h */
+	if (strcmp(op, "ioprio") == 0)
+		return syscall(SYS_ioprio_set, 1, pid, (2 << 13) | 4) < 0 ? errno : 0;
+	if (strcmp(op, "setsched") == 0)
+		return sched_setscheduler(pid, SCHED_BATCH, &sp) < 0 ? errno : 0;
+	if (strcmp(op, "setaffinity") == 0) {
+		if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+			return errno;
+		return sched_setaffinity(pid, sizeof(cpus), &cpus) < 0 ? errno : 0;
+	}
+	if (strcmp(op, "prlimit") == 0)
+		return prlimit(pid, RLIMIT_NOFILE, &rl, NULL) < 0 ? errno : 0;
+	if (strcmp(op, "setpgid") == 0)
+		return setpgid(pid, pid) < 0 ? errno : 0;
+	/* no pages: the target is checked, nothing moves */
+	if (strcmp(op, "move-pages") == 0)
+		return syscall(SYS_move_pages, pid, 0UL, NULL, NULL, NULL, 0) < 0 ? errno : 0;
+	if (strcmp(op, "sigio") == 0)
+		return sigio_to(pid, how);
+	return EINVAL;
+}
+
+/*
+ * op on PID or on a child of ours. For sigio on a child the answer is
+ * whether the child got the signal: "err ETIMEDOUT" when it did not.
+ */
+static int op_task(const char *op, const char *who, const char *how)
+{
+	pid_t child, pid;
+	int err, got;
+
+	pid = target(who, &child);
+	if (child < 0)
+		return report(errno, NULL);
+	err = task_op(op, pid, how);
+	got = reap(child, !err && strcmp(op, "sigio") == 0);
+	if (!err && child && strcmp(op, "sigio") == 0 && !got)
+		err = ETIMEDOUT;
+	return report(err, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *op;
@@ -506,6 +1116,8 @@ int main(int argc, char **argv)
 
 	if ((strcmp(op, "connect") == 0 || strcmp(op, "sendto") == 0) && argc == 5)
 		return op_net(op, argv[2], argv[3], argv[4]);
+	if (strcmp(op, "unix-sendto") == 0 && argc == 3)
+		return op_unix_connect(argv[2], "dgram", 1);
 	if (argc == 3) {
 		if (strcmp(op, "read") == 0)
 			return op_open(argv[2], O_RDONLY);
@@ -546,6 +1158,17 @@ int main(int argc, char **argv)
 			return op_memfd_exec();
 		if (strcmp(op, "recv-fd") == 0)
 			return op_recv_fd(argv[2]);
+		if (strcmp(op, "memfd-truncate") == 0 && strcmp(argv[2], "-") == 0)
+			return op_memfd_truncate();
+		if (strcmp(op, "unix-pair") == 0)
+			return op_unix_pair(argv[2]);
+		if (strcmp(op, "await-signal") == 0)
+			return op_await_signal(argv[2]);
+		if (strcmp(op, "setnice") == 0 || strcmp(op, "ioprio") == 0 ||
+		    strcmp(op, "setsched") == 0 || strcmp(op, "setaffinity") == 0 ||
+		    strcmp(op, "prlimit") == 0 || strcmp(op, "setpgid") == 0 ||
+		    strcmp(op, "move-pages") == 0)
+			return op_task(op, argv[2], NULL);
 	}
 	if (argc == 4) {
 		if (strcmp(op, "rename") == 0)
@@ -569,6 +1192,29 @@ int main(int argc, char **argv)
 			return path_result(mount(argv[2], argv[3], NULL, MS_BIND | MS_REC, NULL));
 		if (strcmp(op, "chmod") == 0)
 			return path_result(chmod(argv[2], (mode_t)strtoul(argv[3], NULL, 8)));
+		if (strcmp(op, "opath-reopen") == 0)
+			return op_opath_reopen(argv[2], argv[3]);
+		if (strcmp(op, "handle-open") == 0)
+			return op_handle_open(argv[2], argv[3]);
+		if (strcmp(op, "unix-listen") == 0)
+			return op_unix_listen(argv[2], argv[3]);
+		if (strcmp(op, "unix-connect") == 0)
+			return op_unix_connect(argv[2], argv[3], 0);
+		if (strcmp(op, "unix-self") == 0)
+			return op_unix_self(argv[2], argv[3]);
+		if (strcmp(op, "removexattr") == 0)
+			return path_result(removexattr(argv[2], argv[3]));
+		if (strcmp(op, "getxattr") == 0)
+			return op_getxattr(argv[2], argv[3]);
+		if (strcmp(op, "utimens") == 0) {
+			struct timespec ts[2];
+
+			return path_result(utimensat(AT_FDCWD, argv[2], times_of(argv[3], ts), 0));
+		}
+		if (strcmp(op, "futimens") == 0)
+			return op_futimens(argv[2], argv[3]);
+		if (strcmp(op, "sigio") == 0)
+			return op_task(op, argv[2], argv[3]);
 	}
 	if (argc == 5) {
 		if (strcmp(op, "chown") == 0)
@@ -576,6 +1222,14 @@ int main(int argc, char **argv)
 						 (gid_t)strtoul(argv[4], NULL, 10)));
 		if (strcmp(op, "send-fd") == 0)
 			return op_send_fd(argv[2], argv[3], argv[4]);
+		if (strcmp(op, "openat2") == 0)
+			return op_openat2(argv[2], argv[3], argv[4]);
+		if (strcmp(op, "new-mount") == 0)
+			return op_new_mount(argv[2], argv[3], argv[4]);
+		if (strcmp(op, "setxattr") == 0)
+			return path_result(setxattr(argv[2], argv[3], argv[4], strlen(argv[4]), 0));
+		if (strcmp(op, "fsetxattr") == 0)
+			return op_fsetxattr(argv[2], argv[3], argv[4]);
 	}
 	return usage();
 }

@@ -3,10 +3,14 @@
 # test_source_route.sh - a source route must not carry a datagram past the
 # rules. An agent allowed only [fd99::5]:40000/udp sets an IPv6 routing
 # header naming fd99::77 and sends "to" fd99::5: the kernel would deliver it
-# to fd99::77 first. Likewise IPv4 loose source routing (IP_OPTIONS). Two
-# network namespaces joined by veth, made and removed here; no traffic leaves
-# them. The same sender unconfined shows the route is real. 32-bit system
-# calls, which the kernel's sockopt hook never sees, are refused outright.
+# to fd99::77 first. Likewise IPv4 loose source routing (IP_OPTIONS). The
+# same routes per message, as control data of one sendmsg (IP_RETOPTS,
+# IPV6_RTHDR, IPV6_2292RTHDR), no sockopt program sees: the egress program
+# must drop the datagram (EPERM) with one record; and io_uring's setsockopt,
+# which must meet the sockopt program. Two network namespaces
+# joined by veth, made and removed here; no traffic leaves them. The same
+# sender unconfined shows the route is real. 32-bit system calls, which the
+# kernel's sockopt hook never sees, are refused outright.
 #
 #   tests/integration/test_source_route.sh        (root; after make tests)
 set -u
@@ -15,6 +19,10 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 pf_init
+
+PF_URING=$PF_ROOT/build/tests/pf-uring
+[ -x "$PF_URING" ] ||
+	{ echo "FAIL setup: $PF_URING not built (make deps tests: it needs liburing-dev)"; exit 1; }
 
 nsA=pfsrA$$
 nsB=pfsrB$$
@@ -77,6 +85,29 @@ try:
         lsrr = bytes([1, 0x83, 7, 4]) + socket.inet_aton('10.99.0.77')
         s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, lsrr)
         s.sendto(b'MARK lsrr', ('10.99.0.5', 40000))
+    elif kind.endswith('-cmsg'):
+        # per message: the route rides in the control data of one sendmsg,
+        # which no sockopt program sees
+        if kind in ('lsrr-cmsg', 'ssrr-cmsg'):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            srr = bytes([1, 0x83 if kind == 'lsrr-cmsg' else 0x89, 7, 4]) + \
+                socket.inet_aton('10.99.0.77')
+            s.sendmsg([b'MARK ' + kind.encode()], [(socket.IPPROTO_IP, socket.IP_RETOPTS, srr)],
+                      0, ('10.99.0.5', 40000))
+        else:
+            # rthdrT-cmsg (IPV6_RTHDR) or rthdrT-2292-cmsg (IPV6_2292RTHDR), T the
+            # routing header type: 0 (deprecated), 2 (mobile IPv6), 4 (SRH)
+            rtype = int(kind[5])
+            opt = 5 if '-2292-' in kind else socket.IPV6_RTHDR  # IPV6_2292RTHDR
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_UDP, 101, 1)  # UDP_NO_CHECK6_TX
+            hop = socket.inet_pton(socket.AF_INET6, 'fd99::77')
+            if rtype == 4:
+                rt = bytes([0, 2, 4, 0, 0, 0, 0, 0]) + hop
+            else:
+                rt = bytes([0, 2, rtype, 1, 0, 0, 0, 0]) + hop
+            s.sendmsg([b'MARK ' + kind.encode()], [(socket.IPPROTO_IPV6, opt, rt)], 0,
+                      ('fd99::5', 40000))
     else:
         s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -91,17 +122,26 @@ PY
 hits() { ip netns exec "$nsB" nft list counter inet pfsr hits | awk '/packets/ { print $2 }'; }
 
 # received KIND CONFINED: the sender's verdict, and how many datagrams reached B
+# (uring-lsrr, uring-srh and their --sqpoll twins: pf-uring route, the route
+# set by io_uring's own setsockopt)
 received()
 {
 	local kind=$1 confined=$2 out before
+	local -a sender=(python3 "$PF_TMP/send.py" "$kind")
 
+	case $kind in
+	uring-lsrr) sender=("$PF_URING" route 10.99.0.5 40000 10.99.0.77) ;;
+	uring-srh) sender=("$PF_URING" route fd99::5 40000 fd99::77) ;;
+	sqpoll-uring-lsrr) sender=("$PF_URING" --sqpoll route 10.99.0.5 40000 10.99.0.77) ;;
+	sqpoll-uring-srh) sender=("$PF_URING" --sqpoll route fd99::5 40000 fd99::77) ;;
+	esac
 	before=$(hits)
 	if [ "$confined" = yes ]; then
 		out=$("$PINFOLD" run --policy "$policy" --agent router --allow-degraded --no-watch \
-			--audit "$PF_TMP/audit.jsonl" -- ip netns exec "$nsA" python3 \
-			"$PF_TMP/send.py" "$kind" 2>>"$PF_TMP/stderr")
+			--audit "$PF_TMP/audit.jsonl" -- ip netns exec "$nsA" "${sender[@]}" \
+			2>>"$PF_TMP/stderr")
 	else
-		out=$(ip netns exec "$nsA" python3 "$PF_TMP/send.py" "$kind")
+		out=$(ip netns exec "$nsA" "${sender[@]}")
 	fi
 	sleep 0.5
 	echo "$out $(($(hits) - before))"
@@ -123,6 +163,50 @@ for kind in rthdr lsrr; do
 	check "$kind-one-record" "$(pf_audit_show "$PF_TMP/audit.jsonl")" \
 		test "$(pf_audit_count "$PF_TMP/audit.jsonl" action=setsockopt object=$opt \
 			decision=deny reason_code=source-route)" = 1
+done
+
+# Per message: the route in a cmsg of one sendmsg. No sockopt program sees it;
+# the egress program must drop the datagram (EPERM) and record it once. The
+# kernel refuses some kinds itself (an IPv6 routing header in a cmsg must be
+# type 2, and needs CONFIG_IPV6_MIP6): those are noted, not tried confined.
+for kind in lsrr-cmsg ssrr-cmsg rthdr0-cmsg rthdr2-cmsg rthdr4-cmsg rthdr0-2292-cmsg \
+	rthdr2-2292-cmsg rthdr4-2292-cmsg; do
+	read -r verdict err n <<<"$(received $kind no)"
+	if [ "$verdict" != ok ] || [ "$n" = 0 ]; then
+		echo "SKIP-CASE $kind: this kernel does not deliver the route unconfined ($verdict $err, $n)"
+		continue
+	fi
+	pass "$kind-route-is-real-unconfined"
+	: >"$PF_TMP/audit.jsonl"
+	read -r verdict err n <<<"$(received $kind yes)"
+	check "$kind-refused" "confined sendmsg said '$verdict $err'" test "$verdict $err" = "err EPERM"
+	check "$kind-not-delivered" "$n datagrams reached the other namespace" test "${n:-1}" = 0
+	check "$kind-one-record" "$(pf_audit_show "$PF_TMP/audit.jsonl")" \
+		test "$(pf_audit_count "$PF_TMP/audit.jsonl" kind=decision decision=deny \
+			action=sendmsg reason_code=source-route)" = 1 -a \
+		"$(pf_audit_count "$PF_TMP/audit.jsonl" kind=decision)" = 1
+done
+
+# io_uring's own setsockopt (IORING_OP_URING_CMD, kernel 6.7) must meet the
+# sockopt program as setsockopt(2) does: refused there, with one record.
+for kind in uring-lsrr uring-srh sqpoll-uring-lsrr sqpoll-uring-srh; do
+	opt=IPV6_RTHDR
+	case $kind in *lsrr) opt=IP_OPTIONS ;; esac
+	read -r verdict err n <<<"$(received $kind no)"
+	if [ "$verdict" != ok ] || [ "$n" = 0 ]; then
+		echo "SKIP-CASE $kind: this kernel does not deliver the route unconfined ($verdict $err, $n)"
+		continue
+	fi
+	pass "$kind-route-is-real-unconfined"
+	: >"$PF_TMP/audit.jsonl"
+	read -r verdict err n <<<"$(received $kind yes)"
+	check "$kind-refused" "confined pf-uring route said '$verdict $err'" \
+		test "$verdict $err" = "err EPERM"
+	check "$kind-not-delivered" "$n datagrams reached the other namespace" test "${n:-1}" = 0
+	check "$kind-one-record" "$(pf_audit_show "$PF_TMP/audit.jsonl")" \
+		test "$(pf_audit_count "$PF_TMP/audit.jsonl" kind=decision decision=deny \
+			action=setsockopt object=$opt reason_code=source-route)" = 1 -a \
+		"$(pf_audit_count "$PF_TMP/audit.jsonl" kind=decision)" = 1
 done
 
 # The kernel runs no sockopt program for 32-bit calls (int $0x80): the agent

@@ -363,10 +363,13 @@ static const char *hint_of(const char *line)
 static void test_every_action_named(void **state)
 {
 	static const char *const names[PF_ACT_MAX] = {
-		NULL,    "open-read",     "open-write",  "create",   "unlink",     "rename",
-		"link",  "connect",       "sendmsg",     "truncate", "setsockopt", "receive",
-		"mount", "userns-create", "ptrace",      "exec",     "map-exec",   "socket",
-		"bpf",   "signal",        "load-module", "setattr",  "receive-fd",
+		NULL,          "open-read",  "open-write", "create",        "unlink",
+		"rename",      "link",       "connect",    "sendmsg",       "truncate",
+		"setsockopt",  "receive",    "mount",      "userns-create", "ptrace",
+		"exec",        "map-exec",   "socket",     "bpf",           "signal",
+		"load-module", "setattr",    "receive-fd", "unix-connect",  "unix-send",
+		"setxattr",    "setnice",    "setioprio",  "setscheduler",  "setrlimit",
+		"setpgid",     "movememory", "ioctl",
 	};
 	struct fixture *fx = *state;
 	unsigned a;
@@ -420,6 +423,58 @@ static void test_source_route_refusal(void **state)
 	assert_contains(line, "pinfold: denied setsockopt IPV6_RTHDR (agent billing");
 	assert_contains(line, "no policy rule can allow it: source routes are always refused");
 	free(line);
+}
+
+/* A change to another task names it as ptrace does; setrlimit adds the resource. */
+static void test_other_task_change(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_SETRLIMIT, "pinfold");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	char *line;
+
+	ev.reason = PF_REASON_OTHER_TASK;
+	ev.dev = 0;
+	ev.ino = 777;
+	ev.port = 7; /* RLIMIT_NOFILE */
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "action"), "setrlimit");
+	assert_string_equal(str_member(rec, "object"), "pid 777 (pinfold)");
+	assert_int_equal(int_member(rec, "target_pid"), 777);
+	assert_int_equal(int_member(rec, "resource"), 7);
+	assert_string_equal(str_member(rec, "reason_code"), "other-task");
+	assert_false(has_member(rec, "path"));
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
+
+	ev.action = PF_ACT_SETNICE;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "object"), "pid 777 (pinfold)");
+	assert_false(has_member(rec, "resource"));
+	json_object_put(rec);
+
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "pinfold: denied setnice pid 777 (pinfold)");
+	free(line);
+}
+
+/* An abstract unix name is the object, "@" first; no device or inode. */
+static void test_unix_abstract_object(void **state)
+{
+	struct pf_event ev = file_event(PF_ACT_UNIX_CONNECT, "@dbus-session");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+
+	ev.reason = PF_REASON_OTHER_TASK;
+	ev.dev = 0;
+	ev.ino = 0;
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "action"), "unix-connect");
+	assert_string_equal(str_member(rec, "object"), "@dbus-session");
+	assert_string_equal(str_member(rec, "reason_code"), "other-task");
+	assert_false(has_member(rec, "bad_event"));
+	json_object_put(rec);
 }
 
 static void test_file_object_members(void **state)
@@ -1724,6 +1779,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_action_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_route_refusal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_task_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unix_abstract_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_object_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_and_link_sides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv4_object, setup, teardown),

@@ -22,6 +22,27 @@ need_bpf_lsm()
 	fi
 }
 
+# check_denials NAME EXPECT ACTION RECORDS MATCH: the confined probe said EXPECT ($out),
+# the audit file holds RECORDS deny records of ACTION that contain MATCH, and no
+# other denial; a denial also leaves its line on stderr
+check_denials()
+{
+	name=$1 expect=$2 action=$3 want=$4 match=$5
+	n=$(grep -F "\"action\":\"$action\"" $AUDIT | grep -F "$match" |
+		grep -cF '"decision":"deny"')
+	all=$(grep -cF '"decision":"deny"' $AUDIT)
+	if [ "$out" != "$expect" ]; then
+		bad "$name" "probe said '$out', expected '$expect'; $(cat /tmp/stderr)"
+	elif [ "$n" != "$want" ] || [ "$all" != "$want" ]; then
+		bad "$name" "$n deny records of $action with $match ($all in all), expected $want: \
+$(cat $AUDIT)"
+	elif [ "$want" = 1 ] && ! grep -q "pinfold: denied $action " /tmp/stderr; then
+		bad "$name" "no denial line on stderr: $(cat /tmp/stderr)"
+	else
+		ok "$name"
+	fi
+}
+
 # finish: the closing line; fails when any check did
 finish()
 {

@@ -12,7 +12,8 @@ AUDIT=/tmp/attrs-audit.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 
-SOCK=/tmp/attrs.sock
+# in a class granted write: connecting to a unix socket by path needs it
+SOCK=$D/ehr/attrs.sock
 
 # records ACTION OBJECT DECISION: records in the audit file matching all three
 records()

@@ -24,16 +24,17 @@ records()
 	grep -F "\"action\":\"$1\"" $AUDIT | grep -cF "\"decision\":\"$2\""
 }
 
-# check NAME EXPECT ACTION RECORDS MATCH: the last run said EXPECT, left RECORDS
-# deny records of ACTION that hold the text MATCH, and no other denial
+# check NAME EXPECT ACTION RECORDS MATCH [MATCH2]: the last run said EXPECT, left
+# RECORDS deny records of ACTION that hold the text MATCH (and MATCH2), and no
+# other denial
 check()
 {
-	name=$1 expect=$2 action=$3 want=$4 match=$5
+	name=$1 expect=$2 action=$3 want=$4 match=$5 match2=${6:-}
 	if [ "$out" != "$expect" ]; then
 		bad "$name" "said '$out', expected '$expect'; stderr: $(cat /tmp/stderr)"
 		return
 	fi
-	n=$(grep -F "\"action\":\"$action\"" $AUDIT | grep -F "$match" |
+	n=$(grep -F "\"action\":\"$action\"" $AUDIT | grep -F "$match" | grep -F "$match2" |
 		grep -cF '"decision":"deny"')
 	all=$(grep -cF '"decision":"deny"' $AUDIT)
 	if [ "$n" != "$want" ] || [ "$all" != "$want" ]; then
@@ -146,6 +147,78 @@ confined proc-reader $PROBE read /proc/self/mem
 check proc-mem-own-opens "err EIO" ptrace 0 '"object"'
 kill $outside
 wait $outside 2>/dev/null
+
+# --- device nodes -------------------------------------------------------------
+# a device node opens the device wherever it is made, so no class makes one
+# creatable: /dev/null's numbers are harmless, a loop device's are not
+NEVER='"reason_code":"never"'
+confined rooted $TAMPER mknod $S/null c 1 3
+check mknod-char-denied "err EPERM" create 1 "\"object\":\"$S/null\"" "$NEVER"
+[ ! -e $S/null ] && ok mknod-char-made-nothing || bad mknod-char-made-nothing "$(ls -l $S/null)"
+confined rooted $TAMPER mknod $S/loop b 7 0
+check mknod-block-denied "err EPERM" create 1 "\"object\":\"$S/loop\"" "$NEVER"
+[ ! -e $S/loop ] && ok mknod-block-made-nothing || bad mknod-block-made-nothing "$(ls -l $S/loop)"
+# a FIFO or a plain file is judged by create as before: allowed where writable...
+confined rooted $TAMPER mknod $S/fifo p 0 0
+check mknod-fifo-allowed ok create 0 '"object"'
+[ -p $S/fifo ] && ok mknod-fifo-made || bad mknod-fifo-made "$(ls -l $S)"
+confined rooted $TAMPER mknod $S/plain f 0 0
+check mknod-regular-allowed ok create 0 '"object"'
+# ...refused where the agent may only read, for want of create, not as never
+confined rooted $TAMPER mknod /pinfold/build/tests/fifo p 0 0
+check mknod-fifo-readonly-denied "err EACCES" create 1 '"object":"/pinfold/build/tests/fifo"'
+if grep -qF "$NEVER" $AUDIT; then
+	bad mknod-fifo-readonly-not-never "$(cat $AUDIT)"
+else
+	ok mknod-fifo-readonly-not-never
+fi
+out=$($TAMPER mknod $S/null2 c 1 3)
+[ "$out" = ok ] && [ -c $S/null2 ] && ok mknod-char-unconfined-works ||
+	bad mknod-char-unconfined-works "said '$out': the test proves nothing"
+rm -f $S/null2 $S/fifo $S/plain
+
+# --- the terminal ---------------------------------------------------------------
+# TIOCSTI pushes input into the terminal the agent was started from, for the
+# user's shell to run once the agent exits. pty-run gives the agent a terminal
+# of its own as its controlling one and stdin, and says what was left there.
+# tty AGENT OP TEXT: pf-tamper OP 0 TEXT as AGENT on such a terminal; its line in
+# $out, the terminal's in $got
+tty()
+{
+	: > $AUDIT
+	all=$($TAMPER pty-run $PF run --policy $POLICY --agent $1 --audit $AUDIT \
+		--no-watch -- $TAMPER $2 0 "$3" 2>/tmp/stderr)
+	out=$(echo "$all" | sed -n 1p)
+	got=$(echo "$all" | sed -n 2p)
+}
+# pushed NAME WHAT: the terminal held WHAT (a line, or "nothing") after the agent
+pushed()
+{
+	[ "$got" = "pushed $2" ] && ok "$1" || bad "$1" "the terminal holds '$got'"
+}
+PTS='"object":"/dev/pts/'
+tty rooted tiocsti "echo pwned"
+check tiocsti-denied "err EPERM" ioctl 1 "$PTS" "$NEVER"
+pushed tiocsti-pushed-nothing nothing
+tty rooted tioclinux -
+check tioclinux-denied "err EPERM" ioctl 1 "$PTS" "$NEVER"
+# other ioctls on the terminal stay free (this one reads its settings)
+tty rooted tcgets -
+check tcgets-allowed ok ioctl 0 '"object"'
+# audit mode reports the push and lets it through: one ioctl a byte, each
+# reported (10 bytes and the newline)
+tty rooted-audit tiocsti "echo pwned"
+n=$(grep -F '"action":"ioctl"' $AUDIT | grep -cF '"applied":false')
+[ "$out" = ok ] && [ "$n" = 11 ] && ok tiocsti-audit-mode-reported ||
+	bad tiocsti-audit-mode-reported "said '$out', $n not-applied ioctl records: $(cat $AUDIT)"
+pushed tiocsti-audit-mode-pushed "echo pwned"
+out=$($TAMPER pty-run $TAMPER tiocsti 0 "echo pwned" | tr '\n' ,)
+[ "$out" = "ok,pushed echo pwned," ] && ok tiocsti-unconfined-works ||
+	bad tiocsti-unconfined-works "said '$out': the test proves nothing"
+# TIOCLINUX works on a virtual console only: on a pty the kernel says ENOTTY
+out=$($TAMPER pty-run $TAMPER tioclinux 0 - | sed -n 1p)
+[ "$out" = "err ENOTTY" ] && ok tioclinux-unconfined-reaches-kernel ||
+	bad tioclinux-unconfined-reaches-kernel "said '$out'"
 
 # --- kernel code -------------------------------------------------------------
 confined rooted $TAMPER finit-module $S/dummy.ko
