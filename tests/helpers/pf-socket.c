@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "report.h"
+
 struct kind {
 	const char *name;
 	int family, type, protocol; /* as socket(2) takes them */
@@ -30,28 +32,6 @@ static const struct kind kinds[] = {
 	{"packet", 17, SOCK_RAW, 0x0300}, /* htons(ETH_P_ALL) on little-endian */
 	{"vsock", 40, SOCK_STREAM, 0},
 };
-
-static const char *errno_name(int err)
-{
-	static char buf[16];
-
-	switch (err) {
-	case EPERM:
-		return "EPERM";
-	case EACCES:
-		return "EACCES";
-	case EAFNOSUPPORT:
-		return "EAFNOSUPPORT";
-	case EPROTONOSUPPORT:
-		return "EPROTONOSUPPORT";
-	case ESOCKTNOSUPPORT:
-		return "ESOCKTNOSUPPORT";
-	case EINVAL:
-		return "EINVAL";
-	}
-	snprintf(buf, sizeof(buf), "%d", err);
-	return buf;
-}
 
 int main(int argc, char **argv)
 {
