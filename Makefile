@@ -71,13 +71,13 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libpinfold.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< $(OUT)/libpinfold.a $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/tests/%: tests/helpers/%.c tests/helpers/report.h
+$(OUT)/tests/%: tests/helpers/%.c tests/helpers/report.h tests/helpers/addr.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # pf-uring drives io_uring through liburing
-$(OUT)/tests/pf-uring: tests/helpers/pf-uring.c tests/helpers/report.h
+$(OUT)/tests/pf-uring: tests/helpers/pf-uring.c tests/helpers/report.h tests/helpers/addr.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -luring -o $@

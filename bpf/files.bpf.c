@@ -424,6 +424,14 @@ static __always_inline int pf_never(struct dentry *d, struct vfsmount *mnt, __u1
 	return pf_refuse(action, PF_REASON_NEVER, d, mnt, 0, NULL, 0);
 }
 
+/* ev's object: task t (ino its pid, path its comm); port a value (a signal) */
+static __always_inline void pf_event_target(struct pf_event *ev, struct task_struct *t, __u16 port)
+{
+	ev->ino = BPF_CORE_READ(t, tgid);
+	ev->port = port;
+	bpf_probe_read_kernel_str(ev->path, 16, &t->comm);
+}
+
 /*
  * Judge an action of the current task on task t, allowed only within the
  * agent's own instance: 0, or -EPERM with an event whose ino is t's pid,
@@ -449,9 +457,7 @@ static __always_inline int pf_own_task(struct task_struct *t, __u16 action, __u1
 			      PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
-		ev->ino = BPF_CORE_READ(t, tgid);
-		ev->port = port;
-		bpf_probe_read_kernel_str(ev->path, 16, &t->comm);
+		pf_event_target(ev, t, port);
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);
@@ -1009,9 +1015,7 @@ int BPF_PROG(file_send_sigiotask, struct task_struct *tsk, struct fown_struct *f
 		ev->pid = o->pid;
 		ev->uid = o->uid;
 		__builtin_memcpy(ev->comm, o->comm, sizeof(ev->comm));
-		ev->ino = BPF_CORE_READ(tsk, tgid);
-		ev->port = (__u16)sig;
-		bpf_probe_read_kernel_str(ev->path, 16, &tsk->comm);
+		pf_event_target(ev, tsk, (__u16)sig);
 		if (pf_lenient(inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		bpf_ringbuf_submit(ev, 0);

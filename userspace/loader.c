@@ -103,22 +103,26 @@ static void unpin_links(struct bpf_object *obj)
 	}
 }
 
-/* Attach every program of obj and pin its link; cgroup programs to cg_fd. */
+/* kernel BTF, parsed once in a loader_open (it takes milliseconds) */
+static struct btf *vmlinux_btf;
+
 /* Leave out the programs of optional LSM hooks this kernel lacks. */
 static void leave_out_absent_hooks(struct bpf_object *obj)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct bpf_program *prog;
 
-	if (!vmlinux)
+	if (!vmlinux_btf)
+		vmlinux_btf = btf__load_vmlinux_btf();
+	if (!vmlinux_btf)
 		return; /* the load fails and says why */
 	bpf_object__for_each_program(prog, obj)
 	{
-		if (features_lsm_prog_absent(vmlinux, prog))
+		if (features_lsm_prog_absent(vmlinux_btf, prog))
 			bpf_program__set_autoload(prog, false);
 	}
-	btf__free(vmlinux);
 }
+
+/* Attach every program of obj and pin its link; cgroup programs to cg_fd. */
 
 static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t len)
 {
@@ -535,6 +539,8 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 	if (!err)
 		err = open_maps(k, msg, len);
 	close(lock_fd);
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
 	return err;
 }
 

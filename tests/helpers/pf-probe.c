@@ -119,6 +119,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "report.h"
 
 /* renameat2 flags, from linux/fs.h (which clashes with sys/mount.h) */
@@ -163,36 +164,6 @@ static int usage(void)
 		"       pf-probe prlimit|setpgid|move-pages PID|child\n"
 		"       pf-probe sigio PID|child setown|setown-ex|fiosetown\n");
 	return EXIT_USAGE;
-}
-
-/* Fill ss from a textual address and port; 0 or -EINVAL. */
-static int parse_addr(const char *addr, const char *port, struct sockaddr_storage *ss,
-		      socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char *end;
-	long p;
-
-	errno = 0;
-	p = strtol(port, &end, 10);
-	if (errno || *port == '\0' || *end != '\0' || p < 1 || p > 65535)
-		return -EINVAL;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((unsigned short)p);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((unsigned short)p);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -EINVAL;
 }
 
 /* Wait up to timeout_ms for fd to become readable; 0, -ETIMEDOUT or -errno. */
