@@ -4,11 +4,14 @@
 #   make            build build/pinfold
 #   make deps       install every Debian 12 package needed (idempotent)
 #   make check      unit tests, host integration tests, VM tests
+#   make bench      benchmarks, each row against a baseline of the same run (root)
 #   make demo       the healthcare demo (needs root)
+#   make install    pinfold into $(PREFIX)/sbin, and the audit signing key when absent
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF
 #   V=1             show full commands
 
 OUT := build
+PREFIX ?= /usr/local
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -37,9 +40,12 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(OUT)/bench/%.skel.h,$(wildcard tests/bench/*.bpf.c))
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps check check-unit check-host check-vm demo vmlinux clean format format-check \
-	tests bench
+	tests bench install
 
 all: $(OUT)/pinfold
 
@@ -82,6 +88,21 @@ $(OUT)/tests/pf-uring: tests/helpers/pf-uring.c tests/helpers/report.h tests/hel
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -luring -o $@
 
+# benchmark programs, each with the skeletons of the benchmarks' own BPF programs
+$(OUT)/bench/%.bpf.o: tests/bench/%.bpf.c bpf/pinfold.h vmlinux/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(OUT)/bench/%: tests/bench/%.c $(BENCH_SKELS) bpf/pinfold.h tests/helpers/report.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $< $(LDLIBS) -o $@
+
 tests: $(OUT)/pinfold $(UNIT_BINS) $(HELPER_BINS)
 
 deps:
@@ -100,6 +121,15 @@ check-host: tests
 check-vm: tests
 	$(Q)tests/run-all.sh vm
 
+bench: tests $(BENCH_BINS)
+	$(Q)OUT=$(OUT) tests/bench/bench.sh
+
+# the key that signs audit checkpoints is made once, at install, readable by root only
+install: all
+	$(Q)install -D -m 0755 $(OUT)/pinfold $(DESTDIR)$(PREFIX)/sbin/pinfold
+	$(Q)if [ -z "$(DESTDIR)" ] && [ ! -e /etc/pinfold/audit-signing.pem ]; then \
+		$(OUT)/pinfold audit keygen; fi
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)demo/run.sh
@@ -110,11 +140,11 @@ vmlinux:
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h userspace/*.c userspace/*.h policy/*.c policy/*.h \
-		tests/unit/*.c tests/helpers/*.c)
+		tests/unit/*.c tests/helpers/*.c tests/bench/*.c)
 
 format-check:
 	clang-format --dry-run -Werror $(wildcard bpf/*.c bpf/*.h userspace/*.c userspace/*.h \
-		policy/*.c policy/*.h tests/unit/*.c tests/helpers/*.c)
+		policy/*.c policy/*.h tests/unit/*.c tests/helpers/*.c tests/bench/*.c)
 
 clean:
 	rm -rf $(OUT)

@@ -84,6 +84,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_stats SEC(".maps");
 
+/* pf_seq: the next event number of each instance (pf_event.seq) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PF_MAX_INSTANCES);
+	__type(key, __u32);   /* slot */
+	__type(value, __u64); /* events numbered so far */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_seq SEC(".maps");
+
 /* pf_lost: events an instance's ring could not take, per CPU */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -161,8 +170,10 @@ static __always_inline void pf_event_task(struct pf_event *ev)
  * Reserve an event in the instance's ring and fill what every event says
  * but the task (pf_event_task) and the object that decided (none, unless
  * the caller sets ev->object).
- * NULL when the event cannot be queued: the loss is counted for the slot,
- * so the writer can report exactly how many records are missing.
+ * Every call takes the instance's next event number, queued or not: the
+ * writer sees a gap for each event lost, and the loss is counted for the
+ * slot as well, so it can report exactly how many records are missing.
+ * NULL when the event cannot be queued.
  */
 static __always_inline struct pf_event *pf_event_reserve(const struct pf_instance *inst, __u64 cgid,
 							 __u16 action, __u8 decision, __u8 reason,
@@ -170,9 +181,12 @@ static __always_inline struct pf_event *pf_event_reserve(const struct pf_instanc
 {
 	__u32 slot = inst->slot;
 	struct pf_event *ev;
+	__u64 *lost, *next, seq = 0;
 	void *ring;
-	__u64 *lost;
 
+	next = bpf_map_lookup_elem(&pf_seq, &slot);
+	if (next)
+		seq = __sync_fetch_and_add(next, 1);
 	ring = bpf_map_lookup_elem(&pf_rings, &slot);
 	if (!ring) {
 		pf_count(PF_STAT_NO_RINGBUF);
@@ -185,6 +199,7 @@ static __always_inline struct pf_event *pf_event_reserve(const struct pf_instanc
 	}
 
 	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->seq = seq;
 	ev->cgroup_id = cgid;
 	ev->dev = 0;
 	ev->ino = 0;

@@ -271,6 +271,7 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 	struct pf_event *ev;
 	struct inode *inode;
 	__u8 reason, decision;
+	bool required;
 
 	/* the agent's own memory (a memfd it sized, reopened or was passed)
 	 * is in no class; running it is exec all the same */
@@ -282,11 +283,23 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 	tree = w.found ? &w.tree : NULL;
 	reason = pf_decide_file(tree, w.complete, need);
 	decision = pf_decide_decision(reason);
-	if (decision == PF_DECISION_ALLOW && !(w.tree.audited & need) && !pf_records_all(inst))
+	required = tree && (w.tree.audited & PF_AUDIT_REQUIRED);
+	/* the writer cannot write records: an access that must be recorded
+	 * is refused, whatever the mode, and the refusal says why */
+	if (required && decision == PF_DECISION_ALLOW && (inst->flags & PF_INST_AUDIT_BLOCKED)) {
+		decision = PF_DECISION_DENY;
+		reason = PF_REASON_AUDIT;
+	}
+	if (decision == PF_DECISION_ALLOW && !(w.tree.audited & need) && !required &&
+	    !pf_records_all(inst))
 		return 0;
 
 	ev = pf_event_reserve(inst, cgid, action, decision, reason,
 			      pf_decide_file_rule(tree, need));
+	if (!ev && required) {
+		pf_count(PF_STAT_AUDIT_DENIED);
+		return -EACCES;
+	}
 	if (ev) {
 		pf_event_task(ev);
 		inode = BPF_CORE_READ(d, d_inode);
@@ -297,11 +310,13 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 		ev->side = side;
 		if (tree)
 			ev->object = tree->object;
-		if (decision == PF_DECISION_DENY && pf_lenient(inst))
+		if (decision == PF_DECISION_DENY && pf_lenient(inst) && reason != PF_REASON_AUDIT)
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		pf_event_path(ev, d, mnt);
 		bpf_ringbuf_submit(ev, 0);
 	}
+	if (reason == PF_REASON_AUDIT)
+		return -EACCES;
 	return decision == PF_DECISION_ALLOW || pf_lenient(inst) ? 0 : -EACCES;
 }
 

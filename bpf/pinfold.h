@@ -103,7 +103,7 @@
 #include <linux/types.h>
 #endif
 
-#define PF_ABI_VERSION 2
+#define PF_ABI_VERSION 3
 
 enum {
 	PF_MAX_INSTANCES = 64,        /* concurrently confined instances */
@@ -158,6 +158,8 @@ enum {
 #define PF_INST_FILES_UNENFORCED (1u << 0) /* BPF LSM absent: audit says so */
 #define PF_INST_MODE_AUDIT (1u << 1)       /* judge and report, deny nothing */
 #define PF_INST_MODE_RECORD (1u << 2)      /* report every decision, deny nothing */
+/* the writer cannot write records (a full disk): audit-required access is denied */
+#define PF_INST_AUDIT_BLOCKED (1u << 3)
 
 enum pf_action {
 	PF_ACT_OPEN_READ = 1,
@@ -217,6 +219,7 @@ enum pf_reason {
 	PF_REASON_OTHER_TASK = 11,  /* the task is not of the agent's instance */
 	PF_REASON_HOLDS_TREE = 12,  /* the name moved or removed is or holds a tree root */
 	PF_REASON_SOCKET_KIND = 13, /* the agent's socket kinds (pf_instance.sockets) lack it */
+	PF_REASON_AUDIT = 14,       /* audit-required access that cannot be recorded */
 };
 
 /* pf_event.path_truncated */
@@ -240,6 +243,7 @@ enum pf_stat {
 	PF_STAT_UNKNOWN = 2,      /* denied: below the parent, no instance */
 	PF_STAT_INBOUND = 3,      /* inbound packets dropped without an event */
 	PF_STAT_FOWNERS_FULL = 4, /* an agent's F_SETOWN not remembered: pf_fowners full */
+	PF_STAT_AUDIT_DENIED = 5, /* audit-required access denied: it could not be recorded */
 	PF_STAT_MAX
 };
 
@@ -281,9 +285,16 @@ struct pf_tree_key {
 struct pf_tree {
 	__u32 object;
 	__u32 access;  /* PF_ACCESS_READ .. PF_ACCESS_EXEC */
-	__u32 audited; /* accesses whose allowed uses are reported too */
+	__u32 audited; /* accesses whose allowed uses are reported too; PF_AUDIT_REQUIRED */
 	__u32 rule[PF_FILE_ACCESSES];
 };
+
+/*
+ * pf_tree.audited: the tree's class is audit-required. Every access below
+ * it is reported, and one whose event cannot be queued (the ring is full)
+ * or written (the instance is PF_INST_AUDIT_BLOCKED) is denied.
+ */
+#define PF_AUDIT_REQUIRED (1u << 31)
 
 /*
  * pf_anchors: key a struct pf_tree_key (slot, generation, device, inode of
@@ -320,6 +331,9 @@ struct pf_net_rules {
 /* One decision, sent through the instance's ring buffer. */
 struct pf_event {
 	__u64 boot_ns; /* CLOCK_BOOTTIME */
+	/* the instance's event number: one more for each event the kernel
+	 * meant to report, queued or not, so the writer sees every gap */
+	__u64 seq;
 	__u64 cgroup_id;
 	__u64 dev; /* file events: object inode's device (kernel encoding) */
 	__u64 ino;

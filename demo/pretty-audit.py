@@ -35,7 +35,8 @@ def describe(r):
     who = '%-10s %-16s' % (r.get('agent', '?'), r.get('instance', '?'))
     when = short_time(r.get('time', '?'))
     if r.get('kind', 'decision') != 'decision':
-        skip = ('schema', 'kind', 'time', 'agent', 'instance', 'enforced')
+        skip = ('schema', 'id', 'prev', 'retain', 'kind', 'time', 'agent', 'instance',
+                'enforced', 'signature')
         rest = ' '.join('%s=%s' % (k, json.dumps(v)) for k, v in r.items() if k not in skip)
         return '%s  %s  %-19s %s  [%s]' % (when, who, r['kind'], rest,
                                            enforced(r.get('enforced')))

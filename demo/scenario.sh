@@ -265,8 +265,9 @@ run_agent()
 	audit=$OUT/$agent.audit.jsonl
 	heading "agent $agent (parts: $parts)"
 	echo "\$ pinfold run --policy ${POLICY#"$repo"/} --agent $agent --audit $audit${DEGRADED:+ $DEGRADED --no-watch} \\"
-	echo "      -- /bin/sh $DATA/bin/$agent.sh $parts"
-	set -- "$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$audit"
+	echo "      --on-behalf-of front-desk --task DEMO-$agent -- /bin/sh $DATA/bin/$agent.sh $parts"
+	set -- "$PINFOLD" run --policy "$POLICY" --agent "$agent" --audit "$audit" \
+		--on-behalf-of front-desk --task "DEMO-$agent"
 	[ -n "$DEGRADED" ] && set -- "$@" "$DEGRADED" --no-watch
 	set -- "$@" -- /bin/sh "$DATA/bin/$agent.sh" "$parts"
 	if command -v timeout >/dev/null 2>&1; then
@@ -276,6 +277,14 @@ run_agent()
 	rc=$?
 
 	audit_table "$audit" >"$OUT/$agent.audit.table"
+	# the log is chained and signed: nothing in it may have been changed or lost
+	if verified=$("$PINFOLD" audit verify --log "$audit" 2>&1); then
+		echo "  \$ pinfold audit verify --log $audit"
+		echo "  $verified"
+	else
+		echo "  WRONG: the audit log does not verify: $verified"
+		fail "$agent: pinfold audit verify: $verified"
+	fi
 	n_attempts=0
 	while IFS='|' read -r tag part expect what op result; do
 		[ "$tag" = attempt ] || continue

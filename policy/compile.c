@@ -399,6 +399,9 @@ static int tag_tree(struct compiler *c, struct tree_set *s, const char *path,
 	t->key.dev = dev;
 	t->key.ino = ino;
 	tree_value(&t->val, object, h);
+	/* held or not: an access the kernel cannot record is denied */
+	if (cl && cl->audit_required)
+		t->val.audited |= PF_AUDIT_REQUIRED;
 	s->origin[out->n_trees] = (struct tree_origin){.path = path, .at = at, .class = cl};
 	out->n_trees++;
 	return anchor_tree(c, path, at, dev, ino, object);

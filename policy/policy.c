@@ -56,12 +56,16 @@ static const struct ynode_field policy_fields[] = {{"version", true},
 						   {"backends", false},
 						   {"families", false},
 						   {"agents", false}};
-static const struct ynode_field class_fields[] = {{"description", false}, {"trees", true}};
+static const struct ynode_field class_fields[] = {
+	{"description", false}, {"trees", true}, {"audit", false}, {"log_paths", false}};
 static const struct ynode_field backend_fields[] = {
 	{"description", false}, {"destinations", true}, {"except", false}};
 static const struct ynode_field family_fields[] = {{"description", false}, {"grants", true}};
-static const struct ynode_field grant_fields[] = {
-	{"class", false}, {"backend", false}, {"actions", true}, {"audit", false}};
+static const struct ynode_field grant_fields[] = {{"class", false},
+						  {"backend", false},
+						  {"actions", true},
+						  {"audit", false},
+						  {"approved_by", false}};
 static const struct ynode_field agent_fields[] = {{"families", false},
 						  {"mode", false},
 						  {"files", false},
@@ -321,17 +325,24 @@ static int check_name(struct parser *ps, const struct ynode *key, enum name_kind
 }
 
 /* An optional description: any string. */
-static int parse_description(struct parser *ps, const struct ynode *n, char **out)
+static int parse_string(struct parser *ps, const struct ynode *n, const char *key, char **out)
 {
+	char what[64];
 	int rc;
 
 	if (!n)
 		return 0;
-	rc = ynode_need_scalar(ps->err, n, "a string for description");
+	snprintf(what, sizeof(what), "a string for %s", key);
+	rc = ynode_need_scalar(ps->err, n, what);
 	if (rc)
 		return rc;
 	*out = strdup(n->text);
 	return *out ? 0 : -ENOMEM;
+}
+
+static int parse_description(struct parser *ps, const struct ynode *n, char **out)
+{
+	return parse_string(ps, n, "description", out);
 }
 
 /* A list of items: a sequence of at most POLICY_MAX_RULES, non-empty if need_one. */
@@ -386,7 +397,43 @@ static int parse_path(struct parser *ps, const struct ynode *n, const char *key,
 	return t->path ? 0 : -ENOMEM;
 }
 
+/*
+ * A scalar that must be one of names: *out its index. The error lists them:
+ * "unknown mode enforcing: expected enforce, audit or record".
+ */
+static int parse_choice(struct parser *ps, const struct ynode *n, const char *key,
+			const char *const *names, unsigned n_names, unsigned *out)
+{
+	char q[Q_SIZE], expected[160], what[200];
+	size_t used = 0;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < n_names && used < sizeof(expected); i++)
+		used += snprintf(expected + used, sizeof(expected) - used, "%s%s",
+				 i == 0             ? ""
+				 : i + 1 == n_names ? " or "
+						    : ", ",
+				 names[i]);
+	snprintf(what, sizeof(what), "%s for %s", expected, key);
+	rc = ynode_need_scalar(ps->err, n, what);
+	if (rc)
+		return rc;
+	for (i = 0; i < n_names; i++) {
+		if (!strcmp(n->text, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return fail_node(ps, n, "unknown %s %s: expected %s", key,
+			 ynode_quote(q, sizeof(q), n->text, n->len), expected);
+}
+
 /* ---- classes ---- */
+
+/* a class's audit and log_paths, indexed by their values */
+static const char *const class_audit_names[] = {"optional", "required"};
+static const char *const class_log_paths_names[] = {"plain", "keyed-hash"};
 
 static int parse_class(struct parser *ps, const struct ynode *key, const struct ynode *val)
 {
@@ -394,6 +441,7 @@ static int parse_class(struct parser *ps, const struct ynode *key, const struct 
 	const struct ynode *v[N_OF(class_fields)];
 	struct policy_class *c;
 	char what[POLICY_NAME_MAX + 16];
+	unsigned choice = 0;
 	size_t i;
 	int rc;
 
@@ -412,6 +460,14 @@ static int parse_class(struct parser *ps, const struct ynode *key, const struct 
 		rc = parse_description(ps, v[0], &c->description);
 	if (!rc)
 		rc = need_list(ps, v[1], "absolute paths", "trees", false);
+	if (!rc && v[2])
+		rc = parse_choice(ps, v[2], "audit", class_audit_names, N_OF(class_audit_names),
+				  &choice);
+	c->audit_required = v[2] && choice == 1;
+	if (!rc && v[3])
+		rc = parse_choice(ps, v[3], "log_paths", class_log_paths_names,
+				  N_OF(class_log_paths_names), &choice);
+	c->hash_paths = v[3] && choice == 1;
 	if (rc)
 		return rc;
 	if (!v[1]->n_kids)
@@ -568,6 +624,8 @@ static int parse_grant(struct parser *ps, const struct ynode *n, struct policy_g
 		rc = parse_actions(ps, v[2], v[0] ? &on_class : &on_backend, &g->actions);
 	if (!rc && v[3])
 		rc = ynode_bool(ps->err, v[3], "audit", &g->audited);
+	if (!rc)
+		rc = parse_string(ps, v[4], "approved_by", &g->approved_by);
 	return rc;
 }
 
@@ -651,21 +709,7 @@ const char *policy_mode_name(unsigned mode)
 
 static int parse_mode(struct parser *ps, const struct ynode *n, struct policy_agent *a)
 {
-	char q[Q_SIZE];
-	unsigned m;
-	int rc;
-
-	rc = ynode_need_scalar(ps->err, n, "enforce, audit or record for mode");
-	if (rc)
-		return rc;
-	for (m = 0; m < N_OF(mode_names); m++) {
-		if (!strcmp(n->text, mode_names[m])) {
-			a->mode = m;
-			return 0;
-		}
-	}
-	return fail_node(ps, n, "unknown mode %s: expected enforce, audit or record",
-			 ynode_quote(q, sizeof(q), n->text, n->len));
+	return parse_choice(ps, n, "mode", mode_names, N_OF(mode_names), &a->mode);
 }
 
 /* sockets: the kinds as the policy names them, indexed by PF_SOCK_* bit */
@@ -1503,6 +1547,8 @@ void policy_release(struct policy *p)
 		free(p->backends[i].description);
 	}
 	for (i = 0; i < p->n_families; i++) {
+		for (j = 0; p->families[i].grants && j < p->families[i].n_grants; j++)
+			free(p->families[i].grants[j].approved_by);
 		free(p->families[i].grants);
 		free(p->families[i].name);
 		free(p->families[i].description);

@@ -96,6 +96,10 @@ struct policy_class {
 	 */
 	bool private_tmp;
 	bool shipped; /* built into pinfold, not written in the policy */
+	/* audit: required: every access is recorded; one that cannot be is denied */
+	bool audit_required;
+	/* log_paths: keyed-hash: records keep a keyed hash of the path, not the path */
+	bool hash_paths;
 	struct policy_place at;
 };
 
@@ -118,10 +122,11 @@ enum policy_target {
 
 /* One entry of a family: actions on one class or backend. */
 struct policy_grant {
-	unsigned actions; /* POLICY_* file actions on a class, net actions on a backend */
-	unsigned on;      /* enum policy_target */
-	size_t target;    /* index into policy.classes or policy.backends */
-	bool audited;     /* allowed uses are recorded too */
+	unsigned actions;  /* POLICY_* file actions on a class, net actions on a backend */
+	unsigned on;       /* enum policy_target */
+	size_t target;     /* index into policy.classes or policy.backends */
+	bool audited;      /* allowed uses are recorded too */
+	char *approved_by; /* who approved the grant, as the policy says; NULL: not said */
 	struct policy_place at;
 };
 

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make clang llvm gcc libc6-dev pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libyaml-dev libjson-c-dev libssl-dev libcmocka-dev qemu-system-x86 busybox-static cpio
-nftables iproute2 python3 kmod liburing-dev"
+nftables iproute2 python3 kmod liburing-dev strace"
 
 missing=""
 for p in $PKGS; do

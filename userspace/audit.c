@@ -24,12 +24,14 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "audit.h"
 #include "bpf/decide.h"
 #include "text.h"
 
-#define AUDIT_SCHEMA 2
+#define AUDIT_SCHEMA 3
 #define AUDIT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define NSEC_PER_SEC 1000000000LL
 
@@ -440,6 +442,7 @@ struct judged {
 	/* the grant: a family's, or an own rule */
 	bool rule_known;
 	const struct policy_family *family;
+	const struct policy_grant *grant; /* the family's grant; NULL for an own rule */
 	const struct policy_place *rule_at;
 };
 
@@ -522,7 +525,8 @@ static void judge_rule(struct judged *j, uint32_t id)
 		if (major >= p->n_families || minor >= p->families[major].n_grants)
 			return;
 		j->family = &p->families[major];
-		j->rule_at = &j->family->grants[minor].at;
+		j->grant = &j->family->grants[minor];
+		j->rule_at = &j->grant->at;
 		break;
 	case POLICY_ID_OWN_TREE:
 		if (major || minor >= a->n_trees)
@@ -650,6 +654,7 @@ static const char *const reason_codes[] = {
 	[PF_REASON_OTHER_TASK] = "other-task",
 	[PF_REASON_HOLDS_TREE] = "holds-tree",
 	[PF_REASON_SOCKET_KIND] = "socket-kind",
+	[PF_REASON_AUDIT] = "audit-unavailable",
 };
 
 static const char *reason_code(unsigned reason)
@@ -787,6 +792,10 @@ static char *reason_text(const struct pf_event *ev, const struct audit_instance 
 	case PF_REASON_SOCKET_KIND:
 		s = socket_text(ev, j, agent, for_line);
 		break;
+	case PF_REASON_AUDIT:
+		s = str_printf("class %s is audit-required, and the audit log cannot take records",
+			       j->cls ? j->cls->name : "(unknown)");
+		break;
 	default:
 		errno = EINVAL;
 		return NULL;
@@ -810,6 +819,10 @@ static void rec_header(struct rec *r, const char *kind, const struct audit_insta
 		rec_str(r, "time", time);
 	rec_str(r, "agent", inst->agent);
 	rec_str(r, "instance", inst->instance);
+	if (inst->on_behalf_of)
+		rec_str(r, "on_behalf_of", inst->on_behalf_of);
+	if (inst->task)
+		rec_str(r, "task", inst->task);
 }
 
 static void rec_enforced(struct rec *r, const struct audit_instance *inst)
@@ -849,14 +862,38 @@ static void rec_path_object(struct rec *r, const char *path, size_t n, unsigned 
 	rec_bytes(r, "object", obj, len, NULL);
 }
 
-static void rec_file_object(struct rec *r, const struct pf_event *ev)
+/*
+ * object and path_hmac for a path of a class whose log keeps keyed hashes
+ * (log_paths: keyed-hash): the path itself never reaches the record.
+ */
+static void rec_hashed_path(struct rec *r, const struct pf_event *ev,
+			    const struct audit_instance *inst, size_t n)
+{
+	char hex[AUDIT_HMAC_HEX], obj[AUDIT_HMAC_HEX + 16];
+
+	if (audit_path_hmac(inst->path_key, inst->path_key_len, ev->path, n, hex)) {
+		rec_str(r, "object", "(path withheld: no path key)");
+		rec_bad(r, "class keeps keyed hashes of paths, and the writer has no path key");
+		return;
+	}
+	snprintf(obj, sizeof(obj), "hmac-sha256:%s", hex);
+	rec_str(r, "object", obj);
+	rec_str(r, "path_hmac", hex);
+}
+
+static void rec_file_object(struct rec *r, const struct pf_event *ev,
+			    const struct audit_instance *inst, const struct judged *j)
 {
 	char dev[32];
 	bool unterminated;
 	size_t n = event_path_len(ev, &unterminated);
 
-	rec_path_object(r, ev->path, n, ev->path_truncated);
-	rec_bytes(r, "path", ev->path, n, "path_hex");
+	if (j->cls && j->cls->hash_paths) {
+		rec_hashed_path(r, ev, inst, n);
+	} else {
+		rec_path_object(r, ev->path, n, ev->path_truncated);
+		rec_bytes(r, "path", ev->path, n, "path_hex");
+	}
 	if (ev->dev) {
 		snprintf(dev, sizeof(dev), "%llu:%llu", (unsigned long long)(ev->dev >> 20),
 			 (unsigned long long)(ev->dev & 0xfffff));
@@ -1054,6 +1091,8 @@ static void rec_grant(struct rec *r, const struct pf_event *ev, const struct jud
 		rec_str(r, "family", j->family->name);
 	if (j->rule_at)
 		rec_str(r, "rule_at", policy_place_format(j->rule_at, at, sizeof(at)));
+	if (j->grant && j->grant->approved_by)
+		rec_str(r, "approved_by", j->grant->approved_by);
 }
 
 /* mode, and applied: false for a denial the mode let pass */
@@ -1097,7 +1136,9 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 	rec_add(&r, "uid", json_object_new_int64(ev->uid));
 	rec_bytes(&r, "comm", ev->comm, strnlen(ev->comm, sizeof(ev->comm)), "comm_hex");
 	rec_add(&r, "cgroup_id", json_object_new_uint64(ev->cgroup_id));
+	rec_add(&r, "seq", json_object_new_uint64(ev->seq));
 
+	judge(&j, ev, inst);
 	rec_str(&r, "action", action_label(ev->action, action, sizeof(action)));
 	if (!audit_action_name(ev->action))
 		rec_bad(&r, "unknown action %u", ev->action);
@@ -1112,11 +1153,10 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 	else if (ev->action == PF_ACT_SOCKET)
 		rec_socket_object(&r, ev);
 	else
-		rec_file_object(&r, ev);
+		rec_file_object(&r, ev, inst, &j);
 	if (ev->action == PF_ACT_SETRLIMIT)
 		rec_add(&r, "resource", json_object_new_int(ev->port));
 
-	judge(&j, ev, inst);
 	rec_verdict(&r, ev, inst, &j);
 	rec_generation(&r, ev, inst, &j);
 	rec_decider(&r, ev, inst, &j);
@@ -1315,7 +1355,7 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audit_instance *inst,
 			   const struct judged *j)
 {
-	char action[32], obj[INET6_ADDRSTRLEN + 32], *why;
+	char action[32], obj[INET6_ADDRSTRLEN + 32], hmac[AUDIT_HMAC_HEX], *why;
 	struct socket_desc d;
 	bool unterminated;
 	size_t n;
@@ -1336,6 +1376,12 @@ static int put_denial_head(FILE *f, const struct pf_event *ev, const struct audi
 		fprintf(f, "pid %llu (", (unsigned long long)ev->ino);
 		text_put_escaped(f, ev->path, strnlen(ev->path, 16), false);
 		fputc(')', f);
+	} else if (j->cls && j->cls->hash_paths) {
+		n = event_path_len(ev, &unterminated);
+		if (audit_path_hmac(inst->path_key, inst->path_key_len, ev->path, n, hmac))
+			fputs("(path withheld)", f);
+		else
+			fprintf(f, "hmac-sha256:%s", hmac);
 	} else {
 		n = event_path_len(ev, &unterminated);
 		if (ev->path_truncated & PF_PATH_NO_ROOT)
@@ -1400,10 +1446,10 @@ char *audit_format_denial(const struct pf_event *ev, const struct audit_instance
 
 /* ---- notes ---- */
 
-static const char *const note_kinds[] = {"instance-start", "instance-exit", "events-lost",
-					 "policy-applied", "policy-rejected"};
-static const char *const header_keys[] = {"schema", "kind",     "time",
-					  "agent",  "instance", "enforced"};
+static const char *const note_kinds[] = {"instance-start", "instance-exit",   "events-lost",
+					 "policy-applied", "policy-rejected", "audit-blocked"};
+static const char *const header_keys[] = {"schema",   "kind",         "time", "agent",
+					  "instance", "on_behalf_of", "task", "enforced"};
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
@@ -1612,16 +1658,21 @@ char *audit_format_note(const char *kind, const struct audit_instance *inst,
 	return format_note(kind, inst, detail);
 }
 
-char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count)
+char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count,
+			       uint64_t first_seq, uint64_t last_seq, const char *cause)
 {
 	struct json_object *detail;
 
-	if (!inst) {
+	if (!inst || !cause) {
 		errno = EINVAL;
 		return NULL;
 	}
 	detail = json_object_new_object();
-	if (!detail || audit_json_add(detail, "count", json_object_new_uint64(count))) {
+	if (!detail || audit_json_add(detail, "count", json_object_new_uint64(count)) ||
+	    (first_seq != AUDIT_SEQ_UNKNOWN &&
+	     (audit_json_add(detail, "first_seq", json_object_new_uint64(first_seq)) ||
+	      audit_json_add(detail, "last_seq", json_object_new_uint64(last_seq)))) ||
+	    audit_json_add(detail, "cause", json_object_new_string(cause))) {
 		json_object_put(detail);
 		errno = ENOMEM;
 		return NULL;
@@ -1669,140 +1720,89 @@ struct json_object *audit_resolved_json(const struct policy *p, const struct pol
 	return res;
 }
 
-/* ---- writing ---- */
+/* ---- retention and keyed hashes ---- */
 
-enum tail { TAIL_UNKNOWN, TAIL_LINE_END, TAIL_INSIDE_LINE };
-
-/*
- * Whether the file open as fd ends inside a line. Known only for a regular
- * file that can be read back; an empty one ends no line but is at a line's
- * end all the same.
- */
-static enum tail tail_state(int fd)
+/* Whether a class holds protected health information: "phi", "phi.x". */
+static bool class_is_phi(const struct policy_class *c)
 {
-	char proc[32], last;
-	struct stat st;
-	ssize_t n;
-	int rfd;
-
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return TAIL_UNKNOWN;
-	if (st.st_size == 0)
-		return TAIL_LINE_END;
-	/* fd itself is write-only */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	rfd = open(proc, O_RDONLY | O_CLOEXEC);
-	if (rfd < 0)
-		return TAIL_UNKNOWN;
-	n = pread(rfd, &last, 1, st.st_size - 1);
-	close(rfd);
-	if (n != 1)
-		return TAIL_UNKNOWN;
-	return last == '\n' ? TAIL_LINE_END : TAIL_INSIDE_LINE;
+	return !strncmp(c->name, "phi", 3) && (c->name[3] == '\0' || c->name[3] == '.');
 }
 
-/* End the line a cut record left with a newline; 0 or -errno. */
-static int end_line(struct audit_sink *s)
+const char *audit_event_retain(const struct pf_event *ev, const struct audit_instance *inst)
 {
-	ssize_t n;
+	struct judged j;
 
-	/* another instance started since may have ended it: no empty line */
-	if (tail_state(s->fd) == TAIL_LINE_END) {
-		s->broken = false;
-		return 0;
-	}
-	do
-		n = write(s->fd, "\n", 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
+	judge(&j, ev, inst);
+	if (j.cls && class_is_phi(j.cls))
+		return "phi";
+	return ev->decision == PF_DECISION_ALLOW ? "routine" : "decision";
+}
+
+int audit_path_hmac(const unsigned char *key, size_t key_len, const char *path, size_t n,
+		    char hex[AUDIT_HMAC_HEX])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+
+	if (!key || !key_len)
+		return -ENOKEY;
+	if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)path, n, mac, &len) ||
+	    len != 32)
 		return -EIO;
-	s->broken = false;
+	for (i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
 	return 0;
 }
 
-void audit_sink_init(struct audit_sink *s, int fd)
+/* ---- grants ---- */
+
+/* {"grant": TEXT, "approved_by": WHO} for rule id of agent a; NULL when memory runs out */
+static struct json_object *grant_json(const struct policy *p, const struct policy_agent *a,
+				      uint32_t id, const char *approved_by)
 {
-	s->fd = fd;
-	s->broken = fd >= 0 && tail_state(fd) == TAIL_INSIDE_LINE;
-	s->end = -1;
+	struct json_object *o = json_object_new_object();
+	char *text = id_text(&(struct judged){.p = p, .a = a}, id);
+
+	if (!o || !text || audit_json_add(o, "grant", json_object_new_string(text)) ||
+	    (approved_by &&
+	     audit_json_add(o, "approved_by", json_object_new_string(approved_by)))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	free(text);
+	return o;
 }
 
-int audit_write_line(struct audit_sink *s, const char *line)
+/* Append item (NULL: its making failed) to list; nonzero on failure. */
+static int push(struct json_object *list, struct json_object *item)
 {
-	struct iovec iov[2];
-	struct stat st;
-	bool locked;
-	size_t len;
-	ssize_t n;
-	int err;
-
-	/* a newline inside would split the record in two */
-	if (!s || s->fd < 0 || !line || strchr(line, '\n'))
-		return -EINVAL;
-	len = strlen(line);
-	iov[0] = (struct iovec){.iov_base = (char *)line, .iov_len = len};
-	iov[1] = (struct iovec){.iov_base = "\n", .iov_len = 1};
-
-	/*
-	 * Instances may share a file: under its lock, a line another writer
-	 * left cut (its disk was full) is ended before this record goes on.
-	 */
-	locked = flock(s->fd, LOCK_EX) == 0;
-	/* the tail is read back only when someone else wrote since our record */
-	if (fstat(s->fd, &st) || !S_ISREG(st.st_mode))
-		st.st_size = -1;
-	if (s->broken ||
-	    (locked && st.st_size != s->end && tail_state(s->fd) == TAIL_INSIDE_LINE)) {
-		err = end_line(s);
-		if (err)
-			goto unlock;
-		st.st_size = -1; /* the newline moved the end */
-	}
-	/* one write: with O_APPEND no other writer's bytes land inside the record */
-	/* NEEDSWORK: no fsync (issue 5); a power loss may lose the last records written */
-	do
-		n = writev(s->fd, iov, 2);
-	while (n < 0 && errno == EINTR);
-	err = n < 0 ? -errno : 0;
-	s->end = -1;
-	if (n < 0)
-		goto unlock;
-	if ((size_t)n == len + 1) {
-		/* O_APPEND under the lock: the record went on at the end we saw */
-		if (locked && st.st_size >= 0)
-			s->end = st.st_size + n;
-		goto unlock;
-	}
-	if (n == 0) {
-		err = -EIO;
-		goto unlock;
-	}
-
-	/*
-	 * Only the start landed. Writing the rest later could put it after
-	 * another writer's record: end the line instead, now or before the
-	 * next record. A failing newline says why; the kernel did not.
-	 */
-	s->broken = true;
-	err = end_line(s);
-	if ((size_t)n == len)
-		err = 0; /* the record is whole, only its newline was missing */
-	else if (!err)
-		err = -EIO;
-unlock:
-	if (locked)
-		flock(s->fd, LOCK_UN);
-	return err;
+	if (item && !json_object_array_add(list, item))
+		return 0;
+	json_object_put(item);
+	return 1;
 }
 
-void audit_sink_release(struct audit_sink *s)
+struct json_object *audit_grants_json(const struct policy *p, const struct policy_agent *a)
 {
-	if (s->fd < 0)
-		return;
-	if (s->broken)
-		end_line(s);
-	close(s->fd);
-	s->fd = -1;
+	struct json_object *list = json_object_new_array();
+	size_t i, g;
+	int err = !list;
+
+	for (i = 0; !err && i < a->n_families; i++) {
+		size_t f = a->families[i].family;
+		const struct policy_family *fam = &p->families[f];
+
+		for (g = 0; !err && g < fam->n_grants; g++)
+			err = push(list, grant_json(p, a, POLICY_ID(POLICY_ID_GRANT, f, g),
+						    fam->grants[g].approved_by));
+	}
+	for (i = 0; !err && i < a->n_trees; i++)
+		err = push(list, grant_json(p, a, POLICY_ID(POLICY_ID_OWN_TREE, 0, i), NULL));
+	for (i = 0; !err && i < a->n_dests; i++)
+		err = push(list, grant_json(p, a, POLICY_ID(POLICY_ID_OWN_DEST, 0, i), NULL));
+	if (err) {
+		json_object_put(list);
+		return NULL;
+	}
+	return list;
 }

@@ -47,6 +47,13 @@ struct audit_instance {
 	size_t n_older;
 	/* the instance's private temporary directory (runtime.tmp), or NULL */
 	const char *private_tmp;
+	/* whom the instance acts for (pinfold run --on-behalf-of), and its
+	 * task (--task): in every record, when given */
+	const char *on_behalf_of;
+	const char *task;
+	/* the key of keyed hashes of paths (log_paths: keyed-hash); NULL: none */
+	const unsigned char *path_key;
+	size_t path_key_len;
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns, to date events. */
@@ -96,46 +103,35 @@ char *audit_format_denial(const struct pf_event *ev, const struct audit_instance
 char *audit_format_note(const char *kind, const struct audit_instance *inst,
 			const char *detail_json);
 
-/*
- * The "events-lost" note: count events of the instance that the kernel
- * could not queue (its pf_lost counter) since the last such note.
- * malloc'ed; NULL with errno on failure.
- */
-char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count);
+#define AUDIT_SEQ_UNKNOWN UINT64_MAX
 
 /*
- * Where records go: a descriptor opened with O_APPEND, which other writers
- * may share. broken: the last line written there was cut short by a failing
- * write, and is ended with a newline before the next record.
+ * The "events-lost" note: count events of the instance that were never
+ * written, their event numbers first_seq to last_seq (AUDIT_SEQ_UNKNOWN
+ * when not known), and the cause: "kernel" (the instance's ring was full)
+ * or "writer" (the log could not take them, and the writer's queue was
+ * full). malloc'ed; NULL with errno on failure.
  */
-struct audit_sink {
-	int fd;
-	bool broken;
-	long long end; /* the file's size after our last whole record; -1: unknown */
-};
-
-#define AUDIT_SINK_INIT                                                                            \
-	{                                                                                          \
-		.fd = -1, .end = -1                                                                \
-	}
+char *audit_format_events_lost(const struct audit_instance *inst, uint64_t count,
+			       uint64_t first_seq, uint64_t last_seq, const char *cause);
 
 /*
- * Make s write to fd, which it owns from now on. A regular file that ends
- * inside a line, as a run on a full disk may leave it, starts broken.
+ * The retention class of ev's record (docs/audit.md, "Retention"): "phi"
+ * for a decision about an object of a PHI class, "routine" for another
+ * allowed one, "decision" for another denial.
  */
-void audit_sink_init(struct audit_sink *s, int fd);
+const char *audit_event_retain(const struct pf_event *ev, const struct audit_instance *inst);
+
+/* hex digits of a keyed hash of a path, NUL included */
+#define AUDIT_HMAC_HEX 65
 
 /*
- * Append line and a newline to s with one write(2), after ending a broken
- * line. 0 when the whole record landed (a newline that did not fit is
- * written before the next record); else -errno, and of the record either
- * nothing landed or only its start, alone on its line. -EINVAL for a line
- * holding '\n'.
+ * HMAC-SHA256 of the n bytes of path under key, as lowercase hex: what a
+ * record keeps of a path of a class with log_paths: keyed-hash. 0, or
+ * -ENOKEY without a key, -EIO when libcrypto fails.
  */
-int audit_write_line(struct audit_sink *s, const char *line);
-
-/* End a broken line if there is room for it now, and close the descriptor. */
-void audit_sink_release(struct audit_sink *s);
+int audit_path_hmac(const unsigned char *key, size_t key_len, const char *path, size_t n,
+		    char hex[AUDIT_HMAC_HEX]);
 
 struct json_object;
 
@@ -154,5 +150,15 @@ int audit_json_add(struct json_object *o, const char *key, struct json_object *v
  */
 struct json_object *audit_resolved_json(const struct policy *p, const struct policy_agent *a,
 					const struct compiled_name *names, size_t n);
+
+/*
+ * Every grant agent a holds under policy p, its families' grants then its
+ * own rules, each {"grant": TEXT} (policy_id_describe) with "approved_by"
+ * when the policy names who approved it, e.g.
+ *   [{"grant": "families.yaml:12:9 family billing grants read on phi.billing",
+ *     "approved_by": "dr-lee (CHG-2291)"}]
+ * NULL when memory runs out.
+ */
+struct json_object *audit_grants_json(const struct policy *p, const struct policy_agent *a);
 
 #endif /* PINFOLD_AUDIT_H */

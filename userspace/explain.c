@@ -294,7 +294,10 @@ static int explain_file_print(const struct explain_ctx *x, const struct explain_
 		return EXPLAIN_DENIED;
 	}
 	put_file_grant(x, rule, e->need, e->w.tree->object);
-	if (e->w.tree->audited & e->need)
+	if (e->w.tree->audited & PF_AUDIT_REQUIRED)
+		fputs("; each use is recorded, and refused when it cannot be (audit: required)",
+		      stdout);
+	else if (e->w.tree->audited & e->need)
 		fputs("; each use is recorded (audit: true)", stdout);
 	fputs(".\n", stdout);
 	if (e->action == PF_ACT_CREATE && !(e->w.tree->access & PF_ACCESS_WRITE))

@@ -5,6 +5,7 @@
  * permissions where no file rule holds it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -96,6 +97,8 @@ static const char *verb(uint16_t action)
 {
 	if (action == PF_ACT_OPEN_WRITE)
 		return "write";
+	if (action == PF_ACT_OPEN_READ)
+		return "read";
 	return action == PF_ACT_CREATE ? "create files in" : "delete or rename";
 }
 
@@ -151,7 +154,9 @@ static int dac_may(struct guard *g, uint16_t action, const char *path)
 			say(g, "%s owns %s", g->lead, path);
 			return 1;
 		}
-		rc = dac_access(path, action == PF_ACT_CREATE ? W_OK | X_OK : W_OK);
+		rc = dac_access(path, action == PF_ACT_CREATE      ? W_OK | X_OK
+				      : action == PF_ACT_OPEN_READ ? R_OK
+								   : W_OK);
 		if (rc == 1)
 			say(g, "%s may %s %s", g->lead, verb(action), path);
 		return rc;
@@ -386,5 +391,102 @@ int swap_guard(const char *path, const struct policy *p, const struct policy_age
 	if (rc < 0)
 		snprintf(why, len, "cannot tell whether agent %s could change it: %s", a->name,
 			 strerror(-rc));
+	return rc;
+}
+
+/* ---- the audit log and its keys ---- */
+
+/* Every file of the log in dir whose name starts with base: written, or deleted. */
+static int guard_log_files(struct guard *g, const char *dir, const char *base)
+{
+	size_t n = strlen(base);
+	struct dirent *e;
+	char *path;
+	int rc = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!rc && (e = readdir(d))) {
+		if (strncmp(e->d_name, base, n))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = e->d_type == DT_REG ? guard_may(g, PF_ACT_OPEN_WRITE, path) : 0;
+		if (!rc)
+			rc = guard_may(g, PF_ACT_UNLINK, path);
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * The keys (read) and the log: its files (written or deleted), its
+ * directory (names created), and every name on the way to it (renamed).
+ */
+static int guard_audit(struct guard *g, const char *log, const char *const *keys, size_t n_keys)
+{
+	char *copy = strdup(log), *slash;
+	const char *dir, *base;
+	size_t i;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	slash = strrchr(copy, '/');
+	if (!slash) {
+		dir = ".";
+		base = copy;
+	} else if (slash == copy) {
+		dir = "/";
+		base = copy + 1;
+	} else {
+		*slash = '\0';
+		dir = copy;
+		base = slash + 1;
+	}
+	for (i = 0; !rc && i < n_keys; i++)
+		if (!access(keys[i], F_OK))
+			rc = guard_may(g, PF_ACT_OPEN_READ, keys[i]);
+	if (!rc)
+		rc = guard_log_files(g, dir, base);
+	if (!rc)
+		rc = guard_may(g, PF_ACT_CREATE, dir);
+	if (!rc)
+		rc = guard_way(g, dir, 0);
+	free(copy);
+	return rc;
+}
+
+int audit_guard(const char *log, const char *const *keys, size_t n_keys, const struct policy *p,
+		const struct policy_agent *a, const struct compiled *c, bool files_enforced,
+		char *why, size_t len)
+{
+	struct guard g = {.p = p, .a = a, .why = why, .len = len};
+	int rc;
+
+	why[0] = '\0';
+	if (files_enforced && a->mode == POLICY_MODE_ENFORCE) {
+		g.c = c;
+		rc = guard_audit(&g, log, keys, n_keys);
+	} else if (privileged()) {
+		say(&g,
+		    "agent %s %s and no file rule holds it: it may read the audit keys and "
+		    "change the audit log",
+		    a->name, privileged());
+		return 2;
+	} else {
+		g.uid = getuid();
+		snprintf(g.lead, sizeof(g.lead), "agent %s (uid %u)", a->name, (unsigned)g.uid);
+		rc = guard_audit(&g, log, keys, n_keys);
+		rc = rc == 1 ? 2 : rc;
+	}
+	if (rc < 0)
+		snprintf(why, len, "cannot tell whether agent %s could change the audit log: %s",
+			 a->name, strerror(-rc));
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * guard.h - may an agent rewrite its own policy?
+ * guard.h - may an agent rewrite its own policy, or its own audit records?
  *
  * `pinfold run` watches the agent's policy and applies what it finds there
  * (swap.h). An agent that could write that policy, or put another file in
@@ -45,5 +45,21 @@
 int swap_guard(const char *path, const struct policy *p, const struct policy_agent *a,
 	       const struct compiled *c, bool files_enforced, const char *private_tmp, char *why,
 	       size_t len);
+
+/*
+ * Whether agent a could read the audit signing keys (the n_keys files in
+ * keys that exist) or change the audit log log: write or delete one of its
+ * files, create a name in its directory, or delete, and so rename, any name
+ * on the way to it. Such an agent could forge or cut its own records.
+ * Judged as swap_guard judges: by its rules c where file rules are
+ * enforced and it is in enforce mode: 1 when it could, with one sentence
+ * in why. Otherwise (no file rule denies) by its uid's file permissions,
+ * and an agent running as root could: 2, with why; pinfold cannot refuse
+ * what it does not enforce, and says so. 0 when it could not; -errno when
+ * that cannot be told, with why saying so.
+ */
+int audit_guard(const char *log, const char *const *keys, size_t n_keys, const struct policy *p,
+		const struct policy_agent *a, const struct compiled *c, bool files_enforced,
+		char *why, size_t len);
 
 #endif /* PINFOLD_GUARD_H */

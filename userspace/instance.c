@@ -718,6 +718,9 @@ static int purge_slot(const struct pf_kernel *k, uint32_t slot)
 		return err ?: -ENOMEM;
 	if (bpf_map_update_elem(k->lost_fd, &slot, zeros, BPF_ANY) && !err)
 		err = -errno;
+	/* the instance's events are numbered from 0 (pf_event.seq) */
+	if (bpf_map_update_elem(k->seq_fd, &slot, zeros, BPF_ANY) && !err)
+		err = -errno;
 	free(zeros);
 	return err;
 }

@@ -297,6 +297,7 @@ static int open_maps(struct pf_kernel *k, char *msg, size_t len)
 	err = err ?: open_pinned("pf_rings", &k->rings_fd, msg, len);
 	err = err ?: open_pinned("pf_stats", &k->stats_fd, msg, len);
 	err = err ?: open_pinned("pf_lost", &k->lost_fd, msg, len);
+	err = err ?: open_pinned("pf_seq", &k->seq_fd, msg, len);
 	return err;
 }
 
@@ -546,8 +547,8 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 
 void loader_close(struct pf_kernel *k)
 {
-	int *fds[] = {&k->config_fd, &k->instances_fd, &k->trees_fd, &k->anchors_fd,
-		      &k->net_fd,    &k->rings_fd,     &k->stats_fd, &k->lost_fd};
+	int *fds[] = {&k->config_fd, &k->instances_fd, &k->trees_fd, &k->anchors_fd, &k->net_fd,
+		      &k->rings_fd,  &k->stats_fd,     &k->lost_fd,  &k->seq_fd};
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -28,6 +28,7 @@ struct pf_kernel {
 	int rings_fd;
 	int stats_fd;
 	int lost_fd;
+	int seq_fd;
 	char parent[4096]; /* pinfold's parent cgroup path */
 	uint64_t parent_id;
 	int link_fds[LOADER_MAX_LINKS]; /* held: unpinning cannot detach them */
@@ -40,7 +41,7 @@ struct pf_kernel {
 #define PF_KERNEL_INIT                                                                             \
 	{                                                                                          \
 		.config_fd = -1, .instances_fd = -1, .trees_fd = -1, .anchors_fd = -1,             \
-		.net_fd = -1, .rings_fd = -1, .stats_fd = -1, .lost_fd = -1                        \
+		.net_fd = -1, .rings_fd = -1, .stats_fd = -1, .lost_fd = -1, .seq_fd = -1          \
 	}
 
 /*

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditcmd.h"
 #include "explain.h"
 #include "kfeatures.h"
 #include "loader.h"
@@ -25,6 +26,8 @@ static void usage(FILE *f)
 		"  check POLICY        validate a policy, list its warnings (exit 2 on an error)\n"
 		"  run --policy POLICY --agent NAME [--audit FILE] [--allow-degraded] -- CMD...\n"
 		"                      run CMD confined as an instance of agent NAME\n"
+		"  audit show|tail|verify|prune|keygen ...\n"
+		"                      read, verify and keep the audit log\n"
 		"  explain --policy POLICY --agent NAME --open PATH [--write]\n"
 		"  explain --policy POLICY --agent NAME --connect HOST:PORT[/udp]\n"
 		"                      say whether agent NAME may do it, and why\n"
@@ -119,6 +122,8 @@ int main(int argc, char **argv)
 		return show_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unload") == 0)
 		return cmd_unload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return audit_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "features") == 0)
 		return features_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

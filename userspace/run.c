@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,141 +41,23 @@
 #include "policy/policy.h"
 #include "run.h"
 #include "swap.h"
-
-#define DEFAULT_AUDIT "/var/log/pinfold/audit.jsonl"
-/* Events written per pass over the ring, so that an agent's flood of
- * denials cannot hold off its exit, signals or a policy change. */
-#define EVENTS_PER_PASS 256
-
-/* What the event callback needs. */
-struct run_ctx {
-	struct audit_instance who;
-	const struct swap *sw; /* the policies of the generations kept */
-	struct audit_sink audit;
-	const char *audit_path;
-	int64_t boot_to_real;
-	uint64_t written;
-	uint64_t unwritten; /* records that could not be written */
-	unsigned pass_left; /* events this pass may still write */
-};
+#include "writer.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: pinfold run --policy FILE|DIR --agent NAME [--audit FILE] "
-		"[--allow-degraded] [--no-watch] [--keep-fd N]... -- CMD [ARGS...]\n"
+		"[--on-behalf-of WHO] [--task ID] [--allow-degraded] [--no-watch] "
+		"[--keep-fd N]... [--audit-key FILE] [--audit-sync batch|always|none] "
+		"[--audit-rotate-bytes N] [--audit-rotate-seconds N] [--audit-reserve-bytes N]\n"
+		"  -- CMD [ARGS...]\n"
+		"  --on-behalf-of and --task name whom the agent acts for and its task, in every\n"
+		"  record of the instance.\n"
 		"  The policy is watched, and a changed one applied while the agent runs, unless\n"
 		"  --no-watch is given. pinfold refuses to watch (exit 2) a policy the agent could\n"
 		"  change: one its rules let it write, or create, delete or rename names on the\n"
 		"  way to; or, where file rules are not enforced (--allow-degraded, or audit or\n"
 		"  record mode), one its uid may write, or any when it runs as root.\n");
-}
-
-/* Write one record; a failure is said once per run and counted. */
-static void emit(struct run_ctx *rc, char *line)
-{
-	int err;
-
-	if (!line) {
-		rc->unwritten++;
-		fprintf(stderr, "pinfold: cannot format an audit record: %s\n", strerror(errno));
-		return;
-	}
-	err = audit_write_line(&rc->audit, line);
-	if (err) {
-		if (!rc->unwritten)
-			fprintf(stderr, "pinfold: cannot write audit record to %s: %s\n",
-				rc->audit_path, strerror(-err));
-		rc->unwritten++;
-	} else {
-		rc->written++;
-	}
-	free(line);
-}
-
-/*
- * The stderr line for the denial ev. A destination that a backend the agent
- * holds the right on excepts has no rule in the kernel: no rule covers it,
- * and the line says which exception made it so, in explain's words, before
- * its hint. NULL with errno on failure.
- */
-static char *denial_line(const struct run_ctx *rc, const struct pf_event *ev)
-{
-	char *line = audit_format_denial(ev, &rc->who), *out = NULL, *hint, *h;
-	const struct compiled_name *names;
-	const struct policy_agent *a;
-	const struct policy *p;
-	size_t n_names, size;
-	bool said;
-	FILE *f;
-
-	if (!line || ev->reason != PF_REASON_NO_RULE ||
-	    (ev->action != PF_ACT_CONNECT && ev->action != PF_ACT_SENDMSG) ||
-	    !swap_generation(rc->sw, ev->gen, &p, &a, &names, &n_names))
-		return line;
-	/* the last one: the command name before it is the agent's to choose */
-	for (hint = NULL, h = line; (h = strstr(h, "; allow with: ")); h++)
-		hint = h;
-	f = open_memstream(&out, &size);
-	if (!f)
-		return line;
-	fwrite(line, 1, hint ? (size_t)(hint - line) : strlen(line), f);
-	fputs(": ", f);
-	said = explain_put_excepted(f, p, a, names, n_names, ev->addr, ev->port, ev->proto,
-				    ev->action == PF_ACT_CONNECT ? PF_ACCESS_CONNECT
-								 : PF_ACCESS_SEND);
-	if (hint)
-		fputs(hint, f);
-	if (fclose(f) || !said) {
-		free(out);
-		return line;
-	}
-	free(line);
-	return out;
-}
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	struct run_ctx *rc = ctx;
-	struct pf_event ev = {};
-	char *line;
-
-	/* a short event still becomes a record: the formatter flags it */
-	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
-	emit(rc, audit_format_event(&ev, &rc->who, rc->boot_to_real));
-
-	if (ev.decision == PF_DECISION_DENY) {
-		line = denial_line(rc, &ev);
-		if (line)
-			fprintf(stderr, "%s\n", line);
-		free(line);
-	}
-	/* libbpf stops the pass at a negative return, this event consumed */
-	return --rc->pass_left ? 0 : -EAGAIN;
-}
-
-/*
- * Write at most EVENTS_PER_PASS events of the ring (those left keep its
- * descriptor readable), or every one when drain.
- */
-static void consume(struct ring_buffer *rb, struct run_ctx *rc, bool drain)
-{
-	int n;
-
-	do {
-		rc->pass_left = EVENTS_PER_PASS;
-		n = ring_buffer__consume(rb);
-	} while (drain && n == -EAGAIN);
-}
-
-/* An instance record with detail members; takes detail's reference. */
-static void note(struct run_ctx *rc, const char *kind, struct json_object *detail)
-{
-	const char *text =
-		detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL;
-
-	emit(rc, audit_format_note(kind, &rc->who, text));
-	json_object_put(detail);
 }
 
 static struct json_object *detail_new(void)
@@ -300,6 +184,40 @@ static int add_keep_fd(struct run_opts *o, const char *arg)
 	return 0;
 }
 
+/* --audit-sync's value; 0, or -EINVAL after saying why. */
+static int parse_sync(const char *arg, enum auditlog_sync *out)
+{
+	static const char *const names[] = {
+		[AUDITLOG_SYNC_BATCH] = "batch",
+		[AUDITLOG_SYNC_ALWAYS] = "always",
+		[AUDITLOG_SYNC_NONE] = "none",
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "pinfold: --audit-sync wants batch, always or none, not '%s'\n", arg);
+	return -EINVAL;
+}
+
+/* A count of bytes or seconds (0: never); 0, or -EINVAL after saying why. */
+static int parse_count(const char *opt, const char *arg, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(arg, &end, 10);
+	if (errno || *end || end == arg || *out < 0) {
+		fprintf(stderr, "pinfold: %s wants a number, 0 or more, not '%s'\n", opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Parse options; 0, or an exit status for a usage error. */
 static int parse(int argc, char **argv, struct run_opts *o)
 {
@@ -310,6 +228,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"allow-degraded", no_argument, NULL, 'D'},
 		{"no-watch", no_argument, NULL, 'W'},
 		{"keep-fd", required_argument, NULL, 'k'},
+		{"on-behalf-of", required_argument, NULL, 'B'},
+		{"task", required_argument, NULL, 'T'},
+		{"audit-key", required_argument, NULL, 'K'},
+		{"audit-sync", required_argument, NULL, 'S'},
+		{"audit-rotate-bytes", required_argument, NULL, 'R'},
+		{"audit-rotate-seconds", required_argument, NULL, 'A'},
+		{"audit-reserve-bytes", required_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -338,6 +263,31 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			if (add_keep_fd(o, optarg))
 				return RUN_EXIT_USAGE;
 			break;
+		case 'B':
+			o->on_behalf_of = optarg;
+			break;
+		case 'T':
+			o->task = optarg;
+			break;
+		case 'K':
+			o->log.key_path = optarg;
+			break;
+		case 'S':
+			if (parse_sync(optarg, &o->log.sync))
+				return RUN_EXIT_USAGE;
+			break;
+		case 'R':
+			if (parse_count("--audit-rotate-bytes", optarg, &o->log.rotate_bytes))
+				return RUN_EXIT_USAGE;
+			break;
+		case 'A':
+			if (parse_count("--audit-rotate-seconds", optarg, &o->log.rotate_seconds))
+				return RUN_EXIT_USAGE;
+			break;
+		case 'V':
+			if (parse_count("--audit-reserve-bytes", optarg, &o->reserve_bytes))
+				return RUN_EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return -EXIT_SUCCESS - 1;
@@ -363,26 +313,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	}
 	o->argv = argv + optind;
 	if (!o->audit)
-		o->audit = DEFAULT_AUDIT;
+		o->audit = AUDITLOG_DEFAULT_PATH;
+	o->log.path = o->audit;
 	return 0;
-}
-
-/* The audit file's descriptor, appending and never truncating; or -errno. */
-static int open_audit(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	int fd;
-
-	if (strcmp(path, DEFAULT_AUDIT) == 0) {
-		snprintf(dir, sizeof(dir), "%s", path);
-		slash = strrchr(dir, '/');
-		*slash = '\0';
-		mkdir("/var/log", 0755);
-		mkdir(dir, 0700);
-	}
-	/* other instances may append to the same file */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	return fd < 0 ? -errno : fd;
 }
 
 /* Say, in one line, what is enforced; refuse unless degraded is allowed. */
@@ -413,10 +346,11 @@ struct run_state {
 	struct compiled comp;
 	struct pf_kernel k;
 	struct instance in;
-	struct run_ctx rc;
-	struct ring_buffer *rb;
-	char cg[PATH_MAX]; /* the instance cgroup, while it exists */
-	char name[128];    /* the instance's name */
+	struct writer w;
+	char cg[PATH_MAX];         /* the instance cgroup, while it exists */
+	char path_key[PATH_MAX];   /* the audit log's key of hashed paths */
+	const char *audit_keys[2]; /* the signing key and the path key */
+	char name[128];            /* the instance's name */
 	int procs_fd;
 	int sig_fd;
 	sigset_t oldmask;
@@ -549,6 +483,54 @@ static int run_prepare(struct run_state *st)
 	return err ?: run_guard(st);
 }
 
+/* One inherited descriptor that is a file or directory, or NULL: what it is, as a record says. */
+static struct json_object *inherited_fd(int fd)
+{
+	char link[32], path[PATH_MAX], dev[32];
+	struct json_object *o;
+	struct stat st;
+	ssize_t n;
+	int fl;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	path[n < 0 ? 0 : n] = '\0';
+	snprintf(dev, sizeof(dev), "%u:%u", major(st.st_dev), minor(st.st_dev));
+	o = json_object_new_object();
+	detail_add(o, "fd", json_object_new_int(fd));
+	/* NEEDSWORK: a path of a class with log_paths: keyed-hash is kept as is */
+	detail_add(o, "path", json_object_new_string(path));
+	detail_add(o, "access",
+		   json_object_new_string((fl & O_ACCMODE) == O_RDONLY   ? "read"
+					  : (fl & O_ACCMODE) == O_WRONLY ? "write"
+									 : "read-write"));
+	detail_add(o, "dev", json_object_new_string(dev));
+	detail_add(o, "ino", json_object_new_uint64(st.st_ino));
+	return o;
+}
+
+/*
+ * The descriptors the agent inherits (0 to 2, and --keep-fd ones) that are
+ * files or directories: opened by whoever launched it, they are not judged,
+ * so the record names them.
+ */
+static struct json_object *inherited_json(const struct run_opts *o)
+{
+	struct json_object *list = json_object_new_array(), *one;
+	int i, fd;
+
+	for (i = -3; list && i < o->n_keep_fds; i++) {
+		fd = i < 0 ? i + 3 : o->keep_fds[i];
+		one = inherited_fd(fd);
+		if (one && json_object_array_add(list, one))
+			json_object_put(one);
+	}
+	return list;
+}
+
 /*
  * What a reviewer needs to know of an instance at its start: which policy
  * (its absolute path, its files and the SHA-256 of what was parsed), what
@@ -578,6 +560,7 @@ static struct json_object *start_detail(const struct run_state *st)
 	detail_add(detail, "watched", json_object_new_boolean(swap_fd(&st->sw) >= 0));
 	detail_add(detail, "mode",
 		   json_object_new_string(policy_mode_name(swap_agent(&st->sw)->mode)));
+	detail_add(detail, "grants", audit_grants_json(p, swap_agent(&st->sw)));
 	for (i = 0; argv && st->o.argv[i]; i++)
 		json_object_array_add(argv, json_object_new_string(st->o.argv[i]));
 	detail_add(detail, "command", argv);
@@ -599,6 +582,7 @@ static struct json_object *start_detail(const struct run_state *st)
 	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
 	detail_add(detail, "slot", json_object_new_int(st->in.slot));
 	detail_add(detail, "private_tmp", json_object_new_string(st->in.tmp));
+	detail_add(detail, "inherited", inherited_json(&st->o));
 	if (st->comp.n_names)
 		detail_add(detail, "resolved",
 			   audit_resolved_json(p, swap_agent(&st->sw), st->comp.names,
@@ -645,6 +629,38 @@ static int run_cgroup(struct run_state *st)
 }
 
 /*
+ * Refuse an agent whose rules let it read the audit keys or change the
+ * audit log: it could forge or cut its own records. Where no file rule
+ * holds it, say so. 0 or an exit status.
+ */
+static int run_audit_guard(struct run_state *st)
+{
+	char why[1024], dir[PATH_MAX];
+	const char *key = st->o.log.key_path ? st->o.log.key_path : AUDITLOG_DEFAULT_KEY;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", key);
+	snprintf(st->path_key, sizeof(st->path_key), "%s/audit-paths.key", dirname(dir));
+	st->audit_keys[0] = key;
+	st->audit_keys[1] = st->path_key;
+	rc = audit_guard(st->o.audit, st->audit_keys, 2, swap_policy(&st->sw), swap_agent(&st->sw),
+			 &st->comp, st->k.files_enforced, why, sizeof(why));
+	/* without BPF LSM the degraded line has said that no file rule holds */
+	if (rc == 2) {
+		if (st->k.files_enforced)
+			fprintf(stderr, "pinfold: warning: %s\n", why);
+		return 0;
+	}
+	if (!rc)
+		return 0;
+	fprintf(stderr,
+		"pinfold: refusing to run agent %s: %s%s; keep the audit log and its keys where "
+		"the agent's rules reach nothing\n",
+		st->o.agent, why, rc > 0 ? ", so it could forge or cut its own audit records" : "");
+	return RUN_EXIT_USAGE;
+}
+
+/*
  * Open the audit file, create the instance cgroup, install the rules and
  * the ring, and write the instance-start record. 0 or an exit status.
  */
@@ -653,23 +669,30 @@ static int run_instance_up(struct run_state *st)
 	const struct policy_agent *a = swap_agent(&st->sw);
 	int err;
 
-	st->rc.audit_path = st->o.audit;
-	st->rc.sw = &st->sw;
-	err = open_audit(st->o.audit);
-	if (err < 0) {
-		fprintf(stderr, "pinfold: cannot open audit file %s: %s\n", st->o.audit,
-			strerror(-err));
-		return RUN_EXIT_USAGE;
-	}
-	audit_sink_init(&st->rc.audit, err);
-	st->rc.who = (struct audit_instance){
+	char why[512];
+
+	st->w.sw = &st->sw;
+	st->w.reserve = (unsigned long long)st->o.reserve_bytes;
+	st->w.k = &st->k;
+	st->w.in = &st->in;
+	st->w.who = (struct audit_instance){
 		.agent = st->o.agent,
 		.instance = st->name,
 		.files_unenforced = !st->k.files_enforced,
 		.private_tmp = st->in.tmp,
+		.on_behalf_of = st->o.on_behalf_of,
+		.task = st->o.task,
 	};
-	swap_describe(&st->sw, &st->rc.who);
-	st->rc.boot_to_real = audit_boot_to_realtime_offset();
+	swap_describe(&st->sw, &st->w.who);
+	/* the chained log (auditlog_open), its keys made on first use */
+	err = writer_open(&st->w, &st->o.log, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "pinfold: cannot open the audit log %s: %s\n", st->o.audit, why);
+		return RUN_EXIT_USAGE;
+	}
+	err = run_audit_guard(st);
+	if (err)
+		return err;
 
 	err = run_cgroup(st);
 	if (err)
@@ -691,14 +714,14 @@ static int run_instance_up(struct run_state *st)
 			strerror(-err));
 		return RUN_EXIT_INTERNAL;
 	}
-	st->rb = ring_buffer__new(st->in.ring_fd, on_event, &st->rc, NULL);
-	if (!st->rb) {
-		fprintf(stderr, "pinfold: cannot read the event ring: %s\n", strerror(errno));
+	err = writer_watch_ring(&st->w, st->in.ring_fd);
+	if (err) {
+		fprintf(stderr, "pinfold: cannot read the event ring: %s\n", strerror(-err));
 		return RUN_EXIT_INTERNAL;
 	}
 
-	note(&st->rc, "instance-start", start_detail(st));
-	if (st->rc.unwritten) {
+	writer_note(&st->w, "instance-start", start_detail(st));
+	if (writer_flush(&st->w) || st->w.unformatted) {
 		fprintf(stderr,
 			"pinfold: not starting agent %s: its audit file %s cannot be written\n",
 			st->o.agent, st->o.audit);
@@ -732,7 +755,7 @@ static int run_signals(struct run_state *st)
 /* swap's note callback: a record of the instance, with detail (owned) */
 static void swap_note(void *ctx, const char *kind, struct json_object *detail)
 {
-	note(ctx, kind, detail);
+	writer_note(ctx, kind, detail);
 }
 
 /*
@@ -746,12 +769,15 @@ static void run_swap(struct run_state *st)
 		.k = &st->k,
 		.in = &st->in,
 		.private_tmp = st->in.tmp,
-		.who = &st->rc.who,
+		.who = &st->w.who,
 		.note = swap_note,
-		.note_ctx = &st->rc,
+		.note_ctx = &st->w,
+		.audit_log = st->o.audit,
+		.audit_keys = st->audit_keys,
+		.n_audit_keys = 2,
 	};
 
-	consume(st->rb, &st->rc, false);
+	writer_consume(&st->w, false);
 	swap_run_due(&st->sw, &t);
 }
 
@@ -763,13 +789,23 @@ static int watch_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
 }
 
+/* How long to wait for events: until a policy change or a retry is due. */
+static int wait_ms(const struct run_state *st)
+{
+	int a = swap_timeout_ms(&st->sw), b = writer_timeout_ms(&st->w);
+
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
 /*
  * Wait for the child, consuming events, forwarding signals and applying
  * changes of the policy.
  */
 static int supervise(struct run_state *st, pid_t child, int *status)
 {
-	int ep, pidfd, n, i, err = 0, ring_fd = ring_buffer__epoll_fd(st->rb);
+	int ep, pidfd, n, i, err = 0, ring_fd = writer_ring_fd(&st->w);
 	int policy_fd = swap_fd(&st->sw);
 	struct epoll_event evs[8];
 
@@ -786,7 +822,7 @@ static int supervise(struct run_state *st, pid_t child, int *status)
 		goto out;
 
 	for (;;) {
-		n = epoll_wait(ep, evs, 8, swap_timeout_ms(&st->sw));
+		n = epoll_wait(ep, evs, 8, wait_ms(st));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -800,7 +836,7 @@ static int supervise(struct run_state *st, pid_t child, int *status)
 				if (read(st->sig_fd, &si, sizeof(si)) == sizeof(si))
 					kill(child, si.ssi_signo);
 			} else if (evs[i].data.fd == ring_fd) {
-				consume(st->rb, &st->rc, false);
+				writer_consume(&st->w, false);
 			} else if (evs[i].data.fd == policy_fd) {
 				swap_on_change(&st->sw);
 				/* a watch that was lost is closed: epoll dropped it */
@@ -809,6 +845,9 @@ static int supervise(struct run_state *st, pid_t child, int *status)
 		}
 		if (swap_timeout_ms(&st->sw) == 0)
 			run_swap(st);
+		/* the log could not take records, or a checkpoint is due */
+		if (n == 0)
+			writer_flush(&st->w);
 		for (i = 0; i < n; i++)
 			if (evs[i].data.fd == pidfd && waitpid(child, status, 0) == child)
 				goto out;
@@ -854,7 +893,6 @@ static int run_agent(struct run_state *st)
 {
 	struct json_object *detail;
 	pid_t child, launcher = getpid();
-	uint64_t lost = 0, unwritten;
 	int err, status = 0;
 
 	fflush(NULL);
@@ -883,23 +921,11 @@ static int run_agent(struct run_state *st)
 	/* the agent's tasks are gone: nothing writes there any more */
 	if (!err)
 		remove_tmp(&st->in);
-	consume(st->rb, &st->rc, true);
-	if (loader_percpu_sum(st->k.lost_fd, st->in.slot, &lost) == 0 && lost) {
-		unwritten = st->rc.unwritten;
-		emit(&st->rc, audit_format_events_lost(&st->rc.who, lost));
-		/* the count must not be lost with its record */
-		if (st->rc.unwritten != unwritten)
-			fprintf(stderr,
-				"pinfold: %llu events of agent %s were lost in the kernel (its "
-				"ring was full), and the record saying so could not be written\n",
-				(unsigned long long)lost, st->o.agent);
-	}
+	writer_finish(&st->w);
 	detail = detail_new();
 	detail_add(detail, "status", json_object_new_int(exit_code(status)));
-	note(&st->rc, "instance-exit", detail);
-	if (st->rc.unwritten)
-		fprintf(stderr, "pinfold: %llu audit records could not be written to %s\n",
-			(unsigned long long)st->rc.unwritten, st->o.audit);
+	writer_note(&st->w, "instance-exit", detail);
+	writer_flush(&st->w);
 	return exit_code(status);
 }
 
@@ -907,7 +933,6 @@ static void run_release(struct run_state *st)
 {
 	int err;
 
-	ring_buffer__free(st->rb);
 	if (st->cg[0]) {
 		err = cgroup_instance_destroy(st->cg);
 		if (err)
@@ -921,7 +946,7 @@ static void run_release(struct run_state *st)
 		close(st->procs_fd);
 	if (st->sig_fd >= 0)
 		close(st->sig_fd);
-	audit_sink_release(&st->rc.audit);
+	writer_release(&st->w);
 	loader_close(&st->k);
 	compiled_release(&st->comp);
 	swap_release(&st->sw);
@@ -933,7 +958,8 @@ int run_main(int argc, char **argv)
 		.sw = SWAP_INIT,
 		.k = PF_KERNEL_INIT,
 		.in = INSTANCE_INIT,
-		.rc.audit = AUDIT_SINK_INIT,
+		.o.log = AUDITLOG_OPTS_INIT,
+		.o.reserve_bytes = WRITER_RESERVE_DEFAULT,
 		.procs_fd = -1,
 		.sig_fd = -1,
 	};

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "auditlog.h"
+
 /* Exit statuses of pinfold itself; otherwise run exits with the agent's. */
 enum {
 	RUN_EXIT_USAGE = 2,      /* bad policy, bad options, or refused */
@@ -21,6 +23,10 @@ struct run_opts {
 	const char *policy;
 	const char *agent;
 	const char *audit;
+	const char *on_behalf_of; /* whom the agent acts for, in every record */
+	const char *task;         /* and on which task */
+	struct auditlog_opts log;
+	long long reserve_bytes; /* free bytes below which audit-required access is refused */
 	bool allow_degraded;
 	bool no_watch;                  /* apply no change of the policy while the agent runs */
 	int keep_fds[RUN_MAX_KEEP_FDS]; /* inherited fds above 2 to pass on, sorted */

@@ -355,6 +355,18 @@ static const char *unapplied(unsigned mode)
 	}
 }
 
+/* ", audited", ", approved by WHO" as the grant says, and the line's end */
+static void put_grant_tail(FILE *f, const struct policy_grant *gr)
+{
+	if (gr->audited)
+		fputs(", audited", f);
+	if (gr->approved_by) {
+		fputs(", approved by ", f);
+		show_put_escaped(f, gr->approved_by);
+	}
+	fputc('\n', f);
+}
+
 /* "  class C: read, write from family F (at P), audited" for each grant a holds on target */
 static size_t put_agent_grants(FILE *f, const struct show_ctx *x, const struct policy_agent *a,
 			       unsigned on, size_t target)
@@ -374,7 +386,7 @@ static size_t put_agent_grants(FILE *f, const struct show_ctx *x, const struct p
 				target_name(x->p, on, target),
 				policy_actions_format(gr->actions, acts, sizeof(acts)), fam->name);
 			show_put_at(f, &gr->at);
-			fputs(gr->audited ? ", audited\n" : "\n", f);
+			put_grant_tail(f, gr);
 			n++;
 		}
 	}
@@ -463,6 +475,12 @@ static void put_class(FILE *f, const struct policy_class *c)
 		show_put_escaped(f, c->description);
 	}
 	fputc('\n', f);
+	if (c->audit_required)
+		fputs("  audit: required: every access is recorded, and refused when it cannot be\n",
+		      f);
+	if (c->hash_paths)
+		fputs("  log_paths: keyed-hash: the audit log keeps keyed hashes of its paths\n",
+		      f);
 	if (c->private_tmp)
 		fputs("  no trees: pinfold run makes one directory for each instance\n", f);
 	for (i = 0; i < c->n_trees; i++) {
@@ -545,7 +563,7 @@ static void put_family(FILE *f, const struct show_ctx *x, size_t i)
 			target_kind(gr->on), target_name(x->p, gr->on, gr->target));
 		if (gr->at.line)
 			show_put_at(f, &gr->at);
-		fputs(gr->audited ? ", audited\n" : "\n", f);
+		put_grant_tail(f, gr);
 	}
 	for (k = 0; k < x->p->n_agents; k++) {
 		const struct policy_agent *a = &x->p->agents[k];
@@ -701,7 +719,8 @@ static int add_grant(struct json_object *o, const struct policy *p, const struct
 {
 	return add_string(o, target_kind(gr->on), target_name(p, gr->on, gr->target)) |
 	       audit_json_add(o, "actions", actions_json(gr->actions)) |
-	       add_bool(o, "audited", gr->audited) | add_place(o, &gr->at);
+	       add_bool(o, "audited", gr->audited) | add_string(o, "approved_by", gr->approved_by) |
+	       add_place(o, &gr->at);
 }
 
 /* The grants agent a holds, through its families, in the order show_text lists them. */
@@ -875,6 +894,8 @@ static struct json_object *class_json(const struct policy_class *c)
 			       add_string(o, "description", c->description) |
 			       add_bool(o, "shipped", c->shipped) |
 			       add_bool(o, "private_tmp", c->private_tmp) |
+			       add_string(o, "audit", c->audit_required ? "required" : "optional") |
+			       add_string(o, "log_paths", c->hash_paths ? "keyed-hash" : "plain") |
 			       audit_json_add(o, "trees", trees) | add_place(o, &c->at));
 }
 

@@ -277,6 +277,7 @@ static struct json_object *applied_detail(const struct swap *sw, const struct co
 	audit_json_add(d, "policy_sha256", json_object_new_string(p->sha256));
 	audit_json_add(d, "files", files);
 	audit_json_add(d, "mode", json_object_new_string(policy_mode_name(sw->gens[0].mode)));
+	audit_json_add(d, "grants", audit_grants_json(p, swap_agent(sw)));
 	if (c->n_names)
 		audit_json_add(d, "resolved",
 			       audit_resolved_json(p, swap_agent(sw), c->names, c->n_names));
@@ -379,7 +380,11 @@ static struct policy *load_next(struct swap *sw, const struct swap_target *t,
 	} else if (compile_agent(p, *agent, (uint32_t)t->in->slot, t->in->gen + 1, &env, c, &err)) {
 		compiled_release(c);
 	} else if (swap_guard(sw->path, p, *agent, c, !(t->in->flags & PF_INST_FILES_UNENFORCED),
-			      t->private_tmp, why, sizeof(why))) {
+			      t->private_tmp, why, sizeof(why)) ||
+		   (t->audit_log &&
+		    audit_guard(t->audit_log, t->audit_keys, t->n_audit_keys, p, *agent, c,
+				!(t->in->flags & PF_INST_FILES_UNENFORCED), why,
+				sizeof(why)) == 1)) {
 		compiled_release(c);
 		policy_free(p);
 		reject_guarded(sw, t, why);
@@ -411,7 +416,8 @@ static int switch_to(struct swap *sw, const struct swap_target *t, struct policy
 	/* events of the new generation can come as soon as it is in force */
 	push_gen(sw, p, a, c->gen);
 	swap_describe(sw, t->who);
-	flags = (t->in->flags & PF_INST_FILES_UNENFORCED) | instance_mode_flags(a->mode);
+	flags = (t->in->flags & (PF_INST_FILES_UNENFORCED | PF_INST_AUDIT_BLOCKED)) |
+		instance_mode_flags(a->mode);
 	err = instance_switch(t->k, t->in, c->gen, flags, a->sockets);
 	if (err) {
 		pop_gen(sw);

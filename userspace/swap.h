@@ -62,6 +62,10 @@ struct swap_target {
 	struct audit_instance *who;
 	swap_note_fn note; /* takes the detail's reference */
 	void *note_ctx;
+	/* the audit log and its keys, which no policy may let the agent reach */
+	const char *audit_log;
+	const char *const *audit_keys;
+	size_t n_audit_keys;
 };
 
 /*

@@ -114,18 +114,27 @@ char *text_hex(const char *s, size_t n)
 	return out;
 }
 
-/* U+061C, U+200E/F, U+2028..202E, U+2066..2069: break or reorder lines */
+/*
+ * Characters that break or reorder lines (U+061C, U+200E/F, U+2028..202E,
+ * U+2066..2069), or that show as nothing, so that two different names look
+ * the same: the soft hyphen, Hangul and Mongolian fillers, zero-width
+ * spaces and joiners, word joiners and invisible operators, the byte order
+ * mark, interlinear annotations and tag characters.
+ */
 static bool is_format_control(uint32_t cp)
 {
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
+	return cp == 0x00ad || cp == 0x061c || cp == 0x115f || cp == 0x1160 || cp == 0x180e ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0x3164 || cp == 0xfeff || cp == 0xffa0 ||
+	       (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
 }
 
 /*
  * Write s[0..n) to f so that nothing in it can act on a terminal or hide
  * text: backslash, C0 and C1 controls, DEL, bidirectional and line
  * separator characters, and bytes outside valid UTF-8 are written as \\,
- * \n, \t, \r, \xNN (a byte) or \uNNNN (a character). With quote, '"' is
+ * \n, \t, \r, \xNN (a byte) or \uNNNN or \UNNNNNNNN (a character), as are
+ * characters that show as nothing (is_format_control). With quote, '"' is
  * written as \" too. The result is also a YAML double-quoted body, except
  * for \xNN of invalid bytes.
  */
@@ -153,7 +162,7 @@ void text_put_escaped(FILE *f, const char *s, size_t n, bool quote)
 		else if (cp < 0x20 || cp == 0x7f)
 			fprintf(f, "\\x%02x", (unsigned)cp);
 		else if ((cp >= 0x80 && cp < 0xa0) || is_format_control(cp))
-			fprintf(f, "\\u%04x", (unsigned)cp);
+			fprintf(f, cp > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)cp);
 		else
 			fwrite(u + i, 1, len, f);
 		i += len;

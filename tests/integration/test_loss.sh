@@ -44,5 +44,26 @@ check ring-overflowed "only $lost lost: the flood did not exceed the ring, the t
 check records-plus-lost-exact "$recorded records + $lost lost != $attempts" \
 	test $((recorded + lost)) = "$attempts"
 check audit-valid "the audit file is not valid JSON Lines" pf_audit_valid "$PF_TMP/audit.jsonl"
+# every event number is one decision record or inside one lost range, once
+check seq-covered "event numbers not covered exactly once" python3 - "$PF_TMP/audit.jsonl" <<'PY'
+import json, sys
+seen = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["kind"] == "decision":
+        nums = [r["seq"]]
+    elif r["kind"] == "events-lost":
+        assert r["cause"] == "kernel", r
+        nums = range(r["first_seq"], r["last_seq"] + 1)
+        assert len(nums) == r["count"], r
+    else:
+        continue
+    for n in nums:
+        seen[n] = seen.get(n, 0) + 1
+total = max(seen) + 1
+bad = [n for n in range(total) if seen.get(n) != 1]
+print("%d event numbers, %d not covered exactly once %s" % (total, len(bad), bad[:10]))
+sys.exit(1 if bad else 0)
+PY
 
 pf_finish

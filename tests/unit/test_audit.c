@@ -69,10 +69,43 @@ static const char old_policy[] = "version: 1\n"
 				 "  billing:\n"
 				 "    families: [legacy]\n";
 
+/* classes whose records keep hashed paths, must be recorded, or are not PHI */
+static const char log_policy[] =
+	"version: 1\n"
+	"classes:\n"
+	"  phi.notes:\n"
+	"    trees: [/srv/notes]\n"
+	"    log_paths: keyed-hash\n"
+	"    audit: required\n"
+	"  scratch:\n"
+	"    trees: [/srv/scratch]\n"
+	"families:\n"
+	"  notes:\n"
+	"    grants:\n"
+	"      - { class: phi.notes, actions: [read], approved_by: dr-lee }\n"
+	"      - { class: scratch, actions: [read] }\n"
+	"agents:\n"
+	"  billing:\n"
+	"    families: [notes]\n";
+
 struct fixture {
 	struct policy policy;
 	struct audit_instance inst;
 };
+
+/* Describe events by policy text instead of the fixture's policy. */
+static void use_policy(struct fixture *fx, const char *text)
+{
+	struct policy_error err;
+
+	policy_release(&fx->policy);
+	memset(&fx->policy, 0, sizeof(fx->policy));
+	assert_int_equal(
+		policy_load_buffer(TEST_POLICY_NAME, text, strlen(text), &fx->policy, &err), 0);
+	fx->inst.policy = &fx->policy;
+	fx->inst.policy_agent = policy_find_agent(&fx->policy, "billing");
+	assert_non_null(fx->inst.policy_agent);
+}
 
 /* Index of the class, backend or family called name in the fixture's policy. */
 static size_t class_index(const struct policy *p, const char *name)
@@ -383,7 +416,7 @@ static void test_every_action_named(void **state)
 		rec = format_record(&ev, &fx->inst);
 		assert_string_equal(audit_action_name(a), names[a]);
 		assert_string_equal(str_member(rec, "action"), names[a]);
-		assert_int_equal(int_member(rec, "schema"), 2);
+		assert_int_equal(int_member(rec, "schema"), 3);
 		assert_string_equal(str_member(rec, "kind"), "decision");
 		assert_string_equal(str_member(rec, "agent"), "billing");
 		assert_string_equal(str_member(rec, "instance"), "billing.3f2a");
@@ -1368,6 +1401,16 @@ static void test_denial_escapes_controls(void **state)
 		"denied open-read /srv/a\\nb/\\x1b[31mred/\\u009b1m/\\u202etxt.exe/\\xff/c\\\\d/\\x7f (agent billing, pid 42, evil\\x1b]0;x\\x07): ");
 	assert_null(strstr(line, "\xe2\x80\xae"));
 	free(line);
+
+	/* characters that show as nothing: two names must not look the same */
+	ev = file_event(PF_ACT_OPEN_READ, "/srv/a\xe2\x80\x8b"
+					  "b\xef\xbb\xbf\xc2\xad"
+					  "c\xf3\xa0\x80\x81"
+					  "d\xe3\x85\xa4");
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_contains(line, "/srv/a\\u200bb\\ufeff\\u00adc\\U000e0001d\\u3164 (agent");
+	free(line);
 }
 
 static void test_denial_without_a_policy_rule(void **state)
@@ -1426,7 +1469,7 @@ static void test_note_records(void **state)
 		"instance-start", &fx->inst,
 		"{\"pid\": 7, \"cgroup\": \"/sys/fs/cgroup/pinfold/billing.3f2a\"}\n");
 	rec = parse_record(line);
-	assert_int_equal(int_member(rec, "schema"), 2);
+	assert_int_equal(int_member(rec, "schema"), 3);
 	assert_string_equal(str_member(rec, "kind"), "instance-start");
 	assert_string_equal(str_member(rec, "agent"), "billing");
 	assert_string_equal(str_member(rec, "instance"), "billing.3f2a");
@@ -1444,10 +1487,19 @@ static void test_note_records(void **state)
 	json_object_put(rec);
 	free(line);
 
-	line = audit_format_events_lost(&fx->inst, 7);
+	line = audit_format_events_lost(&fx->inst, 7, 10, 16, "kernel");
 	rec = parse_record(line);
 	assert_string_equal(str_member(rec, "kind"), "events-lost");
 	assert_int_equal(int_member(rec, "count"), 7);
+	assert_int_equal(int_member(rec, "first_seq"), 10);
+	assert_int_equal(int_member(rec, "last_seq"), 16);
+	assert_string_equal(str_member(rec, "cause"), "kernel");
+	json_object_put(rec);
+	free(line);
+	line = audit_format_events_lost(&fx->inst, 3, AUDIT_SEQ_UNKNOWN, 0, "writer");
+	rec = parse_record(line);
+	assert_false(has_member(rec, "first_seq"));
+	assert_string_equal(str_member(rec, "cause"), "writer");
 	json_object_put(rec);
 	free(line);
 }
@@ -1546,232 +1598,142 @@ static void test_note_rejects_bad_detail(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
-/* A pipe whose write end is non-blocking: a write it cannot take whole lands in part. */
-static int tight_pipe(int fds[2])
+/* A class with log_paths: keyed-hash: the record keeps HMAC-SHA256, never the path. */
+static void test_keyed_hash_path(void **state)
 {
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC))
-		return -1;
-	/* as small as the kernel allows, one page; it says what it chose */
-	fcntl(fds[1], F_SETPIPE_SZ, 4096);
-	return fcntl(fds[1], F_GETPIPE_SZ);
-}
+	static const unsigned char key[32] = {1, 2, 3};
+	struct pf_event ev = file_event(PF_ACT_OPEN_WRITE, "/srv/notes/jane-doe.txt");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	char hex[AUDIT_HMAC_HEX], obj[100], *line;
 
-/* Everything in the pipe, NUL-terminated; returns its length. */
-static size_t drain(int fd, char *buf, size_t size)
-{
-	size_t got = 0;
-	ssize_t n;
+	use_policy(fx, log_policy);
+	ev.reason = PF_REASON_ACCESS;
+	ev.object = class_tree(&fx->policy, "phi.notes", 0);
+	/* no key: the path is withheld all the same */
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "object"), "(path withheld: no path key)");
+	assert_false(has_member(rec, "path"));
+	json_object_put(rec);
 
-	while (got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = '\0';
-	return got;
-}
-
-/* A record {"a":"xx..."} of exactly len bytes, malloc'ed. */
-static char *long_record(size_t len)
-{
-	char *line = malloc(len + 1);
-
+	fx->inst.path_key = key;
+	fx->inst.path_key_len = sizeof(key);
+	assert_int_equal(audit_path_hmac(key, sizeof(key), ev.path, strlen(ev.path), hex), 0);
+	assert_int_equal(strlen(hex), 64);
+	snprintf(obj, sizeof(obj), "hmac-sha256:%s", hex);
+	line = audit_format_event(&ev, &fx->inst, 0);
 	assert_non_null(line);
-	assert_true(len > 8);
-	memset(line, 'x', len);
-	memcpy(line, "{\"a\":\"", 6);
-	memcpy(line + len - 2, "\"}", 3);
-	return line;
-}
-
-static void test_write_line(void **state)
-{
-	struct audit_sink s;
-	char buf[64];
-	int fds[2];
-
-	(void)state;
-	assert_true(tight_pipe(fds) > 0);
-	audit_sink_init(&s, fds[1]);
-	assert_int_equal(audit_write_line(&s, "{\"a\":1}"), 0);
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	assert_int_equal(audit_write_line(&s, "{}\n{}"), -EINVAL);
-	assert_int_equal(drain(fds[0], buf, sizeof(buf)), 11);
-	assert_string_equal(buf, "{\"a\":1}\n{}\n");
-	audit_sink_release(&s);
-	assert_int_equal(s.fd, -1);
-	close(fds[0]);
-
-	audit_sink_init(&s, open("/dev/full", O_WRONLY | O_CLOEXEC));
-	assert_true(s.fd >= 0);
-	assert_int_equal(audit_write_line(&s, "{}"), -ENOSPC);
-	assert_false(s.broken);
-	audit_sink_release(&s);
-}
-
-/* A write that lands nothing leaves no trace: the next record starts no new line. */
-static void test_write_nothing_landed(void **state)
-{
-	char fill[4096], buf[16];
-	struct audit_sink s;
-	int fds[2];
-
-	(void)state;
-	assert_true(tight_pipe(fds) > 0);
-	memset(fill, 'f', sizeof(fill));
-	while (write(fds[1], fill, sizeof(fill)) > 0)
-		;
-	while (write(fds[1], fill, 1) > 0)
-		;
-	audit_sink_init(&s, fds[1]);
-	assert_int_equal(audit_write_line(&s, "{}"), -EAGAIN);
-	assert_false(s.broken);
-
-	while (read(fds[0], fill, sizeof(fill)) > 0)
-		;
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	assert_int_equal(drain(fds[0], buf, sizeof(buf)), 3);
-	assert_string_equal(buf, "{}\n");
-	audit_sink_release(&s);
-	close(fds[0]);
-}
-
-/* A record cut by a full pipe stays alone on its line and counts as unwritten. */
-static void test_write_cut_record_ends_its_line(void **state)
-{
-	size_t cap, len, got;
-	struct audit_sink s;
-	char *line, *buf;
-	int fds[2], room;
-
-	(void)state;
-	room = tight_pipe(fds);
-	assert_true(room > 0);
-	cap = (size_t)room;
-	len = cap + 100;
-	line = long_record(len);
-	buf = malloc(len + 16);
-	assert_non_null(buf);
-	audit_sink_init(&s, fds[1]);
-
-	/* the newline that would end the cut line does not fit either */
-	assert_int_equal(audit_write_line(&s, line), -EAGAIN);
-	assert_true(s.broken);
-	got = drain(fds[0], buf, len + 16);
-	assert_true(got > 0 && got < len);
-	assert_memory_equal(buf, line, got);
-
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	assert_false(s.broken);
-	assert_int_equal(drain(fds[0], buf, len + 16), 4);
-	assert_string_equal(buf, "\n{}\n");
-	audit_sink_release(&s);
-	close(fds[0]);
-	free(buf);
+	assert_null(strstr(line, "jane-doe"));
+	rec = parse_record(line);
+	assert_string_equal(str_member(rec, "object"), obj);
+	assert_string_equal(str_member(rec, "path_hmac"), hex);
+	assert_false(has_member(rec, "path"));
+	assert_string_equal(str_member(rec, "class"), "phi.notes");
+	json_object_put(rec);
 	free(line);
-}
-
-/* A record that landed whole but for its newline is written; the newline comes next. */
-static void test_write_missing_newline_added(void **state)
-{
-	struct audit_sink s;
-	char *line, *buf;
-	size_t cap;
-	int fds[2], room;
-
-	(void)state;
-	room = tight_pipe(fds);
-	assert_true(room > 0);
-	cap = (size_t)room;
-	line = long_record(cap);
-	buf = malloc(cap + 16);
-	assert_non_null(buf);
-	audit_sink_init(&s, fds[1]);
-
-	/* the pipe takes exactly cap bytes: all of the record, not its newline */
-	assert_int_equal(audit_write_line(&s, line), 0);
-	assert_true(s.broken);
-	assert_int_equal(drain(fds[0], buf, cap + 16), cap);
-	assert_string_equal(buf, line);
-
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	assert_int_equal(drain(fds[0], buf, cap + 16), 4);
-	assert_string_equal(buf, "\n{}\n");
-	audit_sink_release(&s);
-	close(fds[0]);
-	free(buf);
+	line = audit_format_denial(&ev, &fx->inst);
+	assert_non_null(line);
+	assert_null(strstr(line, "jane-doe"));
+	assert_non_null(strstr(line, obj));
 	free(line);
+
+	/* another key, another hash; the same key, the same hash */
+	assert_int_equal(audit_path_hmac(key + 1, sizeof(key) - 1, ev.path, strlen(ev.path), obj),
+			 0);
+	assert_string_not_equal(obj, hex);
+	assert_int_equal(audit_path_hmac(NULL, 0, ev.path, 3, obj), -ENOKEY);
 }
 
-/* A temporary file holding text, opened for appending as pinfold run opens it. */
-static int file_with(const char *text, char *path, size_t size)
+/* Whom the instance acts for, and its task, are in every record. */
+static void test_on_behalf_of_and_task(void **state)
 {
-	int fd;
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/x");
+	struct fixture *fx = *state;
+	struct json_object *rec;
+	char *line;
 
-	snprintf(path, size, "/tmp/pinfold-test-audit.XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	assert_true(fd >= 0);
-	return fd;
+	fx->inst.on_behalf_of = "alice@clinic";
+	fx->inst.task = "T-17";
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "on_behalf_of"), "alice@clinic");
+	assert_string_equal(str_member(rec, "task"), "T-17");
+	json_object_put(rec);
+	line = audit_format_note("instance-exit", &fx->inst, NULL);
+	rec = parse_record(line);
+	assert_string_equal(str_member(rec, "task"), "T-17");
+	json_object_put(rec);
+	free(line);
+	/* a detail may not replace them */
+	assert_null(audit_format_note("instance-exit", &fx->inst, "{\"task\": \"other\"}"));
 }
 
-static void assert_file_holds(const char *path, const char *want)
+/* Retention classes: PHI decisions, routine allowed ones, other denials. */
+static void test_retention_class(void **state)
 {
-	char buf[256] = {0};
-	FILE *f = fopen(path, "r");
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/notes/a.txt");
+	struct fixture *fx = *state;
 
-	assert_non_null(f);
-	fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	assert_string_equal(buf, want);
+	use_policy(fx, log_policy);
+	ev.object = class_tree(&fx->policy, "phi.notes", 0);
+	assert_string_equal(audit_event_retain(&ev, &fx->inst), "phi");
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	assert_string_equal(audit_event_retain(&ev, &fx->inst), "phi");
+	ev.object = class_tree(&fx->policy, "scratch", 0);
+	assert_string_equal(audit_event_retain(&ev, &fx->inst), "routine");
+	ev.decision = PF_DECISION_DENY;
+	ev.reason = PF_REASON_ACCESS;
+	assert_string_equal(audit_event_retain(&ev, &fx->inst), "decision");
+	ev.object = PF_RULE_NONE;
+	assert_string_equal(audit_event_retain(&ev, &fx->inst), "decision");
 }
 
-/* A file left ending inside a line by an earlier writer gets its line ended first. */
-static void test_write_ends_a_line_left_cut(void **state)
+/* The sequence number, and the audit-unavailable refusal. */
+static void test_seq_and_audit_unavailable(void **state)
 {
-	char path[64];
-	struct audit_sink s;
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/notes/a");
+	struct fixture *fx = *state;
+	struct json_object *rec;
 
-	(void)state;
-	audit_sink_init(&s, file_with("{\"a\":1}\n{\"sch", path, sizeof(path)));
-	assert_true(s.broken);
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	audit_sink_release(&s);
-	assert_file_holds(path, "{\"a\":1}\n{\"sch\n{}\n");
-	unlink(path);
-
-	audit_sink_init(&s, file_with("{\"a\":1}\n", path, sizeof(path)));
-	assert_false(s.broken);
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	audit_sink_release(&s);
-	assert_file_holds(path, "{\"a\":1}\n{}\n");
-	unlink(path);
-
-	/* release ends a cut line even when no record follows */
-	audit_sink_init(&s, file_with("{\"sch", path, sizeof(path)));
-	audit_sink_release(&s);
-	assert_file_holds(path, "{\"sch\n");
-	unlink(path);
+	use_policy(fx, log_policy);
+	ev.seq = 1234567;
+	ev.reason = PF_REASON_AUDIT;
+	ev.object = class_tree(&fx->policy, "phi.notes", 0);
+	rec = format_record(&ev, &fx->inst);
+	assert_true(json_object_get_uint64(json_object_object_get(rec, "seq")) == 1234567);
+	assert_string_equal(str_member(rec, "reason_code"), "audit-unavailable");
+	assert_non_null(strstr(str_member(rec, "reason"), "phi.notes is audit-required"));
+	json_object_put(rec);
 }
 
-/* A line another writer ended meanwhile is not ended twice: no empty line. */
-static void test_write_no_empty_line(void **state)
+/* The grants an instance holds, with who approved each; and in a decision. */
+static void test_grants_and_approval(void **state)
 {
-	struct audit_sink s;
-	char path[64];
-	int other;
+	struct pf_event ev = file_event(PF_ACT_OPEN_READ, "/srv/notes/a");
+	struct fixture *fx = *state;
+	struct json_object *list, *g, *rec;
 
-	(void)state;
-	audit_sink_init(&s, file_with("{\"sch", path, sizeof(path)));
-	assert_true(s.broken);
-	other = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	assert_true(other >= 0);
-	assert_int_equal(write(other, "\n{\"b\":2}\n", 9), 9);
-	close(other);
-	assert_int_equal(audit_write_line(&s, "{}"), 0);
-	audit_sink_release(&s);
-	assert_file_holds(path, "{\"sch\n{\"b\":2}\n{}\n");
-	unlink(path);
+	use_policy(fx, log_policy);
+	list = audit_grants_json(&fx->policy, fx->inst.policy_agent);
+	assert_non_null(list);
+	assert_int_equal(json_object_array_length(list), 2);
+	g = json_object_array_get_idx(list, 0);
+	assert_contains(str_member(g, "grant"), "family notes grants read on phi.notes");
+	assert_string_equal(str_member(g, "approved_by"), "dr-lee");
+	assert_false(has_member(json_object_array_get_idx(list, 1), "approved_by"));
+	json_object_put(list);
+
+	ev.decision = PF_DECISION_ALLOW;
+	ev.reason = PF_REASON_RULE;
+	ev.object = class_tree(&fx->policy, "phi.notes", 0);
+	ev.rule_id = grant(&fx->policy, "notes", 0);
+	rec = format_record(&ev, &fx->inst);
+	assert_string_equal(str_member(rec, "approved_by"), "dr-lee");
+	json_object_put(rec);
+	ev.rule_id = grant(&fx->policy, "notes", 1);
+	rec = format_record(&ev, &fx->inst);
+	assert_false(has_member(rec, "approved_by"));
+	json_object_put(rec);
 }
 
 int main(void)
@@ -1822,12 +1784,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_note_detail_made_valid_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_rejects_bad_detail, setup, teardown),
-		cmocka_unit_test(test_write_line),
-		cmocka_unit_test(test_write_nothing_landed),
-		cmocka_unit_test(test_write_cut_record_ends_its_line),
-		cmocka_unit_test(test_write_missing_newline_added),
-		cmocka_unit_test(test_write_ends_a_line_left_cut),
-		cmocka_unit_test(test_write_no_empty_line),
+		cmocka_unit_test_setup_teardown(test_keyed_hash_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_on_behalf_of_and_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_class, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_and_audit_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grants_and_approval, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

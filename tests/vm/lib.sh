@@ -8,6 +8,10 @@ PF=build/pinfold
 PROBE=/pinfold/build/tests/pf-probe
 D=/srv/data
 pass=0
+# audit logs in a directory of root's only, as pinfold run requires; the
+# signing key in /etc/pinfold, as on an installed host
+mkdir -p -m 0700 /tmp/pf-audit
+$PF audit keygen > /dev/null 2>&1
 fail=0
 
 ok() { echo "PASS $1"; pass=$((pass + 1)); }

@@ -8,7 +8,7 @@
 set -u
 SUITE=test_attrs
 POLICY=tests/vm/files-policy.yaml
-AUDIT=/tmp/attrs-audit.jsonl
+AUDIT=/tmp/pf-audit/attrs.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -9,7 +9,7 @@
 set -u
 SUITE=test_explain
 POLICY=tests/vm/explain-policy.yaml
-AUDIT=/tmp/explain-audit.jsonl
+AUDIT=/tmp/pf-audit/explain.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

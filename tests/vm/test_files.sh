@@ -9,7 +9,7 @@
 set -u
 SUITE=test_files
 POLICY=tests/vm/files-policy.yaml
-AUDIT=/tmp/files-audit.jsonl
+AUDIT=/tmp/pf-audit/files.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

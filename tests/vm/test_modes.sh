@@ -9,7 +9,7 @@
 set -u
 SUITE=test_modes
 POLICY=tests/vm/modes-policy.yaml
-AUDIT=/tmp/modes-audit.jsonl
+AUDIT=/tmp/pf-audit/modes.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

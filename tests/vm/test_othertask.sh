@@ -10,7 +10,7 @@
 set -u
 SUITE=test_othertask
 POLICY=tests/vm/tamper-policy.yaml
-AUDIT=/tmp/othertask-audit.jsonl
+AUDIT=/tmp/pf-audit/othertask.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -18,7 +18,7 @@
 set -u
 SUITE=test_paths
 POLICY=tests/vm/files-policy.yaml
-AUDIT=/tmp/paths-audit.jsonl
+AUDIT=/tmp/pf-audit/paths.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -15,7 +15,7 @@
 # shellcheck disable=SC2034
 set -u
 SUITE=test_policy_guard
-AUDIT=/tmp/guard-audit.jsonl
+AUDIT=/tmp/pf-audit/guard.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -14,7 +14,7 @@
 set -u
 SUITE=test_sockets
 POLICY=tests/vm/sockets-policy.yaml
-AUDIT=/tmp/sockets-audit.jsonl
+AUDIT=/tmp/pf-audit/sockets.jsonl
 SOCK=/pinfold/build/tests/pf-socket
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh

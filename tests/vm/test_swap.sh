@@ -19,7 +19,7 @@
 # shellcheck disable=SC2034
 set -u
 SUITE=test_swap
-AUDIT=/tmp/swap-audit.jsonl
+AUDIT=/tmp/pf-audit/swap.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

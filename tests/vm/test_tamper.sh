@@ -10,7 +10,7 @@
 set -u
 SUITE=test_tamper
 POLICY=tests/vm/tamper-policy.yaml
-AUDIT=/tmp/tamper-audit.jsonl
+AUDIT=/tmp/pf-audit/tamper.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -11,7 +11,7 @@
 set -u
 SUITE=test_unix
 POLICY=tests/vm/files-policy.yaml
-AUDIT=/tmp/unix-audit.jsonl
+AUDIT=/tmp/pf-audit/unix.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -10,7 +10,7 @@
 set -u
 SUITE=test_uring
 POLICY=tests/vm/files-policy.yaml
-AUDIT=/tmp/uring-audit.jsonl
+AUDIT=/tmp/pf-audit/uring.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -10,7 +10,7 @@
 set -u
 SUITE=test_xattr
 POLICY=tests/vm/files-policy.yaml
-AUDIT=/tmp/xattr-audit.jsonl
+AUDIT=/tmp/pf-audit/xattr.jsonl
 # shellcheck source=tests/vm/lib.sh
 . /pinfold/tests/vm/lib.sh
 

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ringbench.bpf.c - the floor of the audit path: one record the size of a
+ * pinfold event per getppid(2) of one process, into a ring buffer the size
+ * of an instance's, and nothing else (no policy, no path, no formatting).
+ * ringbench.c consumes the ring with a callback that only counts.
+ *
+ * A raw tracepoint needs neither tracefs nor the syscall tracepoints' per
+ * call setup: it runs on every system call of the machine, and returns at
+ * once unless the caller is the generator and the call is getppid.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "bpf/pinfold.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* set by the loader: which calls make records */
+const volatile __u64 target_nr = ~0ull; /* the getppid syscall number of this ABI */
+__u32 target_tgid;                      /* the generator; 0 until it is started */
+
+/* read by the loader once the generator exited */
+__u64 produced; /* records submitted */
+__u64 dropped;  /* records the ring had no room for */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PF_RINGBUF_SIZE);
+} rb_events SEC(".maps");
+
+/* args[1] of sys_enter is the system call number */
+SEC("raw_tp/sys_enter")
+int rb_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pf_event *ev;
+
+	if (ctx->args[1] != target_nr || (__u32)(id >> 32) != target_tgid || !target_tgid)
+		return 0;
+	ev = bpf_ringbuf_reserve(&rb_events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&dropped, 1);
+		return 0;
+	}
+	/* the stamp and the caller, as every pinfold event has; the rest is left unwritten */
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->pid = id >> 32;
+	bpf_ringbuf_submit(ev, 0);
+	__sync_fetch_and_add(&produced, 1);
+	return 0;
+}

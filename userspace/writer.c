@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * writer.c - an instance's audit writer: writer.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "explain.h"
+#include "writer.h"
+
+/* Events written per pass over the ring, so that an agent's flood of
+ * denials cannot hold off its exit, signals or a policy change. */
+#define EVENTS_PER_PASS 256
+
+/* Queue one record; a record that cannot be made or kept is counted. */
+static void emit(struct writer *w, const char *retain, char *line)
+{
+	int err;
+
+	if (!line) {
+		if (!w->unformatted++)
+			fprintf(stderr, "pinfold: cannot format an audit record: %s\n",
+				strerror(errno));
+		return;
+	}
+	err = auditlog_add(w->log, retain, line);
+	if (err == -ENOBUFS) {
+		if (!w->dropped_total)
+			fprintf(stderr,
+				"pinfold: the audit log %s has not taken records for too long: "
+				"records are being lost, and counted\n",
+				w->log_path);
+		w->dropped++;
+		w->dropped_total++;
+	} else if (err) {
+		w->unformatted++;
+		fprintf(stderr, "pinfold: bad audit record: %s\n", strerror(-err));
+	}
+	free(line);
+}
+
+/* seqgap's callback: events first..last never came */
+static void on_lost(void *ctx, uint64_t first, uint64_t last)
+{
+	struct writer *w = ctx;
+
+	w->lost_reported += last - first + 1;
+	emit(w, "lifecycle",
+	     audit_format_events_lost(&w->who, last - first + 1, first, last, "kernel"));
+}
+
+/*
+ * The stderr line for the denial ev. A destination that a backend the agent
+ * holds the right on excepts has no rule in the kernel: no rule covers it,
+ * and the line says which exception made it so, in explain's words, before
+ * its hint. NULL with errno on failure.
+ */
+static char *denial_line(const struct writer *w, const struct pf_event *ev)
+{
+	char *line = audit_format_denial(ev, &w->who), *out = NULL, *hint, *h;
+	const struct compiled_name *names;
+	const struct policy_agent *a;
+	const struct policy *p;
+	size_t n_names, size;
+	bool said;
+	FILE *f;
+
+	if (!line || ev->reason != PF_REASON_NO_RULE ||
+	    (ev->action != PF_ACT_CONNECT && ev->action != PF_ACT_SENDMSG) ||
+	    !swap_generation(w->sw, ev->gen, &p, &a, &names, &n_names))
+		return line;
+	/* the last one: the command name before it is the agent's to choose */
+	for (hint = NULL, h = line; (h = strstr(h, "; allow with: ")); h++)
+		hint = h;
+	f = open_memstream(&out, &size);
+	if (!f)
+		return line;
+	fwrite(line, 1, hint ? (size_t)(hint - line) : strlen(line), f);
+	fputs(": ", f);
+	said = explain_put_excepted(f, p, a, names, n_names, ev->addr, ev->port, ev->proto,
+				    ev->action == PF_ACT_CONNECT ? PF_ACCESS_CONNECT
+								 : PF_ACCESS_SEND);
+	if (hint)
+		fputs(hint, f);
+	if (fclose(f) || !said) {
+		free(out);
+		return line;
+	}
+	free(line);
+	return out;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct writer *w = ctx;
+	struct pf_event ev = {};
+	char *line;
+
+	/* a short event still becomes a record: the formatter flags it */
+	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+	seqgap_see(&w->gaps, ev.seq, on_lost, w);
+	emit(w, audit_event_retain(&ev, &w->who),
+	     audit_format_event(&ev, &w->who, w->boot_to_real));
+
+	if (ev.decision == PF_DECISION_DENY) {
+		line = denial_line(w, &ev);
+		if (line && ev.reason == PF_REASON_AUDIT)
+			fprintf(stderr, "%s; the audit log %s: %s\n", line, w->log_path,
+				strerror(w->blocked_err ? w->blocked_err : ENOBUFS));
+		else if (line)
+			fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+	/* libbpf stops the pass at a negative return, this event consumed */
+	return --w->pass_left ? 0 : -EAGAIN;
+}
+
+int writer_read_path_key(const char *path, unsigned char key[WRITER_PATH_KEY], char *err,
+			 size_t len)
+{
+	ssize_t n;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, len, "cannot open the path key %s: %s", path, strerror(-e));
+		return e;
+	}
+	n = read(fd, key, WRITER_PATH_KEY);
+	close(fd);
+	if (n != WRITER_PATH_KEY) {
+		snprintf(err, len, "the path key %s is not %d bytes", path, WRITER_PATH_KEY);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The path key (log_paths: keyed-hash) beside the signing key, made when
+ * absent: a policy applied later may ask for it.
+ */
+static int load_path_key(struct writer *w, const char *key_path, char *err, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int e;
+
+	snprintf(dir, sizeof(dir), "%s", key_path);
+	snprintf(path, sizeof(path), "%s/audit-paths.key", dirname(dir));
+	e = auditlog_path_key_make(key_path);
+	if (e) {
+		snprintf(err, len, "cannot create the path key %s: %s", path, strerror(-e));
+		return e;
+	}
+	e = writer_read_path_key(path, w->path_key, err, len);
+	if (e)
+		return e;
+	w->who.path_key = w->path_key;
+	w->who.path_key_len = sizeof(w->path_key);
+	return 0;
+}
+
+/* The signing key pair at key_path, made (first use) when absent. */
+static int ensure_signing_key(const char *key_path, char *err, size_t len)
+{
+	int e;
+
+	if (access(key_path, F_OK) == 0)
+		return 0;
+	if (errno != ENOENT) {
+		e = -errno;
+		snprintf(err, len, "cannot use the signing key %s: %s", key_path, strerror(-e));
+		return e;
+	}
+	e = auditlog_keygen(key_path, false, err, len);
+	if (e == -EEXIST) /* another run made it meanwhile */
+		return 0;
+	if (!e)
+		fprintf(stderr, "pinfold: created the audit signing key %s\n", key_path);
+	return e;
+}
+
+int writer_open(struct writer *w, const struct auditlog_opts *opts, char *err, size_t len)
+{
+	char dir[sizeof(w->log_dir)];
+	const char *key = opts->key_path ? opts->key_path : AUDITLOG_DEFAULT_KEY;
+	int e;
+
+	seqgap_init(&w->gaps);
+	w->log_path = opts->path;
+	snprintf(dir, sizeof(dir), "%s", opts->path);
+	snprintf(w->log_dir, sizeof(w->log_dir), "%s", dirname(dir));
+	w->boot_to_real = audit_boot_to_realtime_offset();
+	e = ensure_signing_key(key, err, len);
+	e = e ?: load_path_key(w, key, err, len);
+	return e ?: auditlog_open(&w->log, opts, err, len);
+}
+
+int writer_watch_ring(struct writer *w, int ring_fd)
+{
+	w->rb = ring_buffer__new(ring_fd, on_event, w, NULL);
+	return w->rb ? 0 : -errno;
+}
+
+int writer_ring_fd(const struct writer *w)
+{
+	return ring_buffer__epoll_fd(w->rb);
+}
+
+void writer_note(struct writer *w, const char *kind, struct json_object *detail)
+{
+	const char *text =
+		detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL;
+
+	emit(w, "lifecycle", audit_format_note(kind, &w->who, text));
+	json_object_put(detail);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Tell the kernel whether audit-required access can be recorded. */
+static void set_blocked(struct writer *w, bool blocked)
+{
+	uint32_t flags = w->in->flags & ~PF_INST_AUDIT_BLOCKED;
+	int err;
+
+	if (!w->k || !w->in->cgroup_id)
+		return;
+	err = instance_switch(w->k, w->in, w->in->gen,
+			      flags | (blocked ? PF_INST_AUDIT_BLOCKED : 0), w->in->sockets);
+	if (err)
+		fprintf(stderr, "pinfold: cannot %s audit-required access: %s\n",
+			blocked ? "refuse" : "allow again", strerror(-err));
+}
+
+/* The log took records again: say for how long it could not, and what was lost. */
+static void unblock(struct writer *w)
+{
+	char since[64], until[64];
+	struct json_object *d = json_object_new_object();
+
+	set_blocked(w, false);
+	fprintf(stderr, "pinfold: the audit log %s takes records again\n", w->log_path);
+	if (audit_format_time(w->blocked_since, since, sizeof(since)) ||
+	    audit_format_time(now_ns(), until, sizeof(until)))
+		since[0] = until[0] = '\0';
+	if (d) {
+		audit_json_add(d, "since", json_object_new_string(since));
+		audit_json_add(d, "until", json_object_new_string(until));
+		audit_json_add(d, "error", json_object_new_string(strerror(w->blocked_err)));
+	}
+	w->blocked_err = 0;
+	writer_note(w, "audit-blocked", d);
+	if (w->dropped) {
+		emit(w, "lifecycle",
+		     audit_format_events_lost(&w->who, w->dropped, AUDIT_SEQ_UNKNOWN,
+					      AUDIT_SEQ_UNKNOWN, "writer"));
+		w->dropped = 0;
+	}
+}
+
+/*
+ * Whether the log's filesystem has less room than the reserve: records
+ * written meanwhile would fail unseen by the kernel until one did, so
+ * audit-required access is refused before the disk is full. A filesystem
+ * that keeps no count (ramfs: no blocks) has no reserve to keep.
+ */
+static bool low_space(const struct writer *w)
+{
+	struct statvfs sv;
+
+	if (!w->reserve || statvfs(w->log_dir, &sv) || !sv.f_blocks)
+		return false;
+	return (unsigned long long)sv.f_bavail * sv.f_frsize < w->reserve;
+}
+
+/* The log cannot take records (err), or is short of room: block audit-required access. */
+static void block(struct writer *w, int err)
+{
+	w->blocked_err = err ? -err : ENOSPC;
+	w->blocked_since = now_ns();
+	if (err)
+		fprintf(stderr,
+			"pinfold: cannot write to the audit log %s: %s; records wait in memory, "
+			"and access to audit-required classes is refused until they are written\n",
+			w->log_path, strerror(-err));
+	else
+		fprintf(stderr,
+			"pinfold: less than %llu bytes are free for the audit log %s "
+			"(--audit-reserve-bytes): access to audit-required classes is refused until "
+			"there is room\n",
+			w->reserve, w->log_path);
+	set_blocked(w, true);
+}
+
+int writer_flush(struct writer *w)
+{
+	int err = auditlog_flush(w->log);
+	bool low = !err && low_space(w);
+
+	if ((err || low) && !w->blocked_err) {
+		block(w, err);
+	} else if (!err && !low && w->blocked_err) {
+		unblock(w);
+		err = auditlog_flush(w->log);
+	}
+	return err;
+}
+
+int writer_timeout_ms(const struct writer *w)
+{
+	/* a checkpoint falls due on time, records or not */
+	return w->blocked_err ? WRITER_RETRY_MS : WRITER_CHECKPOINT_MS;
+}
+
+void writer_consume(struct writer *w, bool drain)
+{
+	int n;
+
+	do {
+		w->pass_left = EVENTS_PER_PASS;
+		n = ring_buffer__consume(w->rb);
+		seqgap_pass(&w->gaps, on_lost, w);
+	} while (drain && n == -EAGAIN);
+	writer_flush(w);
+}
+
+void writer_finish(struct writer *w)
+{
+	uint64_t end = 0, lost = 0;
+	uint32_t slot = w->in->slot;
+
+	writer_consume(w, true);
+	if (bpf_map_lookup_elem(w->k->seq_fd, &slot, &end)) {
+		fprintf(stderr, "pinfold: cannot read the instance's event count: %s\n",
+			strerror(errno));
+		end = w->gaps.next;
+	}
+	seqgap_finish(&w->gaps, end, on_lost, w);
+	/* the kernel counts what it could not queue: the two must agree */
+	if (loader_percpu_sum(w->k->lost_fd, slot, &lost) == 0 && lost != w->lost_reported) {
+		fprintf(stderr,
+			"pinfold: the kernel counted %llu events of agent %s lost, their numbers "
+			"%llu\n",
+			(unsigned long long)lost, w->who.agent ? w->who.agent : "",
+			(unsigned long long)w->lost_reported);
+		if (lost > w->lost_reported)
+			emit(w, "lifecycle",
+			     audit_format_events_lost(&w->who, lost - w->lost_reported,
+						      AUDIT_SEQ_UNKNOWN, AUDIT_SEQ_UNKNOWN,
+						      "kernel"));
+	}
+	writer_flush(w);
+}
+
+void writer_release(struct writer *w)
+{
+	size_t unwritten = 0, i;
+	const char *line;
+	int err, tries;
+
+	ring_buffer__free(w->rb);
+	w->rb = NULL;
+	if (!w->log)
+		return;
+	/* records still waiting get a few more tries: the disk may be freed */
+	for (tries = 0; auditlog_pending(w->log) && tries < WRITER_EXIT_TRIES; tries++) {
+		if (tries == 0)
+			fprintf(stderr,
+				"pinfold: %zu audit records wait for the log %s; trying for "
+				"%d s\n",
+				auditlog_pending(w->log), w->log_path, WRITER_EXIT_TRIES);
+		sleep(1);
+		auditlog_flush(w->log);
+	}
+	/* the log still cannot take them: the launcher's stderr (a terminal,
+	 * the journal) is the one place left, so nothing goes unsaid */
+	for (i = 0; (line = auditlog_pending_line(w->log, i)); i++)
+		fprintf(stderr, "pinfold: unwritten audit record: %s\n", line);
+	err = auditlog_close(w->log, &unwritten);
+	w->log = NULL;
+	if (err || unwritten || w->unformatted || w->dropped_total)
+		fprintf(stderr,
+			"pinfold: %llu audit records could not be written to %s (%s), %llu could "
+			"not be made, %llu were dropped\n",
+			(unsigned long long)unwritten, w->log_path, err ? strerror(-err) : "closed",
+			(unsigned long long)w->unformatted, (unsigned long long)w->dropped_total);
+}
