@@ -559,6 +559,17 @@ static int tail_follow(struct tail *t)
 					show_lines(&t->run, t->base, true);
 				auditread_close(t->base);
 			}
+			/* no writer shortens BASE: someone cut it. Say so, and show
+			 * it all again: ids read before may now name other records.
+			 * NEEDSWORK: a file cut and grown past its old size between
+			 * two looks is not seen as cut */
+			if (in_place) {
+				fprintf(stderr,
+					"pinfold: %s was cut in place (no rotation): records may "
+					"have been removed; showing it again from its start\n",
+					t->run.o->log);
+				t->run.last_id = 0;
+			}
 			catch_up(t);
 			continue;
 		}
@@ -621,7 +632,10 @@ static int hash_path_main(int argc, char **argv)
 		i = 3;
 	}
 	if (i >= argc || argv[i][0] == '-') {
-		fprintf(stderr, "usage: pinfold audit hash-path [--key FILE] PATH...\n");
+		fprintf(stderr,
+			"usage: pinfold audit hash-path [--key PATHKEY] PATH...\n"
+			"  PATHKEY: the log's key of hashed paths, audit-paths.key beside the "
+			"signing key (default " AUDITLOG_DEFAULT_PATH_KEY ")\n");
 		return RUN_EXIT_USAGE;
 	}
 	if (writer_read_path_key(key_path, key, err, sizeof(err))) {
@@ -654,7 +668,7 @@ static void audit_usage(FILE *f)
 		"                      replace records whose retention ended by stubs\n"
 		"  keygen [--key FILE] [--force]\n"
 		"                      create the log's signing key pair\n"
-		"  hash-path [--key FILE] PATH...\n"
+		"  hash-path [--key PATHKEY] PATH...\n"
 		"                      what records of a keyed-hash class keep of each path\n"
 		"\n"
 		"FILTERS: --agent A, --instance I, --since T, --until T, --denied,\n"

@@ -627,10 +627,11 @@ static void verify_summary(struct verify *v, uint64_t head_id)
 /* The keys given, and the memory a walk needs. 0 or -1 (said). */
 static int verify_setup(struct verify *v, const char **pubs, size_t n_pubs)
 {
+	bool by_default = !n_pubs;
 	char err[512];
 	size_t used = 0;
 
-	if (!n_pubs)
+	if (by_default)
 		pubs[n_pubs++] = AUDITLOG_DEFAULT_PUB;
 	for (; v->n_keys < n_pubs; v->n_keys++) {
 		EVP_PKEY *k = auditlog_key_load(pubs[v->n_keys], false, err, sizeof(err));
@@ -644,6 +645,10 @@ static int verify_setup(struct verify *v, const char **pubs, size_t n_pubs)
 		used += snprintf(v->keys_given + used, sizeof(v->keys_given) - used, "%s%s",
 				 v->n_keys ? ", " : "", v->key_ids[v->n_keys]);
 	}
+	/* no --key: say which key was used, so that a fault names it */
+	if (by_default)
+		snprintf(v->keys_given + used, sizeof(v->keys_given) - used,
+			 " of " AUDITLOG_DEFAULT_PUB ", the default: give --key");
 	v->win = calloc(VERIFY_WINDOW, sizeof(*v->win));
 	v->out = open_memstream(&v->out_buf, &v->out_len);
 	if (!v->win || !v->out || asprintf(&v->head_path, "%s.head", v->base) < 0) {

@@ -111,12 +111,12 @@ static int rules_may(struct guard *g, uint16_t action, const char *path)
 
 	/* NEEDSWORK: another mount of the policy's filesystem below a tree the agent may write
 	 * is not looked for; through it the agent could write the policy */
-	if (action == PF_ACT_OPEN_WRITE && !stat(path, &st) && S_ISREG(st.st_mode) &&
-	    st.st_nlink > 1) {
+	if ((action == PF_ACT_OPEN_WRITE || action == PF_ACT_OPEN_READ) && !stat(path, &st) &&
+	    S_ISREG(st.st_mode) && st.st_nlink > 1) {
 		say(g,
-		    "policy file %s has %ju hard links: agent %s may write it through another, "
-		    "which pinfold cannot find",
-		    path, (uintmax_t)st.st_nlink, g->a->name);
+		    "%s has %ju hard links: agent %s may %s it through another, which pinfold "
+		    "cannot find",
+		    path, (uintmax_t)st.st_nlink, g->a->name, verb(action));
 		return 1;
 	}
 	rc = explain_may(g->c, action, path, &r);

@@ -346,6 +346,20 @@ static void reject_errno(struct swap *sw, const struct swap_target *t, const cha
 }
 
 /*
+ * Whether the new policy would let the agent reach the audit keys or the
+ * log (audit_guard 1), or that cannot be told: then it is refused too.
+ */
+static bool audit_refuses(const struct swap_target *t, const struct policy *p,
+			  const struct policy_agent *a, const struct compiled *c, char *why,
+			  size_t len)
+{
+	int rc = audit_guard(t->audit_log, t->audit_keys, t->n_audit_keys, p, a, c,
+			     !(t->in->flags & PF_INST_FILES_UNENFORCED), why, len);
+
+	return rc == 1 || rc < 0;
+}
+
+/*
  * Load the policy and make sure it can become the next generation: it
  * differs from the one in force, names the agent, and compiles. Returns
  * the policy, or NULL when there is nothing to apply.
@@ -381,10 +395,7 @@ static struct policy *load_next(struct swap *sw, const struct swap_target *t,
 		compiled_release(c);
 	} else if (swap_guard(sw->path, p, *agent, c, !(t->in->flags & PF_INST_FILES_UNENFORCED),
 			      t->private_tmp, why, sizeof(why)) ||
-		   (t->audit_log &&
-		    audit_guard(t->audit_log, t->audit_keys, t->n_audit_keys, p, *agent, c,
-				!(t->in->flags & PF_INST_FILES_UNENFORCED), why,
-				sizeof(why)) == 1)) {
+		   (t->audit_log && audit_refuses(t, p, *agent, c, why, sizeof(why)))) {
 		compiled_release(c);
 		policy_free(p);
 		reject_guarded(sw, t, why);

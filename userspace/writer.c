@@ -132,6 +132,7 @@ static int on_event(void *ctx, void *data, size_t size)
 int writer_read_path_key(const char *path, unsigned char key[WRITER_PATH_KEY], char *err,
 			 size_t len)
 {
+	struct stat st;
 	ssize_t n;
 	int fd, e;
 
@@ -141,7 +142,8 @@ int writer_read_path_key(const char *path, unsigned char key[WRITER_PATH_KEY], c
 		snprintf(err, len, "cannot open the path key %s: %s", path, strerror(-e));
 		return e;
 	}
-	n = read(fd, key, WRITER_PATH_KEY);
+	/* exactly the key: a signing key given by mistake would hash in vain */
+	n = fstat(fd, &st) || st.st_size != WRITER_PATH_KEY ? -1 : read(fd, key, WRITER_PATH_KEY);
 	close(fd);
 	if (n != WRITER_PATH_KEY) {
 		snprintf(err, len, "the path key %s is not %d bytes", path, WRITER_PATH_KEY);

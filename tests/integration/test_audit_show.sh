@@ -354,4 +354,21 @@ same_out "show reads the writer's rotated files" "$PF_TMP/want" \
 	"$PINFOLD" audit show --json --log "$BASE"
 kill "$TAIL" 2>/dev/null
 
+# cut in place (no writer does that): tail -f says so and shows the file again,
+# the writer's chain-break record included
+agent other 0 3 --
+tail_f "$PF_TMP/follow.cut" -n 0 --log "$BASE"
+head -n 1 "$BASE" >"$PF_TMP/cut"
+cat "$PF_TMP/cut" >"$BASE"
+rm -f "$BASE.head"
+sleep 0.5
+agent other 0 1 --
+pf_wait 10 grep -q CHAIN-BREAK "$PF_TMP/follow.cut"
+check "tail -f: a log cut in place is said, and the chain-break shown" \
+	"stderr: $(cat "$PF_TMP/follow.cut.err"); out: $(head -c 400 "$PF_TMP/follow.cut")" \
+	grep -q "was cut in place" "$PF_TMP/follow.cut.err"
+check "tail -f: the chain-break record after the cut" "$(head -c 600 "$PF_TMP/follow.cut")" \
+	grep -q CHAIN-BREAK "$PF_TMP/follow.cut"
+kill "$TAIL" 2>/dev/null
+
 pf_finish

@@ -98,6 +98,20 @@ for agent in keyreader logwriter; do
 	fi
 done
 
+# a hard link of a key into a tree the agent reads: the key is read through it
+mkdir -p $A/k2
+$PF audit keygen --key $A/k2/sign.pem > /dev/null
+ln $A/k2/sign.pem $A/ref/k.pem
+$PF run --policy $POLICY --agent clerk --audit /tmp/pf-audit/hl.jsonl --audit-key $A/k2/sign.pem \
+	-- true 2>/tmp/stderr
+rc=$?
+if [ $rc = 2 ] && grep -q "$A/k2/sign.pem has 2 hard links: agent clerk may read it" /tmp/stderr; then
+	ok key-hard-link-refused
+else
+	bad key-hard-link-refused "exit $rc: $(cat /tmp/stderr)"
+fi
+rm -f $A/ref/k.pem
+
 $PF run --policy $POLICY --agent clerk --audit $AUDIT --audit-key $KEY --audit-reserve-bytes 0 \
 	-- sh $S/agent.sh 2>/tmp/stderr &
 run=$!
