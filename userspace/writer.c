@@ -104,11 +104,22 @@ static char *denial_line(const struct writer *w, const struct pf_event *ev)
 	return out;
 }
 
+/* Why audit-required access is refused now, in words, into buf. */
+static const char *blocked_why(const struct writer *w, char *buf, size_t len)
+{
+	if (w->blocked_low)
+		snprintf(buf, len, "less than %llu bytes are free (--audit-reserve-bytes)",
+			 w->reserve);
+	else
+		snprintf(buf, len, "%s", strerror(w->blocked_err ? w->blocked_err : ENOBUFS));
+	return buf;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct writer *w = ctx;
 	struct pf_event ev = {};
-	char *line;
+	char *line, why[128];
 
 	/* a short event still becomes a record: the formatter flags it */
 	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
@@ -120,7 +131,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		line = denial_line(w, &ev);
 		if (line && ev.reason == PF_REASON_AUDIT)
 			fprintf(stderr, "%s; the audit log %s: %s\n", line, w->log_path,
-				strerror(w->blocked_err ? w->blocked_err : ENOBUFS));
+				blocked_why(w, why, sizeof(why)));
 		else if (line)
 			fprintf(stderr, "%s\n", line);
 		free(line);
@@ -258,7 +269,7 @@ static void set_blocked(struct writer *w, bool blocked)
 /* The log took records again: say for how long it could not, and what was lost. */
 static void unblock(struct writer *w)
 {
-	char since[64], until[64];
+	char since[64], until[64], why[128];
 	struct json_object *d = json_object_new_object();
 
 	set_blocked(w, false);
@@ -269,9 +280,11 @@ static void unblock(struct writer *w)
 	if (d) {
 		audit_json_add(d, "since", json_object_new_string(since));
 		audit_json_add(d, "until", json_object_new_string(until));
-		audit_json_add(d, "error", json_object_new_string(strerror(w->blocked_err)));
+		audit_json_add(d, "error",
+			       json_object_new_string(blocked_why(w, why, sizeof(why))));
 	}
 	w->blocked_err = 0;
+	w->blocked_low = false;
 	writer_note(w, "audit-blocked", d);
 	if (w->dropped) {
 		emit(w, "lifecycle",
@@ -300,6 +313,7 @@ static bool low_space(const struct writer *w)
 static void block(struct writer *w, int err)
 {
 	w->blocked_err = err ? -err : ENOSPC;
+	w->blocked_low = !err;
 	w->blocked_since = now_ns();
 	if (err)
 		fprintf(stderr,

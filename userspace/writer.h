@@ -45,6 +45,7 @@ struct writer {
 	uint64_t dropped_total; /* all of them */
 	uint64_t lost_reported; /* events the kernel numbered and never queued */
 	int blocked_err;        /* why the log cannot take records; 0: it can */
+	bool blocked_low;       /* ... because of the reserve: it has too little room */
 	int64_t blocked_since;  /* CLOCK_REALTIME ns */
 	unsigned char path_key[WRITER_PATH_KEY];
 	/* below this many free bytes on the log's filesystem, audit-required

@@ -231,6 +231,8 @@ wait $run
 n=$(grep -F '"reason_code":"audit-unavailable"' $AUDIT | grep -c '"class":"phi.notes"')
 [ "$n" = 2 ] && ok low-space-refusal-recorded ||
 	bad low-space-refusal-recorded "$n audit-unavailable records in all, expected 2"
+grep -q '"kind":"audit-blocked".*"error":"less than 1048576 bytes are free' $AUDIT &&
+	ok low-space-blocked-record || bad low-space-blocked-record "$(grep audit-blocked $AUDIT)"
 out=$($PF audit verify --log $AUDIT --key ${KEY%.pem}.pub.pem 2>&1) && ok log-verifies-after ||
 	bad log-verifies-after "$out"
 umount $LOGDIR
