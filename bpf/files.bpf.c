@@ -857,8 +857,8 @@ int BPF_PROG(bpf, int cmd)
  * this check. A non-NULL cred is a USB completion signalling for the task
  * that queued it, not the current task: not judged here.
  * The event's ino is the target's pid, its path the target's comm, its
- * port the signal.
- * NEEDSWORK: SIGIO to an F_SETOWN owner is not judged; root can aim it anywhere
+ * port the signal. SIGIO and SIGURG to a file's owner are judged when the
+ * kernel sends them (file_send_sigiotask, below).
  */
 SEC("lsm/task_kill")
 int BPF_PROG(task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,

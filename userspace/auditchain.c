@@ -668,17 +668,28 @@ static int write_key(const char *path, EVP_PKEY *key, bool private_key, mode_t m
 	return 0;
 }
 
-int auditlog_path_key_make(const char *key_path)
+int auditlog_path_key_path(const char *key_path, char *out, size_t len)
 {
-	char *dir = auditlog_dir_of(key_path), path[PATH_MAX];
-	unsigned char k[32];
-	int fd, err = 0;
+	char *dir = auditlog_dir_of(key_path);
+	int n;
 
 	if (!dir)
 		return -ENOMEM;
 	/* the root's "/" would double the slash */
-	snprintf(path, sizeof(path), "%s/audit-paths.key", strcmp(dir, "/") ? dir : "");
+	n = snprintf(out, len, "%s/audit-paths.key", strcmp(dir, "/") ? dir : "");
 	free(dir);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int auditlog_path_key_make(const char *key_path)
+{
+	char path[PATH_MAX];
+	unsigned char k[32];
+	int fd, err;
+
+	err = auditlog_path_key_path(key_path, path, sizeof(path));
+	if (err)
+		return err;
 	if (RAND_bytes(k, sizeof(k)) != 1)
 		return -EIO;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -189,6 +189,9 @@ int auditlog_keygen(const char *key_path, bool force, char *err, size_t errlen);
  */
 int auditlog_path_key_make(const char *key_path);
 
+/* The path of that path key, beside key_path, into out. 0 or -errno. */
+int auditlog_path_key_path(const char *key_path, char *out, size_t len);
+
 /* The public key's path for a private key's path (malloc'ed; NULL with errno). */
 char *auditlog_pub_path(const char *key_path);
 

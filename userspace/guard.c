@@ -339,8 +339,12 @@ static const char *privileged(void)
 	return NULL;
 }
 
-/* Judge by the agent's uid: no file rule holds it. */
-static int guard_dac(struct guard *g, const char *path, bool files_enforced)
+/*
+ * Set g up to judge by the agent's uid, no file rule holding it: 0; or 1,
+ * with why, when it may do anything (power says what), running as root or
+ * with another effective uid than access(2) would judge.
+ */
+static int dac_setup(struct guard *g, bool files_enforced, const char *power)
 {
 	const char *priv = privileged();
 	char mode[80] = "";
@@ -350,12 +354,12 @@ static int guard_dac(struct guard *g, const char *path, bool files_enforced)
 			 policy_mode_name(g->a->mode));
 	if (priv) {
 		if (files_enforced)
-			say(g, "agent %s%s %s: it may write any file", g->a->name, mode, priv);
+			say(g, "agent %s%s %s: it may %s", g->a->name, mode, priv, power);
 		else
 			say(g,
 			    "file rules are not enforced here (--allow-degraded) and agent %s %s: "
-			    "it may write any file",
-			    g->a->name, priv);
+			    "it may %s",
+			    g->a->name, priv, power);
 		return 1;
 	}
 	/* access(2) judges the real uid, exec keeps the effective one: both must be the same */
@@ -370,7 +374,13 @@ static int guard_dac(struct guard *g, const char *path, bool files_enforced)
 	snprintf(g->lead, sizeof(g->lead), "%sagent %s (uid %u)%s",
 		 files_enforced ? "" : "file rules are not enforced here (--allow-degraded) and ",
 		 g->a->name, (unsigned)g->uid, mode);
-	return guard_policy(g, path);
+	return 0;
+}
+
+/* Judge by the agent's uid: no file rule holds it. */
+static int guard_dac(struct guard *g, const char *path, bool files_enforced)
+{
+	return dac_setup(g, files_enforced, "write any file") ?: guard_policy(g, path);
 }
 
 int swap_guard(const char *path, const struct policy *p, const struct policy_agent *a,
@@ -473,16 +483,10 @@ int audit_guard(const char *log, const char *const *keys, size_t n_keys, const s
 	if (files_enforced && a->mode == POLICY_MODE_ENFORCE) {
 		g.c = c;
 		rc = guard_audit(&g, log, keys, n_keys);
-	} else if (privileged()) {
-		say(&g,
-		    "agent %s %s and no file rule holds it: it may read the audit keys and "
-		    "change the audit log",
-		    a->name, privileged());
-		return 2;
 	} else {
-		g.uid = getuid();
-		snprintf(g.lead, sizeof(g.lead), "agent %s (uid %u)", a->name, (unsigned)g.uid);
-		rc = guard_audit(&g, log, keys, n_keys);
+		/* pinfold cannot refuse what it does not enforce: 2, said */
+		rc = dac_setup(&g, files_enforced, "read the audit keys and change the audit log")
+			     ?: guard_audit(&g, log, keys, n_keys);
 		rc = rc == 1 ? 2 : rc;
 	}
 	if (rc < 0)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -635,12 +634,12 @@ static int run_cgroup(struct run_state *st)
  */
 static int run_audit_guard(struct run_state *st)
 {
-	char why[1024], dir[PATH_MAX];
 	const char *key = st->o.log.key_path ? st->o.log.key_path : AUDITLOG_DEFAULT_KEY;
+	char why[1024];
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s", key);
-	snprintf(st->path_key, sizeof(st->path_key), "%s/audit-paths.key", dirname(dir));
+	/* writer_open made it: the path fits */
+	auditlog_path_key_path(key, st->path_key, sizeof(st->path_key));
 	st->audit_keys[0] = key;
 	st->audit_keys[1] = st->path_key;
 	rc = audit_guard(st->o.audit, st->audit_keys, 2, swap_policy(&st->sw), swap_agent(&st->sw),

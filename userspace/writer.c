@@ -169,12 +169,11 @@ int writer_read_path_key(const char *path, unsigned char key[WRITER_PATH_KEY], c
  */
 static int load_path_key(struct writer *w, const char *key_path, char *err, size_t len)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32];
+	char path[PATH_MAX];
 	int e;
 
-	snprintf(dir, sizeof(dir), "%s", key_path);
-	snprintf(path, sizeof(path), "%s/audit-paths.key", dirname(dir));
-	e = auditlog_path_key_make(key_path);
+	e = auditlog_path_key_path(key_path, path, sizeof(path))
+		    ?: auditlog_path_key_make(key_path);
 	if (e) {
 		snprintf(err, len, "cannot create the path key %s: %s", path, strerror(-e));
 		return e;
@@ -243,14 +242,6 @@ void writer_note(struct writer *w, const char *kind, struct json_object *detail)
 	json_object_put(detail);
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Tell the kernel whether audit-required access can be recorded. */
 static void set_blocked(struct writer *w, bool blocked)
 {
@@ -275,7 +266,7 @@ static void unblock(struct writer *w)
 	set_blocked(w, false);
 	fprintf(stderr, "pinfold: the audit log %s takes records again\n", w->log_path);
 	if (audit_format_time(w->blocked_since, since, sizeof(since)) ||
-	    audit_format_time(now_ns(), until, sizeof(until)))
+	    audit_format_time(auditlog_clock_ns(CLOCK_REALTIME), until, sizeof(until)))
 		since[0] = until[0] = '\0';
 	if (d) {
 		audit_json_add(d, "since", json_object_new_string(since));
@@ -314,7 +305,7 @@ static void block(struct writer *w, int err)
 {
 	w->blocked_err = err ? -err : ENOSPC;
 	w->blocked_low = !err;
-	w->blocked_since = now_ns();
+	w->blocked_since = auditlog_clock_ns(CLOCK_REALTIME);
 	if (err)
 		fprintf(stderr,
 			"pinfold: cannot write to the audit log %s: %s; records wait in memory, "
