@@ -6,7 +6,8 @@
 #   make check      unit tests, host integration tests, VM tests
 #   make bench      benchmarks, each row against a baseline of the same run (root)
 #   make demo       the healthcare demo (needs root)
-#   make install    pinfold into $(PREFIX)/sbin, and the audit signing key when absent
+#   make install    pinfold into $(PREFIX)/sbin, its systemd unit, and the audit signing key
+#                   when absent
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF
 #   V=1             show full commands
 
@@ -127,6 +128,10 @@ bench: tests $(BENCH_BINS)
 # the key that signs audit checkpoints is made once, at install, readable by root only
 install: all
 	$(Q)install -D -m 0755 $(OUT)/pinfold $(DESTDIR)$(PREFIX)/sbin/pinfold
+	$(Q)install -d -m 0755 $(DESTDIR)/etc/systemd/system
+	$(Q)sed 's|@SBIN@|$(PREFIX)/sbin|' userspace/pinfold.service \
+		> $(DESTDIR)/etc/systemd/system/pinfold.service
+	$(Q)install -D -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/pinfold/daemon.md
 	$(Q)if [ -z "$(DESTDIR)" ] && [ ! -e /etc/pinfold/audit-signing.pem ]; then \
 		$(OUT)/pinfold audit keygen; fi
 

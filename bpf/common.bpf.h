@@ -102,6 +102,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_lost SEC(".maps");
 
+/*
+ * pf_guarded: pinfold's maps, programs and links, and each instance's ring
+ * buffer, written by the loader and instance_install (see "The guard" in
+ * bpf/pinfold.h). Shared by both objects so that either load fills it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PF_MAX_GUARDED);
+	__type(key, struct pf_guard_key); /* kind and id */
+	__type(value, __u32);             /* 1 */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_guarded SEC(".maps");
+
 static __always_inline void pf_count(__u32 stat)
 {
 	__u64 *n = bpf_map_lookup_elem(&pf_stats, &stat);

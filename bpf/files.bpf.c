@@ -17,6 +17,7 @@
 #include "bpf/pinfold.h"
 #include "bpf/common.bpf.h"
 #include "bpf/decide.h"
+#include "bpf/guard.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -647,7 +648,8 @@ int BPF_PROG(path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
  * whiteout, for itself. Neither end may be a name leading to a tree root
  * (pf_anchor_judge): the source moves, an existing target is removed or,
  * in an exchange, moved. The instance is read once: one generation judges
- * every end.
+ * every end. Neither end may be the pin directory, for any task but
+ * pinfold (the guard).
  */
 SEC("lsm/path_rename")
 int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
@@ -662,7 +664,7 @@ int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 		return ret;
 	switch (pf_whoami(&inst, &cgid)) {
 	case PF_WHO_OUTSIDE:
-		return 0;
+		return pf_guard_rename(old_dentry, new_dentry);
 	case PF_WHO_UNKNOWN:
 		return -EACCES;
 	}
@@ -684,7 +686,8 @@ int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	ret = pf_anchor_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE);
 	if (ret)
 		return ret;
-	return pf_anchor_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET);
+	ret = pf_anchor_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET);
+	return ret ?: pf_guard_rename(old_dentry, new_dentry);
 }
 
 /* A hard link gives the inode a second name, which the walk then follows:
@@ -753,15 +756,18 @@ int BPF_PROG(sb_pivotroot, const struct path *old_path, const struct path *new_p
 
 /*
  * ptrace, and what checks the same access: /proc/PID/root, /proc/PID/mem,
- * setns through a pidfd (joining another task's mount namespace would show
- * its mounts). An agent may reach only tasks of its own instance.
+ * /proc/PID/fd, pidfd_getfd, process_vm_readv, setns through a pidfd
+ * (joining another task's mount namespace would show its mounts). An
+ * agent may reach only tasks of its own instance; no task but pinfold may
+ * reach pinfold's (the guard), whose descriptors hold its maps.
  */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
 	if (ret)
 		return ret;
-	return pf_own_task(child, PF_ACT_PTRACE, 0);
+	ret = pf_own_task(child, PF_ACT_PTRACE, 0);
+	return ret ?: pf_guard_task(child);
 }
 
 /*
@@ -830,21 +836,105 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
  * bpf(2), every command: with it a root agent could detach or rewrite
  * pinfold's programs and maps. Agents have no use for it; pinfold's own
  * calls come from the launcher, outside the instance. The event's ino is
- * the command.
+ * the command. Any other task but pinfold gets no descriptor of
+ * pinfold's objects by id (the guard; lsm/bpf_map and lsm/bpf_prog below
+ * catch maps and programs by every route, links have no such hook).
  *
  * Later kernels (6.1x) add a fourth argument, kernel, where 6.1 has the
  * earlier verdict: only the three arguments every kernel has are read. An
  * earlier program's refusal ends the chain before this one runs (the
  * trampoline skips the rest), so the verdict argument is 0 here anyway;
  * a call the kernel makes itself (kernel true) comes from a BPF syscall
- * program, which an agent cannot load.
+ * program, which an agent cannot load. attr is the kernel's copy.
  */
 SEC("lsm/bpf")
-int BPF_PROG(bpf, int cmd)
+int BPF_PROG(bpf, int cmd, union bpf_attr *attr)
 {
 	static const char what[] = "bpf()";
+	__u32 kind;
+	int ret;
 
-	return pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, NULL, NULL, (__u32)cmd, what, sizeof(what));
+	ret = pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, NULL, NULL, (__u32)cmd, what, sizeof(what));
+	if (ret)
+		return ret;
+	switch (cmd) {
+	case BPF_MAP_GET_FD_BY_ID:
+		kind = PF_GUARD_MAP;
+		break;
+	case BPF_PROG_GET_FD_BY_ID:
+		kind = PF_GUARD_PROG;
+		break;
+	case BPF_LINK_GET_FD_BY_ID:
+		kind = PF_GUARD_LINK;
+		break;
+	default:
+		return 0;
+	}
+	/* map_id, prog_id and link_id share one word of the attribute */
+	return pf_guard_object(kind, BPF_CORE_READ(attr, map_id));
+}
+
+/* A descriptor of a map, made by any command (by id, from a pin, ...): the guard's. */
+SEC("lsm/bpf_map")
+int BPF_PROG(bpf_map, struct bpf_map *map, unsigned int fmode, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_guard_object(PF_GUARD_MAP, BPF_CORE_READ(map, id));
+}
+
+/* A descriptor of a program, made by any command: the guard's. */
+SEC("lsm/bpf_prog")
+int BPF_PROG(bpf_prog, struct bpf_prog *prog, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_guard_object(PF_GUARD_PROG, BPF_CORE_READ(prog, aux, id));
+}
+
+/* inode_permission's mask, from linux/fs.h */
+#define PF_MAY_EXEC 0x1
+#define PF_MAY_WRITE 0x2
+
+/*
+ * The pin directory: no task but pinfold looks up a name in it (a pin's
+ * path, through any mount of bpffs or any symbolic link, leads through it)
+ * or changes one there (create, unlink, rename). An agent's lookups are
+ * left to its file rules, whose refusals are recorded; its changes are
+ * judged by them first, at their path hooks, then refused here.
+ * This runs for every component of every path walked: the inode is read
+ * directly, and only a match with the pin directory goes further.
+ */
+SEC("lsm/inode_permission")
+int BPF_PROG(inode_permission, struct inode *inode, int mask, int ret)
+{
+	const struct pf_config *cfg;
+	__u32 zero = 0;
+
+	if (ret)
+		return ret;
+	if (!(mask & (PF_MAY_EXEC | PF_MAY_WRITE)))
+		return 0;
+	cfg = bpf_map_lookup_elem(&pf_config, &zero);
+	if (!cfg || inode->i_ino != cfg->pins_ino || !cfg->exe_ino)
+		return 0;
+	if (inode->i_sb->s_dev != cfg->pins_dev || !pf_guard_judges(cfg))
+		return 0;
+	if (!(mask & PF_MAY_WRITE) && pf_below_parent(cfg))
+		return 0;
+	return pf_guard_refuse();
+}
+
+/*
+ * Unmounting the filesystem of the pins would unpin every one: refused
+ * (the guard), for a bind mount of it or a mount above it as well.
+ */
+SEC("lsm/sb_umount")
+int BPF_PROG(sb_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return pf_guard_umount(pf_real_mount(mnt));
 }
 
 /*

@@ -103,7 +103,7 @@
 #include <linux/types.h>
 #endif
 
-#define PF_ABI_VERSION 3
+#define PF_ABI_VERSION 4
 
 enum {
 	PF_MAX_INSTANCES = 64,        /* concurrently confined instances */
@@ -119,7 +119,8 @@ enum {
 	PF_RINGBUF_SIZE = 256 * 1024, /* per instance, a power of two */
 	PF_PEERS = 8,                 /* datagram peers remembered per socket */
 	PF_MAX_FOWNERS = 16384,       /* file owners set by agents (F_SETOWN), all instances */
-	PF_SB_MOUNTS = 64             /* mounts of one filesystem looked at for a dentry */
+	PF_SB_MOUNTS = 64,            /* mounts of one filesystem looked at for a dentry */
+	PF_MAX_GUARDED = 512          /* pf_guarded entries: objects, rings included */
 };
 
 #define PF_RULE_NONE 0xffffffffu
@@ -244,8 +245,36 @@ enum pf_stat {
 	PF_STAT_INBOUND = 3,      /* inbound packets dropped without an event */
 	PF_STAT_FOWNERS_FULL = 4, /* an agent's F_SETOWN not remembered: pf_fowners full */
 	PF_STAT_AUDIT_DENIED = 5, /* audit-required access denied: it could not be recorded */
+	PF_STAT_GUARD_DENIED = 6, /* a task other than pinfold refused pinfold's objects */
 	PF_STAT_MAX
 };
+
+/*
+ * The guard. Where the file programs run, pinfold's own kernel objects are
+ * its alone: a task is pinfold when its executable (mm->exe_file) is the
+ * inode the loader ran from (pf_config.exe_*) and it is not below the
+ * parent cgroup (confined, it is an agent whatever it runs); a task
+ * without memory (a kernel thread) is not judged. Every other task, root
+ * included, is refused with EPERM (and counted, PF_STAT_GUARD_DENIED):
+ *   a descriptor of an object pf_guarded lists (bpf(2) *_GET_FD_BY_ID,
+ *   or any other way the kernel makes one for a map or program);
+ *   a lookup through, or a change in, the pin directory (pf_config.pins_*),
+ *   so no path, bind mount or symbolic link reaches a pin; an agent's
+ *   lookups there are left to its file rules, which record them;
+ *   renaming the pin directory, and unmounting a mount whose tree holds
+ *   the filesystem of the pins;
+ *   ptrace-class access to a task that runs pinfold's executable (ptrace,
+ *   /proc/PID/fd, /proc/PID/mem, pidfd_getfd, process_vm_readv).
+ * Example: pinfold loaded from /usr/local/sbin/pinfold (dev 8:1, ino 4242)
+ *   bpftool map dump id 17 (pf_trees)              -> EPERM
+ *   cat /sys/fs/bpf/pinfold/pf_config, from a bind
+ *   mount of /sys/fs/bpf or through a symlink      -> EPERM
+ *   /usr/local/sbin/pinfold unload                 -> unpins
+ *   a copy of that binary, or another build        -> EPERM, as any task
+ */
+
+/* pf_config.guard_flags */
+#define PF_GUARD_EXE_GEN (1u << 0) /* exe_gen is known: a reused inode number is not pinfold */
 
 /* pf_config slot 0 */
 struct pf_config {
@@ -253,6 +282,24 @@ struct pf_config {
 	__u32 parent_level;     /* its depth in the cgroup2 tree */
 	__u32 abi_version;      /* PF_ABI_VERSION of the loader */
 	__u64 build;            /* digest of the loaded BPF objects */
+	__u64 exe_dev;          /* the loader's executable: device (kernel encoding) */
+	__u64 exe_ino;          /* and inode; 0 leaves the guard off */
+	__u64 pins_dev;         /* the pin directory: its bpffs (kernel encoding) */
+	__u64 pins_ino;         /* and inode */
+	__u32 exe_gen;          /* the executable's inode generation (PF_GUARD_EXE_GEN) */
+	__u32 guard_flags;      /* PF_GUARD_* */
+};
+
+/* pf_guarded key: one of pinfold's kernel objects; the value is a __u32, 1 */
+struct pf_guard_key {
+	__u32 kind; /* PF_GUARD_MAP, PF_GUARD_PROG or PF_GUARD_LINK: ids are per kind */
+	__u32 id;
+};
+
+enum pf_guard_kind {
+	PF_GUARD_MAP = 1,
+	PF_GUARD_PROG = 2,
+	PF_GUARD_LINK = 3,
 };
 
 /*

@@ -7,8 +7,10 @@
 
 #include "bpf/pinfold.h"
 
-_Static_assert(PF_ABI_VERSION == 3, "the sizes below are those of ABI version 3");
-_Static_assert(sizeof(struct pf_config) == 24, "pf_config size");
+_Static_assert(PF_ABI_VERSION == 4, "the sizes below are those of ABI version 4");
+_Static_assert(sizeof(struct pf_config) == 64, "pf_config size");
+_Static_assert(offsetof(struct pf_config, exe_gen) == 56, "pf_config has no hidden padding");
+_Static_assert(sizeof(struct pf_guard_key) == 8, "pf_guard_key size");
 _Static_assert(sizeof(struct pf_instance) == 16, "pf_instance size");
 _Static_assert(sizeof(struct pf_tree_key) == 24, "pf_tree_key size");
 _Static_assert(offsetof(struct pf_tree_key, dev) == 8, "pf_tree_key has no hidden padding");

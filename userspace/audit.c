@@ -1447,7 +1447,8 @@ char *audit_format_denial(const struct pf_event *ev, const struct audit_instance
 /* ---- notes ---- */
 
 static const char *const note_kinds[] = {"instance-start", "instance-exit",   "events-lost",
-					 "policy-applied", "policy-rejected", "audit-blocked"};
+					 "policy-applied", "policy-rejected", "audit-blocked",
+					 "daemon",         "control"};
 static const char *const header_keys[] = {"schema",   "kind",         "time", "agent",
 					  "instance", "on_behalf_of", "task", "enforced"};
 

@@ -201,3 +201,33 @@ int cgroup_instance_destroy(const char *path)
 		return -errno;
 	return 0;
 }
+
+int cgroup_pid_below(const char *parent, pid_t pid)
+{
+	char path[64], line[PATH_MAX], mnt[PATH_MAX];
+	size_t mlen, plen;
+	int found = 0, err;
+	FILE *f;
+
+	err = cgroup_find_mount(mnt, sizeof(mnt));
+	if (err)
+		return err;
+	mlen = strlen(mnt);
+	if (strncmp(parent, mnt, mlen))
+		return -EINVAL;
+	parent += mlen;
+	plen = strlen(parent);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		/* cgroup v2's line is "0::/path"; the parent itself does not count */
+		if (!strncmp(line, "0::", 3) && !strncmp(line + 3, parent, plen) &&
+		    line[3 + plen] == '/')
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}

@@ -7,6 +7,7 @@
 #define PINFOLD_CGROUP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PF_PARENT_CGROUP "pinfold"
 
@@ -36,5 +37,11 @@ int cgroup_instance_destroy(const char *path);
 
 /* An O_WRONLY fd on path/cgroup.procs, for a child to join with "0". */
 int cgroup_procs_open(const char *path);
+
+/*
+ * Is process pid in a cgroup below parent (a path under the cgroup2
+ * mount)? 1 or 0, or -errno when that cannot be told.
+ */
+int cgroup_pid_below(const char *parent, pid_t pid);
 
 #endif /* PINFOLD_CGROUP_H */

@@ -19,8 +19,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include "policy/compile.h"
 #include "policy/policy.h"
+
+/*
+ * Whose file permissions the guards judge by, where no file rule holds
+ * the agent: pinfold's own credentials (the agent runs as its launcher)
+ * unless a cred is set. The daemon launches agents for other users: it
+ * sets their uid, gid and groups here, and NULL again when done. Each
+ * access check then runs with those file system ids and groups (root's
+ * file capabilities go with its ids, as setfsuid(2) says).
+ */
+#define GUARD_MAX_GROUPS 64
+
+struct guard_cred {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[GUARD_MAX_GROUPS];
+	int n_groups;
+};
+
+void guard_judge_as(const struct guard_cred *c);
 
 /*
  * Whether agent a could change its own policy p, read from path, and so

@@ -63,31 +63,67 @@ uint32_t instance_mode_flags(unsigned mode)
 	return 0;
 }
 
-int instance_acquire_slot(struct instance *in)
+/* Lock slot's file; 1 when taken, 0 when another holds it, or -errno. */
+static int lock_slot(struct instance *in, int slot)
 {
 	char p[64];
-	int slot, fd, err;
+	int fd;
 
+	snprintf(p, sizeof(p), "%s/%d", SLOT_DIR, slot);
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return errno == EWOULDBLOCK ? 0 : -errno;
+	}
+	in->slot = slot;
+	in->slot_lock_fd = fd;
+	return 1;
+}
+
+static int make_slot_dirs(void)
+{
 	/* others may pass through, to their private tmp; slots stay root's */
-	err = make_dir(PF_RUN_DIR, 0711);
+	int err = make_dir(PF_RUN_DIR, 0711);
+
 	if (err)
 		return err;
 	if (mkdir(SLOT_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	return 0;
+}
 
+int instance_acquire_slot(struct instance *in)
+{
+	char p[64];
+	int slot, rc;
+
+	rc = make_slot_dirs();
+	if (rc)
+		return rc;
 	for (slot = 0; slot < PF_MAX_INSTANCES; slot++) {
-		snprintf(p, sizeof(p), "%s/%d", SLOT_DIR, slot);
-		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -errno;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			in->slot = slot;
-			in->slot_lock_fd = fd;
-			return 0;
-		}
-		close(fd);
+		/* the daemon's, even while no daemon runs to hold it */
+		snprintf(p, sizeof(p), "%s/%d.json", INSTANCE_DAEMON_DIR, slot);
+		if (access(p, F_OK) == 0)
+			continue;
+		rc = lock_slot(in, slot);
+		if (rc)
+			return rc < 0 ? rc : 0;
 	}
 	return -EAGAIN;
+}
+
+int instance_take_slot(struct instance *in, int slot)
+{
+	int rc = make_slot_dirs();
+
+	if (rc)
+		return rc;
+	if (slot < 0 || slot >= PF_MAX_INSTANCES)
+		return -EINVAL;
+	rc = lock_slot(in, slot);
+	return rc < 0 ? rc : rc ? 0 : -EBUSY;
 }
 
 /* ---- private temporary directories ---- */
@@ -610,7 +646,10 @@ int instance_tmp_remove(struct instance *in)
 
 	if (!in->tmp[0])
 		return 0;
-	if (strncmp(in->tmp, INSTANCE_TMP_DIR "/", plen + 1))
+	/* one name below INSTANCE_TMP_DIR, whoever wrote it down */
+	if (strncmp(in->tmp, INSTANCE_TMP_DIR "/", plen + 1) || strchr(in->tmp + plen + 1, '/') ||
+	    !strcmp(in->tmp + plen + 1, ".") || !strcmp(in->tmp + plen + 1, "..") ||
+	    !in->tmp[plen + 1])
 		return -EINVAL;
 	base = open(INSTANCE_TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (base < 0)
@@ -700,6 +739,7 @@ static int purge_slot(const struct pf_kernel *k, uint32_t slot)
 	bool first = true;
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *zeros;
+	uint32_t ring_id;
 	int err = 0;
 
 	/* the cgroup entries first: a task is then unknown, and denied */
@@ -709,6 +749,9 @@ static int purge_slot(const struct pf_kernel *k, uint32_t slot)
 		if (bpf_map_lookup_elem(k->instances_fd, &next, &val) == 0 && val.slot == slot)
 			bpf_map_delete_elem(k->instances_fd, &next);
 	}
+	/* a map of maps gives userspace its inner map's id */
+	if (bpf_map_lookup_elem(k->rings_fd, &slot, &ring_id) == 0)
+		err = loader_unguard(k, PF_GUARD_MAP, ring_id);
 	if (bpf_map_delete_elem(k->rings_fd, &slot) && errno != ENOENT)
 		err = -errno;
 	err = purge_rules(k, &every) ?: err;
@@ -774,6 +817,29 @@ int instance_reap_stale(const struct pf_kernel *k, const struct instance *in, co
 	return err ?: reaped;
 }
 
+int instance_reap_unheld(const struct pf_kernel *k)
+{
+	struct instance in = INSTANCE_INIT;
+	int slot, n, reaped = 0, err = 0;
+	char p[64];
+
+	for (slot = 0; slot < PF_MAX_INSTANCES; slot++) {
+		/* held: a live launcher or daemon keeps its own links */
+		if (instance_take_slot(&in, slot))
+			continue;
+		n = instance_reap_stale(k, &in, k->parent);
+		if (n < 0 && !err)
+			err = n;
+		reaped += n > 0 ? n : 0;
+		snprintf(p, sizeof(p), "%s/%d.json", INSTANCE_DAEMON_DIR, slot);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/%d.seq", INSTANCE_DAEMON_DIR, slot);
+		unlink(p);
+		instance_release(k, &in);
+	}
+	return err ?: reaped;
+}
+
 /* Write c's entries; on failure, remove what was written. */
 static int write_rules(const struct pf_kernel *k, const struct compiled *c)
 {
@@ -801,7 +867,7 @@ int instance_install(const struct pf_kernel *k, struct instance *in, const struc
 {
 	struct pf_instance val = {
 		.slot = in->slot, .flags = in->flags, .gen = c->gen, .sockets = in->sockets};
-	uint32_t slot = in->slot;
+	uint32_t slot = in->slot, ring_id;
 	int err;
 
 	if (c->slot != slot)
@@ -816,8 +882,15 @@ int instance_install(const struct pf_kernel *k, struct instance *in, const struc
 	in->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "pf_ring", 0, 0, PF_RINGBUF_SIZE, NULL);
 	if (in->ring_fd < 0)
 		return -errno;
-	if (bpf_map_update_elem(k->rings_fd, &slot, &in->ring_fd, BPF_ANY))
-		return -errno;
+	/* guarded before the programs can write to it; purge_slot unguards it */
+	err = loader_guard(k, PF_GUARD_MAP, in->ring_fd, &ring_id);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(k->rings_fd, &slot, &in->ring_fd, BPF_ANY)) {
+		err = -errno;
+		loader_unguard(k, PF_GUARD_MAP, ring_id);
+		return err;
+	}
 
 	if (bpf_map_update_elem(k->instances_fd, &in->cgroup_id, &val, BPF_NOEXIST))
 		return -errno;

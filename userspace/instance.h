@@ -14,6 +14,8 @@
 
 /* Private temporary directories: INSTANCE_TMP_DIR/SLOT.NAME */
 #define INSTANCE_TMP_DIR "/run/pinfold/tmp"
+/* The daemon's instances, SLOT.json each: their slots are never taken by others */
+#define INSTANCE_DAEMON_DIR "/run/pinfold/daemon"
 
 struct instance {
 	int slot;         /* -1 until acquired */
@@ -40,6 +42,9 @@ uint32_t instance_mode_flags(unsigned mode);
  * 0, -EAGAIN when all PF_MAX_INSTANCES slots are taken, or -errno.
  */
 int instance_acquire_slot(struct instance *in);
+
+/* Take slot, the daemon's own (INSTANCE_DAEMON_DIR); 0, -EBUSY when held, or -errno. */
+int instance_take_slot(struct instance *in, int slot);
 
 /*
  * Create the instance's private temporary directory, mode 0700, owned by
@@ -85,6 +90,15 @@ int instance_purge_gen(const struct pf_kernel *k, const struct instance *in, uin
  * how many cgroups were reaped, or -errno.
  */
 int instance_reap_stale(const struct pf_kernel *k, const struct instance *in, const char *parent);
+
+/*
+ * Before an unload: kill the cgroups of every slot no live process holds
+ * (a killed daemon's instances, adopted or not; a killed run's), and
+ * remove their entries, so that no agent outlives the programs that
+ * confine it. Slots that are held keep their links. Returns how many
+ * cgroups were killed, or -errno.
+ */
+int instance_reap_unheld(const struct pf_kernel *k);
 
 /*
  * Remove everything instance_install and later generations wrote, every

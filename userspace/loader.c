@@ -5,12 +5,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -29,6 +33,8 @@
 #define KERNEL_ENOTSUPP 524 /* the kernel's internal ENOTSUPP, seen by BPF_PROG_LOAD */
 #define PF_RUN_DIR "/run/pinfold"
 #define PF_LOAD_LOCK PF_RUN_DIR "/load.lock"
+/* the path of the binary the guard trusts, for messages only */
+#define PF_LOADED_BY PF_RUN_DIR "/loaded-by"
 
 static int libbpf_verbosity;
 
@@ -122,13 +128,72 @@ static void leave_out_absent_hooks(struct bpf_object *obj)
 	}
 }
 
-/* Attach every program of obj and pin its link; cgroup programs to cg_fd. */
+/*
+ * Add the map, program or link (kind) of descriptor fd to pf_guarded
+ * (guard_fd); its id into *id.
+ */
+static int guard_add(int guard_fd, uint32_t kind, int fd, uint32_t *id)
+{
+	/* the kernel takes any of these for the object of fd and fills what
+	 * its kind has; each starts with the object's type and id */
+	union {
+		struct bpf_map_info map;
+		struct bpf_prog_info prog;
+		struct bpf_link_info link;
+	} info;
+	struct pf_guard_key key = {.kind = kind};
+	uint32_t one = 1, n = sizeof(info);
 
-static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t len)
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &n))
+		return -errno;
+	key.id = info.map.id;
+	*id = key.id;
+	return bpf_map_update_elem(guard_fd, &key, &one, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Add every map and loaded program of obj to pf_guarded (see "The guard"
+ * in bpf/pinfold.h), before their programs attach.
+ */
+static int guard_object(struct bpf_object *obj, int guard_fd, char *msg, size_t len)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	uint32_t id;
+	int err;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		if (bpf_map__fd(map) < 0)
+			continue;
+		err = guard_add(guard_fd, PF_GUARD_MAP, bpf_map__fd(map), &id);
+		if (err)
+			return set_msg(msg, len, err, "cannot guard map %s: %s", bpf_map__name(map),
+				       strerror(-err));
+	}
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (!bpf_program__autoload(prog))
+			continue;
+		err = guard_add(guard_fd, PF_GUARD_PROG, bpf_program__fd(prog), &id);
+		if (err)
+			return set_msg(msg, len, err, "cannot guard program %s: %s",
+				       bpf_program__name(prog), strerror(-err));
+	}
+	return 0;
+}
+
+/*
+ * Attach every program of obj, guard its link (guard_fd) and pin it;
+ * cgroup programs to cg_fd.
+ */
+static int attach_and_pin(struct bpf_object *obj, int cg_fd, int guard_fd, char *msg, size_t len)
 {
 	struct bpf_program *prog;
 	struct bpf_link *link;
 	char name[128], path[256];
+	uint32_t id;
 	int err;
 
 	bpf_object__for_each_program(prog, obj)
@@ -146,6 +211,12 @@ static int attach_and_pin(struct bpf_object *obj, int cg_fd, char *msg, size_t l
 
 		snprintf(name, sizeof(name), "link_%s", bpf_program__name(prog));
 		pin_path(path, sizeof(path), name);
+		err = guard_add(guard_fd, PF_GUARD_LINK, bpf_link__fd(link), &id);
+		if (err) {
+			bpf_link__destroy(link);
+			return set_msg(msg, len, err, "cannot guard link %s: %s", name,
+				       strerror(-err));
+		}
 		err = bpf_link__pin(link, path);
 		bpf_link__destroy(link);
 		if (err)
@@ -182,6 +253,56 @@ out:
 	return digest;
 }
 
+/* The kernel's internal dev_t, as in its inodes: MAJOR << 20 | MINOR */
+static uint64_t kernel_dev(dev_t dev)
+{
+	return (uint64_t)major(dev) << 20 | minor(dev);
+}
+
+/*
+ * Record whom the guard trusts, this process's executable, and what it
+ * guards, the pin directory, in cfg; the executable's path goes to
+ * PF_LOADED_BY for messages. The inode generation tells a file from a
+ * later one given the same inode number; filesystems without
+ * FS_IOC_GETVERSION do not say it.
+ */
+static int guard_identity(struct pf_config *cfg)
+{
+	char exe[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	FILE *f;
+	int fd, gen;
+
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -errno;
+	}
+	cfg->exe_dev = kernel_dev(st.st_dev);
+	cfg->exe_ino = st.st_ino;
+	cfg->guard_flags = 0;
+	if (ioctl(fd, FS_IOC_GETVERSION, &gen) == 0) {
+		cfg->exe_gen = (uint32_t)gen;
+		cfg->guard_flags |= PF_GUARD_EXE_GEN;
+	}
+	close(fd);
+	if (stat(PF_PIN_DIR, &st) < 0)
+		return -errno;
+	cfg->pins_dev = kernel_dev(st.st_dev);
+	cfg->pins_ino = st.st_ino;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	f = n > 0 ? fopen(PF_LOADED_BY, "we") : NULL;
+	if (f) {
+		fprintf(f, "%.*s\n", (int)n, exe);
+		fclose(f);
+	}
+	return 0;
+}
+
 static int write_config(int fd, uint64_t parent_id, uint32_t level)
 {
 	struct pf_config cfg = {
@@ -193,6 +314,29 @@ static int write_config(int fd, uint64_t parent_id, uint32_t level)
 	uint32_t zero = 0;
 
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Before obj's programs attach: make this process's executable the one
+ * the guard trusts (pf_config, config_fd; whoever loaded the network
+ * programs is replaced when the file programs, and so the guard, come
+ * later), and guard obj's maps and programs (guard_fd).
+ */
+static int guard_prepare(struct bpf_object *obj, int config_fd, int guard_fd, char *msg, size_t len)
+{
+	struct pf_config cfg;
+	uint32_t zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(config_fd, &zero, &cfg))
+		err = -errno;
+	else
+		err = guard_identity(&cfg);
+	if (!err && bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY))
+		err = -errno;
+	if (err)
+		return set_msg(msg, len, err, "cannot write pf_config: %s", strerror(-err));
+	return guard_object(obj, guard_fd, msg, len);
 }
 
 static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char *msg, size_t len)
@@ -215,12 +359,18 @@ static int load_net(uint64_t parent_id, uint32_t level, const char *parent, char
 		set_msg(msg, len, err, "cannot write pf_config: %s", strerror(-err));
 		goto out;
 	}
+	/* NEEDSWORK: the maps are pinned, unguarded, until the file programs
+	 * attach; a descriptor another task takes meanwhile stays usable */
+	err = guard_prepare(skel->obj, bpf_map__fd(skel->maps.pf_config),
+			    bpf_map__fd(skel->maps.pf_guarded), msg, len);
+	if (err)
+		goto out;
 	cg_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err = set_msg(msg, len, -errno, "cannot open %s: %s", parent, strerror(errno));
 		goto out;
 	}
-	err = attach_and_pin(skel->obj, cg_fd, msg, len);
+	err = attach_and_pin(skel->obj, cg_fd, bpf_map__fd(skel->maps.pf_guarded), msg, len);
 out:
 	if (cg_fd >= 0)
 		close(cg_fd);
@@ -263,7 +413,12 @@ static int load_files(struct pf_kernel *k, char *msg, size_t len)
 		set_msg(msg, len, err, "cannot load file programs: %s", strerror(-err));
 		goto out;
 	}
-	err = attach_and_pin(skel->obj, -1, msg, len);
+	/* the guard starts as the programs attach: what it guards comes first */
+	err = guard_prepare(skel->obj, bpf_map__fd(skel->maps.pf_config),
+			    bpf_map__fd(skel->maps.pf_guarded), msg, len);
+	if (err)
+		goto out;
+	err = attach_and_pin(skel->obj, -1, bpf_map__fd(skel->maps.pf_guarded), msg, len);
 	if (err == -EPERM) {
 		snprintf(why, why_len, "the kernel refused to attach BPF LSM programs (%s)",
 			 strerror(-err));
@@ -298,6 +453,7 @@ static int open_maps(struct pf_kernel *k, char *msg, size_t len)
 	err = err ?: open_pinned("pf_stats", &k->stats_fd, msg, len);
 	err = err ?: open_pinned("pf_lost", &k->lost_fd, msg, len);
 	err = err ?: open_pinned("pf_seq", &k->seq_fd, msg, len);
+	err = err ?: open_pinned("pf_guarded", &k->guard_fd, msg, len);
 	return err;
 }
 
@@ -356,6 +512,32 @@ static int instances_registered(void)
 	n = bpf_map_get_next_key(fd, NULL, &key) == 0;
 	close(fd);
 	return n;
+}
+
+/*
+ * Refuse, with -EPERM and a message, when the guard keeps the pinned
+ * state from this process: it was loaded from another pinfold binary.
+ */
+static int guarded_from_us(char *msg, size_t len)
+{
+	char p[256], by[PATH_MAX] = "";
+	FILE *f;
+
+	pin_path(p, sizeof(p), "pf_config");
+	if (access(p, F_OK) == 0 || errno != EPERM)
+		return 0;
+	f = fopen(PF_LOADED_BY, "re");
+	if (f) {
+		if (!fgets(by, sizeof(by), f))
+			by[0] = '\0';
+		by[strcspn(by, "\n")] = '\0';
+		fclose(f);
+	}
+	return set_msg(msg, len, -EPERM,
+		       "pinned pinfold state in %s is guarded for the pinfold binary that loaded "
+		       "it (%s), and this one is another; run 'pinfold unload' with that one, or "
+		       "reboot",
+		       PF_PIN_DIR, by[0] ? by : "its path unknown");
 }
 
 static int lock_load(char *msg, size_t len)
@@ -531,7 +713,9 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 	lock_fd = lock_load(msg, len);
 	if (lock_fd < 0)
 		return lock_fd;
-	err = bring_up_net(k, level, msg, len);
+	err = guarded_from_us(msg, len);
+	if (!err)
+		err = bring_up_net(k, level, msg, len);
 	if (!err)
 		bring_up_files(k, &feat, msg, len);
 	/* under the lock: an unload must not slip between pinning and holding */
@@ -548,7 +732,7 @@ int loader_open(struct pf_kernel *k, char *msg, size_t len)
 void loader_close(struct pf_kernel *k)
 {
 	int *fds[] = {&k->config_fd, &k->instances_fd, &k->trees_fd, &k->anchors_fd, &k->net_fd,
-		      &k->rings_fd,  &k->stats_fd,     &k->lost_fd,  &k->seq_fd};
+		      &k->rings_fd,  &k->stats_fd,     &k->lost_fd,  &k->seq_fd,     &k->guard_fd};
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -567,6 +751,11 @@ int loader_unload(bool force, char *msg, size_t len)
 	lock_fd = lock_load(msg, len);
 	if (lock_fd < 0)
 		return lock_fd;
+	err = guarded_from_us(msg, len);
+	if (err) {
+		close(lock_fd);
+		return err;
+	}
 	busy = instances_registered();
 	if (busy > 0 && !force) {
 		close(lock_fd);
@@ -580,6 +769,20 @@ int loader_unload(bool force, char *msg, size_t len)
 			strerror(-err));
 	close(lock_fd);
 	return err;
+}
+
+int loader_guard(const struct pf_kernel *k, uint32_t kind, int fd, uint32_t *id)
+{
+	return guard_add(k->guard_fd, kind, fd, id);
+}
+
+int loader_unguard(const struct pf_kernel *k, uint32_t kind, uint32_t id)
+{
+	struct pf_guard_key key = {.kind = kind, .id = id};
+
+	if (bpf_map_delete_elem(k->guard_fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int loader_percpu_sum(int map_fd, uint32_t key, uint64_t *sum)

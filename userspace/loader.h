@@ -29,6 +29,7 @@ struct pf_kernel {
 	int stats_fd;
 	int lost_fd;
 	int seq_fd;
+	int guard_fd;      /* pf_guarded: what no task but pinfold may open */
 	char parent[4096]; /* pinfold's parent cgroup path */
 	uint64_t parent_id;
 	int link_fds[LOADER_MAX_LINKS]; /* held: unpinning cannot detach them */
@@ -41,7 +42,8 @@ struct pf_kernel {
 #define PF_KERNEL_INIT                                                                             \
 	{                                                                                          \
 		.config_fd = -1, .instances_fd = -1, .trees_fd = -1, .anchors_fd = -1,             \
-		.net_fd = -1, .rings_fd = -1, .stats_fd = -1, .lost_fd = -1, .seq_fd = -1          \
+		.net_fd = -1, .rings_fd = -1, .stats_fd = -1, .lost_fd = -1, .seq_fd = -1,         \
+		.guard_fd = -1                                                                     \
 	}
 
 /*
@@ -63,6 +65,14 @@ void loader_close(struct pf_kernel *k);
  * confined by the links their launchers hold, until they end.
  */
 int loader_unload(bool force, char *msg, size_t msg_len);
+
+/*
+ * Add the map, program or link (PF_GUARD_*) of descriptor fd to what no
+ * task but pinfold may open (pf_guarded), its id into *id; or remove
+ * object id from it. 0 or -errno.
+ */
+int loader_guard(const struct pf_kernel *k, uint32_t kind, int fd, uint32_t *id);
+int loader_unguard(const struct pf_kernel *k, uint32_t kind, uint32_t id);
 
 /* Sum of a per-CPU __u64 counter; 0 or -errno. */
 int loader_percpu_sum(int map_fd, uint32_t key, uint64_t *sum);

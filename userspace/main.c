@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "auditcmd.h"
+#include "control.h"
+#include "daemon.h"
 #include "explain.h"
+#include "instance.h"
 #include "kfeatures.h"
 #include "loader.h"
 #include "policy/compile.h"
@@ -24,8 +27,15 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  check POLICY        validate a policy, list its warnings (exit 2 on an error)\n"
-		"  run --policy POLICY --agent NAME [--audit FILE] [--allow-degraded] -- CMD...\n"
-		"                      run CMD confined as an instance of agent NAME\n"
+		"  run [--policy POLICY] --agent NAME [--allow-degraded] [--standalone] -- CMD...\n"
+		"                      run CMD confined as an instance of agent NAME (through\n"
+		"                      the daemon when one runs)\n"
+		"  daemon --policy POLICY [--admin-group GROUP] [--audit FILE] ...\n"
+		"                      run pinfold as a service: agents, audit, reloads\n"
+		"  status [--json]     what the daemon enforces: features, programs, instances\n"
+		"  attach --agent NAME PID\n"
+		"                      confine a running process (through the daemon)\n"
+		"  reload              have the daemon read its policy again\n"
 		"  audit show|tail|verify|prune|keygen ...\n"
 		"                      read, verify and keep the audit log\n"
 		"  explain --policy POLICY --agent NAME --open PATH [--write]\n"
@@ -33,7 +43,8 @@ static void usage(FILE *f)
 		"                      say whether agent NAME may do it, and why\n"
 		"  show --policy POLICY [--agent NAME] [--json]\n"
 		"                      print who may do what under a policy\n"
-		"  unload [--force]    detach and unpin pinfold's kernel programs\n"
+		"  unload [--force]    detach and unpin pinfold's kernel programs (through the\n"
+		"                      daemon when one runs: --force ends its agents first)\n"
 		"  features [--json]   list the kernel features pinfold needs, and what is enforceable\n"
 		"\n"
 		"POLICY is a YAML file, or a directory whose *.yaml files make one policy.\n");
@@ -79,11 +90,35 @@ static int cmd_check(int argc, char **argv)
 static int cmd_unload(int argc, char **argv)
 {
 	bool force = argc == 2 && strcmp(argv[1], "--force") == 0;
+	struct pf_kernel k = PF_KERNEL_INIT;
 	char msg[512];
+	int rc;
 
 	if (argc > 2 || (argc == 2 && !force)) {
 		fprintf(stderr, "usage: pinfold unload [--force]\n");
 		return RUN_EXIT_USAGE;
+	}
+	rc = control_unload(force);
+	if (rc >= 0)
+		return rc;
+	/*
+	 * No daemon: the agents of a killed one (and of a killed run) are held
+	 * by nobody, and would run free once unpinned. They end first.
+	 */
+	if (force && loader_open(&k, msg, sizeof(msg))) {
+		fprintf(stderr, "pinfold: not unloading: %s\n", msg);
+		return EXIT_FAILURE;
+	}
+	if (force) {
+		rc = instance_reap_unheld(&k);
+		if (rc < 0)
+			fprintf(stderr, "pinfold: cannot end the agents nobody holds: %s\n",
+				strerror(-rc));
+		else if (rc > 0)
+			fprintf(stderr, "pinfold: ended %d instance(s) nobody held\n", rc);
+		loader_close(&k);
+		if (rc < 0)
+			return EXIT_FAILURE;
 	}
 	if (loader_unload(force, msg, sizeof(msg))) {
 		fprintf(stderr, "pinfold: %s\n", msg);
@@ -122,6 +157,14 @@ int main(int argc, char **argv)
 		return show_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unload") == 0)
 		return cmd_unload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "daemon") == 0)
+		return daemon_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return control_status_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "attach") == 0)
+		return control_attach_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reload") == 0)
+		return control_reload_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return audit_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "features") == 0)

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * run.c - `pinfold run`: confine one command as an instance of an agent,
- * write its audit records, apply changes of its policy, and exit with its
- * status.
+ * run.c - `pinfold run`: confine one command as an instance of an agent
+ * and exit with its status. Through the daemon when one runs (it writes
+ * the records and applies policy changes); else standalone, as the
+ * instance's own writer and watcher (launch.h).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,26 +32,22 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
-#include "audit.h"
-#include "cgroup.h"
-#include "explain.h"
-#include "guard.h"
-#include "instance.h"
-#include "loader.h"
-#include "policy/compile.h"
-#include "policy/policy.h"
+#include "control.h"
+#include "launch.h"
 #include "run.h"
-#include "swap.h"
-#include "writer.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pinfold run --policy FILE|DIR --agent NAME [--audit FILE] "
+		"usage: pinfold run [--policy FILE|DIR] --agent NAME [--standalone] [--audit FILE] "
 		"[--on-behalf-of WHO] [--task ID] [--allow-degraded] [--no-watch] "
 		"[--keep-fd N]... [--audit-key FILE] [--audit-sync batch|always|none] "
 		"[--audit-rotate-bytes N] [--audit-rotate-seconds N] [--audit-reserve-bytes N]\n"
 		"  -- CMD [ARGS...]\n"
+		"  When a pinfold daemon runs, the agent runs under it: the daemon's policy (--policy,\n"
+		"  if given, must name it) and audit log apply, and the daemon applies policy changes.\n"
+		"  Otherwise, or with --standalone, pinfold run needs --policy and is the instance's\n"
+		"  own audit writer.\n"
 		"  --on-behalf-of and --task name whom the agent acts for and its task, in every\n"
 		"  record of the instance.\n"
 		"  The policy is watched, and a changed one applied while the agent runs, unless\n"
@@ -59,23 +57,6 @@ static void usage(FILE *f)
 		"  record mode), one its uid may write, or any when it runs as root.\n");
 }
 
-static struct json_object *detail_new(void)
-{
-	return json_object_new_object();
-}
-
-static void detail_add(struct json_object *d, const char *key, struct json_object *v)
-{
-	if (d)
-		audit_json_add(d, key, v);
-	else
-		json_object_put(v);
-}
-
-/*
- * Close every descriptor above 2 but those kept: a descriptor opened
- * before confinement would not be judged again.
- */
 static int close_inherited(const struct run_opts *o)
 {
 	unsigned int from = 3;
@@ -132,11 +113,19 @@ static void child_exec(pid_t parent, int procs_fd, const sigset_t *oldmask,
 	}
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (write(procs_fd, "0\n", 2) != 2) {
+	/* through the daemon, the launcher is in the instance cgroup already */
+	if (procs_fd >= 0 && write(procs_fd, "0\n", 2) != 2) {
 		fprintf(stderr, "pinfold: cannot join the instance cgroup: %s\n", strerror(errno));
 		_exit(RUN_EXIT_INTERNAL);
 	}
-	close(procs_fd);
+	if (procs_fd >= 0)
+		close(procs_fd);
+	/* without privilege, a filter needs no_new_privs: no setuid program
+	 * gains the privilege back, and the filter cannot be shed by one */
+	if (geteuid() != 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fprintf(stderr, "pinfold: cannot set no_new_privs: %s\n", strerror(errno));
+		_exit(RUN_EXIT_INTERNAL);
+	}
 	if (native_syscalls_only()) {
 		fprintf(stderr, "pinfold: cannot refuse foreign system call ABIs: %s\n",
 			strerror(errno));
@@ -184,7 +173,7 @@ static int add_keep_fd(struct run_opts *o, const char *arg)
 }
 
 /* --audit-sync's value; 0, or -EINVAL after saying why. */
-static int parse_sync(const char *arg, enum auditlog_sync *out)
+int run_parse_sync(const char *arg, enum auditlog_sync *out)
 {
 	static const char *const names[] = {
 		[AUDITLOG_SYNC_BATCH] = "batch",
@@ -204,7 +193,7 @@ static int parse_sync(const char *arg, enum auditlog_sync *out)
 }
 
 /* A count of bytes or seconds (0: never); 0, or -EINVAL after saying why. */
-static int parse_count(const char *opt, const char *arg, long long *out)
+int run_parse_count(const char *opt, const char *arg, long long *out)
 {
 	char *end;
 
@@ -234,6 +223,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"audit-rotate-bytes", required_argument, NULL, 'R'},
 		{"audit-rotate-seconds", required_argument, NULL, 'A'},
 		{"audit-reserve-bytes", required_argument, NULL, 'V'},
+		{"standalone", no_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -250,6 +240,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			o->agent = optarg;
 			break;
 		case 'o':
+			o->audit_given = true;
 			o->audit = optarg;
 			break;
 		case 'D':
@@ -257,6 +248,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'W':
 			o->no_watch = true;
+			break;
+		case 'L':
+			o->standalone = true;
 			break;
 		case 'k':
 			if (add_keep_fd(o, optarg))
@@ -269,22 +263,28 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			o->task = optarg;
 			break;
 		case 'K':
+			o->audit_given = true;
 			o->log.key_path = optarg;
 			break;
 		case 'S':
-			if (parse_sync(optarg, &o->log.sync))
+			o->audit_given = true;
+			if (run_parse_sync(optarg, &o->log.sync))
 				return RUN_EXIT_USAGE;
 			break;
 		case 'R':
-			if (parse_count("--audit-rotate-bytes", optarg, &o->log.rotate_bytes))
+			o->audit_given = true;
+			if (run_parse_count("--audit-rotate-bytes", optarg, &o->log.rotate_bytes))
 				return RUN_EXIT_USAGE;
 			break;
 		case 'A':
-			if (parse_count("--audit-rotate-seconds", optarg, &o->log.rotate_seconds))
+			o->audit_given = true;
+			if (run_parse_count("--audit-rotate-seconds", optarg,
+					    &o->log.rotate_seconds))
 				return RUN_EXIT_USAGE;
 			break;
 		case 'V':
-			if (parse_count("--audit-reserve-bytes", optarg, &o->reserve_bytes))
+			o->audit_given = true;
+			if (run_parse_count("--audit-reserve-bytes", optarg, &o->reserve_bytes))
 				return RUN_EXIT_USAGE;
 			break;
 		case 'h':
@@ -305,8 +305,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			return RUN_EXIT_USAGE;
 		}
 	}
-	if (!o->policy || !o->agent || optind >= argc) {
-		fprintf(stderr, "pinfold: run needs --policy, --agent and a command after --\n");
+	if (!o->agent || optind >= argc) {
+		fprintf(stderr, "pinfold: run needs --agent and a command after --\n");
 		usage(stderr);
 		return RUN_EXIT_USAGE;
 	}
@@ -317,420 +317,17 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* Say, in one line, what is enforced; refuse unless degraded is allowed. */
-static int check_enforcement(const struct pf_kernel *k, const struct run_opts *o)
-{
-	if (k->files_enforced)
-		return 0;
-	if (!o->allow_degraded) {
-		fprintf(stderr,
-			"pinfold: refusing to run agent %s: file rules cannot be enforced (%s), "
-			"network rules can; to enforce files, %s; or pass --allow-degraded to "
-			"run with network rules only\n",
-			o->agent, k->files_why, k->files_how);
-		return RUN_EXIT_USAGE;
-	}
-	fprintf(stderr,
-		"pinfold: degraded: network rules enforced, file rules NOT enforced (%s); "
-		"to enforce them, %s\n",
-		k->files_why, k->files_how);
-	return 0;
-}
-
 /* Everything one run holds; run_release undoes whatever was done. */
 struct run_state {
-	struct run_opts o;
-	struct swap sw; /* the policy in force, earlier ones, and the watch */
-	int watch_err;  /* why the policy is not watched, when it is not */
-	struct compiled comp;
+	struct launch l;
 	struct pf_kernel k;
-	struct instance in;
-	struct writer w;
-	char cg[PATH_MAX];         /* the instance cgroup, while it exists */
-	char path_key[PATH_MAX];   /* the audit log's key of hashed paths */
-	const char *audit_keys[2]; /* the signing key and the path key */
-	char name[128];            /* the instance's name */
-	int procs_fd;
 	int sig_fd;
+	int ctl_fd;    /* the connection to the daemon; -1 standalone */
+	char tmp[256]; /* the daemon's instance's private tmp: the daemon's to remove */
 	sigset_t oldmask;
 };
 
-static void print_policy_error(const struct policy_error *perr)
-{
-	char msg[600];
-
-	policy_error_format(perr, msg, sizeof(msg));
-	fprintf(stderr, "%s\n", msg);
-}
-
-/*
- * Read the policy and find the agent in it: the first generation. The
- * watch starts first, so that no change made meanwhile goes unseen. 0, or
- * the exit status to end with.
- */
-static int run_load(struct run_state *st)
-{
-	struct policy_error perr = {};
-	struct policy *p;
-	size_t i;
-
-	st->sw.path = st->o.policy;
-	st->sw.agent = st->o.agent;
-	if (!st->o.no_watch)
-		st->watch_err = swap_watch(&st->sw);
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		fprintf(stderr, "pinfold: cannot load the policy: %s\n", strerror(ENOMEM));
-		return RUN_EXIT_INTERNAL;
-	}
-	if (policy_load(st->o.policy, p, &perr)) {
-		free(p);
-		print_policy_error(&perr);
-		return RUN_EXIT_USAGE;
-	}
-	swap_init(&st->sw, st->o.policy, st->o.agent, p, 1);
-	if (!swap_agent(&st->sw)) {
-		fprintf(stderr, "pinfold: no agent '%s' in %s; its agents are:", st->o.agent,
-			st->o.policy);
-		for (i = 0; i < p->n_agents; i++)
-			fprintf(stderr, " %s", p->agents[i].name);
-		fputc('\n', stderr);
-		return RUN_EXIT_USAGE;
-	}
-	if (st->watch_err)
-		fprintf(stderr,
-			"pinfold: cannot watch policy %s: %s; changes to it will not be applied "
-			"while agent %s runs\n",
-			st->o.policy, strerror(-st->watch_err), st->o.agent);
-	return 0;
-}
-
-/*
- * Refuse to watch a policy that the agent could change (swap_guard): it
- * would write its own rules, and pinfold apply them. 0, or the exit status
- * to end with.
- */
-static int run_guard(struct run_state *st)
-{
-	char why[1024];
-	int rc;
-
-	if (swap_fd(&st->sw) < 0)
-		return 0;
-	rc = swap_guard(st->o.policy, swap_policy(&st->sw), swap_agent(&st->sw), &st->comp,
-			st->k.files_enforced, st->in.tmp, why, sizeof(why));
-	if (!rc)
-		return 0;
-	fprintf(stderr,
-		"pinfold: refusing to watch policy %s: %s%s; pass --no-watch to run without "
-		"applying changes to it, or keep it where agent %s cannot change it\n",
-		st->o.policy, why, rc > 0 ? ", so it could change its own policy" : "",
-		st->o.agent);
-	return RUN_EXIT_USAGE;
-}
-
-/*
- * Read and compile the policy, take a slot and its private temporary
- * directory, bring the kernel side up, say what it enforces, and refuse a
- * policy the agent could change. 0, or the exit status to end with.
- */
-static int run_prepare(struct run_state *st)
-{
-	struct compile_env env = {};
-	struct policy_error perr = {};
-	char msg[512];
-	int err;
-
-	err = run_load(st);
-	if (err)
-		return err;
-	snprintf(st->name, sizeof(st->name), "%s.%d", st->o.agent, (int)getpid());
-	err = instance_acquire_slot(&st->in);
-	if (err) {
-		fprintf(stderr, "pinfold: cannot take an instance slot: %s\n",
-			err == -EAGAIN ? "all slots are in use" : strerror(-err));
-		return RUN_EXIT_INTERNAL;
-	}
-	/* the agent runs as pinfold's caller */
-	err = instance_tmp_create(&st->in, st->name, getuid(), getgid());
-	if (err) {
-		fprintf(stderr, "pinfold: cannot create a private temporary directory in %s: %s\n",
-			INSTANCE_TMP_DIR, strerror(-err));
-		return RUN_EXIT_INTERNAL;
-	}
-	env.private_tmp = st->in.tmp;
-	if (compile_agent(swap_policy(&st->sw), swap_agent(&st->sw), st->in.slot, 1, &env,
-			  &st->comp, &perr)) {
-		print_policy_error(&perr);
-		return RUN_EXIT_USAGE;
-	}
-	/* without them, denial lines say less of hostname destinations */
-	swap_keep_names(&st->sw, &st->comp);
-	if (loader_open(&st->k, msg, sizeof(msg))) {
-		fprintf(stderr, "pinfold: %s\n", msg);
-		return RUN_EXIT_INTERNAL;
-	}
-	err = instance_reap_stale(&st->k, &st->in, st->k.parent);
-	if (err < 0)
-		fprintf(stderr, "pinfold: cannot remove the agents of a killed pinfold run: %s\n",
-			strerror(-err));
-	else if (err > 0)
-		fprintf(stderr,
-			"pinfold: removed %d instance cgroup(s) left by a killed pinfold run\n",
-			err);
-	err = check_enforcement(&st->k, &st->o);
-	return err ?: run_guard(st);
-}
-
-/* One inherited descriptor that is a file or directory, or NULL: what it is, as a record says. */
-static struct json_object *inherited_fd(int fd)
-{
-	char link[32], path[PATH_MAX], dev[32];
-	struct json_object *o;
-	struct stat st;
-	ssize_t n;
-	int fl;
-
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-		return NULL;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	path[n < 0 ? 0 : n] = '\0';
-	snprintf(dev, sizeof(dev), "%u:%u", major(st.st_dev), minor(st.st_dev));
-	o = json_object_new_object();
-	detail_add(o, "fd", json_object_new_int(fd));
-	/* NEEDSWORK: a path of a class with log_paths: keyed-hash is kept as is */
-	detail_add(o, "path", json_object_new_string(path));
-	detail_add(o, "access",
-		   json_object_new_string((fl & O_ACCMODE) == O_RDONLY   ? "read"
-					  : (fl & O_ACCMODE) == O_WRONLY ? "write"
-									 : "read-write"));
-	detail_add(o, "dev", json_object_new_string(dev));
-	detail_add(o, "ino", json_object_new_uint64(st.st_ino));
-	return o;
-}
-
-/*
- * The descriptors the agent inherits (0 to 2, and --keep-fd ones) that are
- * files or directories: opened by whoever launched it, they are not judged,
- * so the record names them.
- */
-static struct json_object *inherited_json(const struct run_opts *o)
-{
-	struct json_object *list = json_object_new_array(), *one;
-	int i, fd;
-
-	for (i = -3; list && i < o->n_keep_fds; i++) {
-		fd = i < 0 ? i + 3 : o->keep_fds[i];
-		one = inherited_fd(fd);
-		if (one && json_object_array_add(list, one))
-			json_object_put(one);
-	}
-	return list;
-}
-
-/*
- * What a reviewer needs to know of an instance at its start: which policy
- * (its absolute path, its files and the SHA-256 of what was parsed), what
- * command, on which host, launched by whom, where its private temporary
- * directory is, what its hostnames resolved to, and why file rules are not
- * enforced when they are not.
- */
-static struct json_object *start_detail(const struct run_state *st)
-{
-	const struct policy *p = swap_policy(&st->sw);
-	struct json_object *detail = detail_new(), *argv = json_object_new_array(), *files;
-	char path[PATH_MAX], host[256];
-	unsigned long loginuid = 0;
-	const char *sudo_user;
-	size_t n;
-	FILE *f;
-	int i;
-
-	detail_add(detail, "policy",
-		   json_object_new_string(realpath(st->o.policy, path) ? path : st->o.policy));
-	detail_add(detail, "policy_sha256", json_object_new_string(p->sha256));
-	files = json_object_new_array();
-	for (n = 0; files && n < p->n_files; n++)
-		json_object_array_add(files, json_object_new_string(p->files[n]));
-	detail_add(detail, "files", files);
-	detail_add(detail, "generation", json_object_new_int64(st->in.gen));
-	detail_add(detail, "watched", json_object_new_boolean(swap_fd(&st->sw) >= 0));
-	detail_add(detail, "mode",
-		   json_object_new_string(policy_mode_name(swap_agent(&st->sw)->mode)));
-	detail_add(detail, "grants", audit_grants_json(p, swap_agent(&st->sw)));
-	for (i = 0; argv && st->o.argv[i]; i++)
-		json_object_array_add(argv, json_object_new_string(st->o.argv[i]));
-	detail_add(detail, "command", argv);
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		detail_add(detail, "host", json_object_new_string(host));
-	}
-	detail_add(detail, "launched_by_uid", json_object_new_int64(getuid()));
-	/* the login session's user, which su and sudo keep */
-	f = fopen("/proc/self/loginuid", "re");
-	if (f) {
-		if (fscanf(f, "%lu", &loginuid) == 1 && loginuid != 4294967295UL)
-			detail_add(detail, "login_uid", json_object_new_int64((int64_t)loginuid));
-		fclose(f);
-	}
-	sudo_user = getenv("SUDO_USER");
-	if (sudo_user)
-		detail_add(detail, "sudo_user", json_object_new_string(sudo_user));
-	detail_add(detail, "cgroup_id", json_object_new_uint64(st->in.cgroup_id));
-	detail_add(detail, "slot", json_object_new_int(st->in.slot));
-	detail_add(detail, "private_tmp", json_object_new_string(st->in.tmp));
-	detail_add(detail, "inherited", inherited_json(&st->o));
-	if (st->comp.n_names)
-		detail_add(detail, "resolved",
-			   audit_resolved_json(p, swap_agent(&st->sw), st->comp.names,
-					       st->comp.n_names));
-	if (!st->k.files_enforced)
-		detail_add(detail, "files_unenforced_because",
-			   json_object_new_string(st->k.files_why));
-	return detail;
-}
-
-/* Say, in one line, how an agent whose mode is not enforce is judged. */
-static void say_mode(const char *agent, unsigned mode)
-{
-	if (mode == POLICY_MODE_AUDIT)
-		fprintf(stderr,
-			"pinfold: agent %s runs in audit mode: denials are recorded, not applied\n",
-			agent);
-	else if (mode == POLICY_MODE_RECORD)
-		fprintf(stderr,
-			"pinfold: agent %s runs in record mode: every access is recorded, none denied\n",
-			agent);
-}
-
-/* Create the instance cgroup and its procs descriptor; 0 or an exit status. */
-static int run_cgroup(struct run_state *st)
-{
-	int err;
-
-	err = cgroup_instance_create(st->k.parent, st->name, st->cg, sizeof(st->cg));
-	if (err) {
-		fprintf(stderr, "pinfold: cannot create cgroup %s/%s: %s\n", st->k.parent, st->name,
-			strerror(-err));
-		st->cg[0] = '\0';
-		return RUN_EXIT_INTERNAL;
-	}
-	err = cgroup_id(st->cg, &st->in.cgroup_id);
-	st->procs_fd = err ? err : cgroup_procs_open(st->cg);
-	if (st->procs_fd < 0) {
-		fprintf(stderr, "pinfold: cannot use cgroup %s: %s\n", st->cg,
-			strerror(-st->procs_fd));
-		return RUN_EXIT_INTERNAL;
-	}
-	return 0;
-}
-
-/*
- * Refuse an agent whose rules let it read the audit keys or change the
- * audit log: it could forge or cut its own records. Where no file rule
- * holds it, say so. 0 or an exit status.
- */
-static int run_audit_guard(struct run_state *st)
-{
-	const char *key = st->o.log.key_path ? st->o.log.key_path : AUDITLOG_DEFAULT_KEY;
-	char why[1024];
-	int rc;
-
-	/* writer_open made it: the path fits */
-	auditlog_path_key_path(key, st->path_key, sizeof(st->path_key));
-	st->audit_keys[0] = key;
-	st->audit_keys[1] = st->path_key;
-	rc = audit_guard(st->o.audit, st->audit_keys, 2, swap_policy(&st->sw), swap_agent(&st->sw),
-			 &st->comp, st->k.files_enforced, why, sizeof(why));
-	/* without BPF LSM the degraded line has said that no file rule holds */
-	if (rc == 2) {
-		if (st->k.files_enforced)
-			fprintf(stderr, "pinfold: warning: %s\n", why);
-		return 0;
-	}
-	if (!rc)
-		return 0;
-	fprintf(stderr,
-		"pinfold: refusing to run agent %s: %s%s; keep the audit log and its keys where "
-		"the agent's rules reach nothing\n",
-		st->o.agent, why, rc > 0 ? ", so it could forge or cut its own audit records" : "");
-	return RUN_EXIT_USAGE;
-}
-
-/*
- * Open the audit file, create the instance cgroup, install the rules and
- * the ring, and write the instance-start record. 0 or an exit status.
- */
-static int run_instance_up(struct run_state *st)
-{
-	const struct policy_agent *a = swap_agent(&st->sw);
-	int err;
-
-	char why[512];
-
-	st->w.sw = &st->sw;
-	st->w.reserve = (unsigned long long)st->o.reserve_bytes;
-	st->w.k = &st->k;
-	st->w.in = &st->in;
-	st->w.who = (struct audit_instance){
-		.agent = st->o.agent,
-		.instance = st->name,
-		.files_unenforced = !st->k.files_enforced,
-		.private_tmp = st->in.tmp,
-		.on_behalf_of = st->o.on_behalf_of,
-		.task = st->o.task,
-	};
-	swap_describe(&st->sw, &st->w.who);
-	/* the chained log (auditlog_open), its keys made on first use */
-	err = writer_open(&st->w, &st->o.log, why, sizeof(why));
-	if (err) {
-		fprintf(stderr, "pinfold: cannot open the audit log %s: %s\n", st->o.audit, why);
-		return RUN_EXIT_USAGE;
-	}
-	err = run_audit_guard(st);
-	if (err)
-		return err;
-
-	err = run_cgroup(st);
-	if (err)
-		return err;
-	st->in.flags = st->k.files_enforced ? 0 : PF_INST_FILES_UNENFORCED;
-	st->in.flags |= instance_mode_flags(a->mode);
-	st->in.sockets = a->sockets;
-	err = instance_install(&st->k, &st->in, &st->comp);
-	if (err == -E2BIG || err == -ENOMEM) {
-		fprintf(stderr,
-			"pinfold: cannot install the rules of agent %s: the kernel maps are full "
-			"(running instances together hold at most %d trees and %d destination "
-			"prefixes)\n",
-			st->o.agent, PF_MAX_TREES, PF_MAX_PREFIXES);
-		return RUN_EXIT_INTERNAL;
-	}
-	if (err) {
-		fprintf(stderr, "pinfold: cannot install the rules of agent %s: %s\n", st->o.agent,
-			strerror(-err));
-		return RUN_EXIT_INTERNAL;
-	}
-	err = writer_watch_ring(&st->w, st->in.ring_fd);
-	if (err) {
-		fprintf(stderr, "pinfold: cannot read the event ring: %s\n", strerror(-err));
-		return RUN_EXIT_INTERNAL;
-	}
-
-	writer_note(&st->w, "instance-start", start_detail(st));
-	if (writer_flush(&st->w) || st->w.unformatted) {
-		fprintf(stderr,
-			"pinfold: not starting agent %s: its audit file %s cannot be written\n",
-			st->o.agent, st->o.audit);
-		return RUN_EXIT_INTERNAL;
-	}
-	say_mode(st->o.agent, a->mode);
-	return 0;
-}
-
-/* Signals for the agent come to the launcher, which passes them on. */
+/* Say, in one line, what is enforced; refuse unless degraded is allowed. */
 static int run_signals(struct run_state *st)
 {
 	sigset_t mask;
@@ -752,35 +349,6 @@ static int run_signals(struct run_state *st)
 }
 
 /* swap's note callback: a record of the instance, with detail (owned) */
-static void swap_note(void *ctx, const char *kind, struct json_object *detail)
-{
-	writer_note(ctx, kind, detail);
-}
-
-/*
- * A changed policy is due: apply it between two reads of the ring. Events
- * already queued were decided by the generation they carry, which stays
- * known to the writer.
- */
-static void run_swap(struct run_state *st)
-{
-	struct swap_target t = {
-		.k = &st->k,
-		.in = &st->in,
-		.private_tmp = st->in.tmp,
-		.who = &st->w.who,
-		.note = swap_note,
-		.note_ctx = &st->w,
-		.audit_log = st->o.audit,
-		.audit_keys = st->audit_keys,
-		.n_audit_keys = 2,
-	};
-
-	writer_consume(&st->w, false);
-	swap_run_due(&st->sw, &t);
-}
-
-/* Add fd to the epoll set ep; 0 or -errno. */
 static int watch_fd(int ep, int fd)
 {
 	struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
@@ -791,21 +359,26 @@ static int watch_fd(int ep, int fd)
 /* How long to wait for events: until a policy change or a retry is due. */
 static int wait_ms(const struct run_state *st)
 {
-	int a = swap_timeout_ms(&st->sw), b = writer_timeout_ms(&st->w);
+	int a, b;
 
+	if (st->ctl_fd >= 0)
+		return -1; /* the daemon writes, and applies changes */
+	a = swap_timeout_ms(&st->l.sw);
+	b = writer_timeout_ms(&st->l.w);
 	if (a < 0)
 		return b;
 	return b < 0 || a < b ? a : b;
 }
 
 /*
- * Wait for the child, consuming events, forwarding signals and applying
- * changes of the policy.
+ * Wait for the child, forwarding signals; standalone, also consume events
+ * and apply changes of the policy.
  */
 static int supervise(struct run_state *st, pid_t child, int *status)
 {
-	int ep, pidfd, n, i, err = 0, ring_fd = writer_ring_fd(&st->w);
-	int policy_fd = swap_fd(&st->sw);
+	bool alone = st->ctl_fd < 0;
+	int ep, pidfd, n, i, err = 0, ring_fd = alone ? writer_ring_fd(&st->l.w) : -1;
+	int policy_fd = alone ? swap_fd(&st->l.sw) : -1;
 	struct epoll_event evs[8];
 
 	pidfd = syscall(SYS_pidfd_open, child, 0);
@@ -814,7 +387,9 @@ static int supervise(struct run_state *st, pid_t child, int *status)
 		err = -errno;
 		goto out;
 	}
-	err = watch_fd(ep, pidfd) ?: watch_fd(ep, st->sig_fd) ?: watch_fd(ep, ring_fd);
+	err = watch_fd(ep, pidfd) ?: watch_fd(ep, st->sig_fd);
+	if (!err && ring_fd >= 0)
+		err = watch_fd(ep, ring_fd);
 	if (!err && policy_fd >= 0)
 		err = watch_fd(ep, policy_fd);
 	if (err)
@@ -835,18 +410,18 @@ static int supervise(struct run_state *st, pid_t child, int *status)
 				if (read(st->sig_fd, &si, sizeof(si)) == sizeof(si))
 					kill(child, si.ssi_signo);
 			} else if (evs[i].data.fd == ring_fd) {
-				writer_consume(&st->w, false);
+				writer_consume(&st->l.w, false);
 			} else if (evs[i].data.fd == policy_fd) {
-				swap_on_change(&st->sw);
+				swap_on_change(&st->l.sw);
 				/* a watch that was lost is closed: epoll dropped it */
-				policy_fd = swap_fd(&st->sw);
+				policy_fd = swap_fd(&st->l.sw);
 			}
 		}
-		if (swap_timeout_ms(&st->sw) == 0)
-			run_swap(st);
+		if (alone && swap_timeout_ms(&st->l.sw) == 0)
+			launch_swap(&st->l);
 		/* the log could not take records, or a checkpoint is due */
-		if (n == 0)
-			writer_flush(&st->w);
+		if (alone && n == 0)
+			writer_flush(&st->l.w);
 		for (i = 0; i < n; i++)
 			if (evs[i].data.fd == pidfd && waitpid(child, status, 0) == child)
 				goto out;
@@ -868,25 +443,12 @@ static int exit_code(int status)
 	return RUN_EXIT_INTERNAL;
 }
 
-/* Remove the private temporary directory, saying so when it cannot be. */
-static void remove_tmp(struct instance *in)
-{
-	char path[sizeof(in->tmp)];
-	int err;
-
-	snprintf(path, sizeof(path), "%s", in->tmp);
-	err = instance_tmp_remove(in);
-	if (err)
-		fprintf(stderr,
-			"pinfold: cannot remove the private temporary directory %s: %s; the next "
-			"run on slot %d removes it\n",
-			path, strerror(-err), in->slot);
-}
-
 /*
- * Start the agent, write its events until it ends, then end the instance:
- * leftover tasks die, every event is drained, losses and the exit status
- * are recorded. Returns the agent's exit status.
+ * Start the agent and wait for it. Standalone, write its events until it
+ * ends, then end the instance: leftover tasks die, every event is drained,
+ * losses and the exit status are recorded. Through the daemon, tell it the
+ * exit status (the daemon ends the instance when its cgroup is empty).
+ * Returns the agent's exit status.
  */
 static int run_agent(struct run_state *st)
 {
@@ -901,9 +463,11 @@ static int run_agent(struct run_state *st)
 		return RUN_EXIT_INTERNAL;
 	}
 	if (child == 0)
-		child_exec(launcher, st->procs_fd, &st->oldmask, &st->o, st->in.tmp);
-	close(st->procs_fd);
-	st->procs_fd = -1;
+		child_exec(launcher, st->l.procs_fd, &st->oldmask, &st->l.o,
+			   st->ctl_fd < 0 ? st->l.in.tmp : st->tmp);
+	if (st->l.procs_fd >= 0)
+		close(st->l.procs_fd);
+	st->l.procs_fd = -1;
 
 	err = supervise(st, child, &status);
 	if (err) {
@@ -911,66 +475,133 @@ static int run_agent(struct run_state *st)
 		kill(child, SIGKILL);
 		waitpid(child, &status, 0);
 	}
-
-	err = cgroup_instance_destroy(st->cg);
-	if (err)
-		fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", st->cg, strerror(-err));
-	else
-		st->cg[0] = '\0';
-	/* the agent's tasks are gone: nothing writes there any more */
-	if (!err)
-		remove_tmp(&st->in);
-	writer_finish(&st->w);
-	detail = detail_new();
-	detail_add(detail, "status", json_object_new_int(exit_code(status)));
-	writer_note(&st->w, "instance-exit", detail);
-	writer_flush(&st->w);
+	detail = json_object_new_object();
+	json_object_object_add(detail, "status", json_object_new_int(exit_code(status)));
+	if (st->ctl_fd < 0) {
+		launch_end(&st->l, detail);
+	} else {
+		/*
+		 * A daemon killed meanwhile broke the connection, and its
+		 * successor ends the instance without the status: the agent's
+		 * rules keep it from the control socket (unix-connect).
+		 */
+		json_object_object_add(detail, "op", json_object_new_string("exit"));
+		control_send(st->ctl_fd, detail);
+		json_object_put(detail);
+	}
 	return exit_code(status);
+}
+
+/* A string array of JSON from a NULL-ended vector. */
+static struct json_object *str_array(char *const *v, int n)
+{
+	struct json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; a && (n < 0 ? v[i] != NULL : i < n); i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+/*
+ * Ask the daemon to confine this process as an instance of the agent: it
+ * moves us into the instance cgroup, and we start the agent from there.
+ * 0, or an exit status after saying why.
+ */
+static int run_via_daemon(struct run_state *st)
+{
+	struct run_opts *o = &st->l.o;
+	struct json_object *req = json_object_new_object(), *reply, *keep;
+	char path[PATH_MAX];
+	const char *said, *tmp;
+	int i;
+
+	json_object_object_add(req, "op", json_object_new_string("run"));
+	json_object_object_add(req, "agent", json_object_new_string(o->agent));
+	if (o->policy)
+		json_object_object_add(
+			req, "policy",
+			json_object_new_string(realpath(o->policy, path) ? path : o->policy));
+	if (o->on_behalf_of)
+		json_object_object_add(req, "on_behalf_of",
+				       json_object_new_string(o->on_behalf_of));
+	if (o->task)
+		json_object_object_add(req, "task", json_object_new_string(o->task));
+	json_object_object_add(req, "allow_degraded", json_object_new_boolean(o->allow_degraded));
+	json_object_object_add(req, "audit_options", json_object_new_boolean(o->audit_given));
+	json_object_object_add(req, "no_watch", json_object_new_boolean(o->no_watch));
+	keep = json_object_new_array();
+	for (i = 0; keep && i < o->n_keep_fds; i++)
+		json_object_array_add(keep, json_object_new_int(o->keep_fds[i]));
+	json_object_object_add(req, "keep_fds", keep);
+	json_object_object_add(req, "argv", str_array(o->argv, -1));
+
+	reply = control_call(st->ctl_fd, req);
+	if (!reply) {
+		fprintf(stderr, "pinfold: the daemon did not answer: %s\n", strerror(errno));
+		return RUN_EXIT_INTERNAL;
+	}
+	said = json_object_get_string(json_object_object_get(reply, "said"));
+	if (said && *said)
+		fputs(said, stderr);
+	if (!json_object_get_boolean(json_object_object_get(reply, "ok"))) {
+		i = json_object_get_int(json_object_object_get(reply, "code"));
+		json_object_put(reply);
+		return i ?: RUN_EXIT_INTERNAL;
+	}
+	tmp = json_object_get_string(json_object_object_get(reply, "tmp"));
+	snprintf(st->tmp, sizeof(st->tmp), "%s", tmp ? tmp : "");
+	json_object_put(reply);
+	return 0;
 }
 
 static void run_release(struct run_state *st)
 {
-	int err;
-
-	if (st->cg[0]) {
-		err = cgroup_instance_destroy(st->cg);
-		if (err)
-			fprintf(stderr, "pinfold: cannot remove cgroup %s: %s\n", st->cg,
-				strerror(-err));
-	}
-	if (st->in.tmp[0])
-		remove_tmp(&st->in);
-	instance_release(&st->k, &st->in);
-	if (st->procs_fd >= 0)
-		close(st->procs_fd);
+	launch_release(&st->l);
+	loader_close(&st->k);
 	if (st->sig_fd >= 0)
 		close(st->sig_fd);
-	writer_release(&st->w);
-	loader_close(&st->k);
-	compiled_release(&st->comp);
-	swap_release(&st->sw);
+	if (st->ctl_fd >= 0)
+		close(st->ctl_fd);
 }
 
 int run_main(int argc, char **argv)
 {
 	struct run_state st = {
-		.sw = SWAP_INIT,
+		.l = LAUNCH_INIT,
 		.k = PF_KERNEL_INIT,
-		.in = INSTANCE_INIT,
-		.o.log = AUDITLOG_OPTS_INIT,
-		.o.reserve_bytes = WRITER_RESERVE_DEFAULT,
-		.procs_fd = -1,
 		.sig_fd = -1,
+		.ctl_fd = -1,
 	};
 	int ret;
 
-	ret = parse(argc, argv, &st.o);
+	st.l.k = &st.k;
+	st.l.err = stderr;
+	st.l.launcher = getpid();
+	st.l.uid = getuid();
+	st.l.gid = getgid();
+	ret = parse(argc, argv, &st.l.o);
 	if (ret)
 		return ret < 0 ? EXIT_SUCCESS : ret;
 
-	ret = run_prepare(&st);
-	if (!ret)
-		ret = run_instance_up(&st);
+	if (!st.l.o.standalone) {
+		st.ctl_fd = control_connect();
+		if (st.ctl_fd < 0 && !control_no_daemon(st.ctl_fd)) {
+			fprintf(stderr,
+				"pinfold: cannot reach the daemon at %s: %s; --standalone runs "
+				"without it\n",
+				CONTROL_SOCKET, strerror(-st.ctl_fd));
+			return RUN_EXIT_INTERNAL;
+		}
+	}
+	if (st.ctl_fd >= 0) {
+		ret = run_via_daemon(&st);
+	} else if (!st.l.o.policy) {
+		fprintf(stderr, "pinfold: no daemon runs: run needs --policy\n");
+		ret = RUN_EXIT_USAGE;
+	} else {
+		ret = launch_prepare(&st.l) ?: launch_up(&st.l);
+	}
 	if (!ret)
 		ret = run_signals(&st);
 	if (!ret)

@@ -29,10 +29,18 @@ struct run_opts {
 	long long reserve_bytes; /* free bytes below which audit-required access is refused */
 	bool allow_degraded;
 	bool no_watch;                  /* apply no change of the policy while the agent runs */
+	bool standalone;                /* not through the daemon, even when one runs */
+	bool audit_given;               /* an --audit* option was given */
 	int keep_fds[RUN_MAX_KEEP_FDS]; /* inherited fds above 2 to pass on, sorted */
 	int n_keep_fds;
 	char **argv;
 };
+
+/* --audit-sync's value; 0, or -EINVAL after saying why. */
+int run_parse_sync(const char *arg, enum auditlog_sync *out);
+
+/* A count of bytes or seconds (0: never) for option opt; 0, or -EINVAL after saying why. */
+int run_parse_count(const char *opt, const char *arg, long long *out);
 
 /* `pinfold run ARGS`; returns the exit status. */
 int run_main(int argc, char **argv);

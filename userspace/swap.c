@@ -383,7 +383,7 @@ static struct policy *load_next(struct swap *sw, const struct swap_target *t,
 	}
 	/* loaded: the next rejection is news, even if worded as the last one */
 	sw->last_rejection[0] = '\0';
-	if (!strcmp(p->sha256, swap_policy(sw)->sha256)) {
+	if (!sw->force && !strcmp(p->sha256, swap_policy(sw)->sha256)) {
 		policy_free(p);
 		return NULL;
 	}
@@ -478,10 +478,28 @@ static int apply(struct swap *sw, const struct swap_target *t)
 
 int swap_run_due(struct swap *sw, const struct swap_target *t)
 {
+	int rc;
+
 	if (!sw->pending || swap_timeout_ms(sw) > 0)
 		return 0;
 	sw->pending = false;
-	return apply(sw, t);
+	rc = apply(sw, t);
+	sw->force = false;
+	return rc;
+}
+
+void swap_request(struct swap *sw, bool force)
+{
+	sw->pending = true;
+	sw->force = sw->force || force;
+	clock_gettime(CLOCK_MONOTONIC, &sw->due);
+}
+
+void swap_reset(struct swap *sw, struct policy *p, uint32_t gen)
+{
+	while (sw->n_gens)
+		drop_last(sw);
+	swap_init(sw, sw->path, sw->agent, p, gen);
 }
 
 void swap_release(struct swap *sw)

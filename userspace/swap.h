@@ -45,6 +45,7 @@ struct swap {
 	size_t n_gens;
 	int inotify_fd; /* -1: not watching */
 	bool pending;   /* a change waits for the quiet time to pass */
+	bool force;     /* the next change applies even an unchanged policy */
 	struct timespec due;
 	char last_rejection[768]; /* not repeated while the policy stays the same */
 };
@@ -74,6 +75,9 @@ struct swap_target {
  */
 void swap_init(struct swap *sw, const char *path, const char *agent, struct policy *p,
 	       uint32_t gen);
+
+/* Forget every generation kept; p (taken over) is in force as gen. The watch stays. */
+void swap_reset(struct swap *sw, struct policy *p, uint32_t gen);
 
 /* The policy in force, and its agent. */
 const struct policy *swap_policy(const struct swap *sw);
@@ -105,6 +109,13 @@ int swap_fd(const struct swap *sw);
 
 /* Milliseconds until a change is due to be read; -1 when none is pending. */
 int swap_timeout_ms(const struct swap *sw);
+
+/*
+ * Read the policy at the next swap_run_due, now: a reload was asked for.
+ * force: apply it even when it is the one in force (a restarted daemon
+ * adopts rules it did not write, whatever policy they came from).
+ */
+void swap_request(struct swap *sw, bool force);
 
 /* Take the watch's notifications (when swap_fd is readable). */
 void swap_on_change(struct swap *sw);

@@ -124,6 +124,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* a short event still becomes a record: the formatter flags it */
 	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
 	seqgap_see(&w->gaps, ev.seq, on_lost, w);
+	if (ev.decision == PF_DECISION_DENY)
+		w->denied++;
+	else
+		w->allowed++;
 	emit(w, audit_event_retain(&ev, &w->who),
 	     audit_format_event(&ev, &w->who, w->boot_to_real));
 
@@ -324,6 +328,15 @@ int writer_flush(struct writer *w)
 {
 	int err = auditlog_flush(w->log);
 	bool low = !err && low_space(w);
+
+	/* into the page cache only: it outlives the process, as the log does */
+	if (!err && w->cursor_fd > 0 && !auditlog_pending(w->log)) {
+		uint64_t cursor[2] = {w->gaps.next, w->lost_reported};
+
+		if (pwrite(w->cursor_fd, cursor, sizeof(cursor), 0) < 0)
+			fprintf(stderr, "pinfold: cannot keep the audit cursor: %s\n",
+				strerror(errno));
+	}
 
 	if ((err || low) && !w->blocked_err) {
 		block(w, err);

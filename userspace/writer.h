@@ -52,6 +52,11 @@ struct writer {
 	 * access is refused (0: no reserve) */
 	unsigned long long reserve;
 	char log_dir[4096];
+	uint64_t allowed, denied; /* events written, by decision */
+	/* where the number after the last event written, and lost_reported,
+	 * are kept, so that a restarted daemon knows where its records
+	 * stopped (0: nowhere) */
+	int cursor_fd;
 };
 
 #define WRITER_RETRY_MS 1000      /* a log that could not take records is tried again */
