@@ -846,6 +846,10 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
  * trampoline skips the rest), so the verdict argument is 0 here anyway;
  * a call the kernel makes itself (kernel true) comes from a BPF syscall
  * program, which an agent cannot load. attr is the kernel's copy.
+ * NEEDSWORK: a root task outside may attach cgroup programs of its own on
+ * an ancestor of pinfold's parent, which run after pinfold's and can clear
+ * its network denials (bpf_set_retval); refusing that would refuse
+ * systemd's cgroup firewall too.
  */
 SEC("lsm/bpf")
 int BPF_PROG(bpf, int cmd, union bpf_attr *attr)
@@ -935,6 +939,26 @@ int BPF_PROG(sb_umount, struct vfsmount *mnt, int flags, int ret)
 	if (ret)
 		return ret;
 	return pf_guard_umount(pf_real_mount(mnt));
+}
+
+/*
+ * prctl(PR_SET_MM) with PR_SET_MM_EXE_FILE or PR_SET_MM_MAP (its exe_fd)
+ * would let a root task name pinfold's binary as its own executable
+ * without running it, and so pass for pinfold with the guard
+ * (pf_runs_pinfold, guard.bpf.h). No task may while pinfold is loaded:
+ * the hook gets a descriptor number, not the file, so the call cannot be
+ * judged by what it names. Checkpoint/restore tools (CRIU) need it.
+ */
+SEC("lsm/task_prctl")
+int BPF_PROG(task_prctl, int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
+	     unsigned long arg5, int ret)
+{
+	if (ret)
+		return ret;
+	if (option != PF_PR_SET_MM || (arg2 != PF_PR_SET_MM_EXE_FILE && arg2 != PF_PR_SET_MM_MAP))
+		return 0;
+	pf_count(PF_STAT_GUARD_DENIED);
+	return -EPERM;
 }
 
 /*

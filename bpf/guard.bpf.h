@@ -14,6 +14,11 @@
 /* mounts looked at in the tree of one unmount; a larger tree is refused */
 #define PF_UMOUNT_STEPS 4096
 
+/* prctl(2) options (linux/prctl.h), which vmlinux.h does not carry */
+#define PF_PR_SET_MM 35
+#define PF_PR_SET_MM_EXE_FILE 13
+#define PF_PR_SET_MM_MAP 14
+
 /* pf_config while a loader has recorded pinfold's executable, else NULL */
 static __always_inline const struct pf_config *pf_guard_config(void)
 {

@@ -194,7 +194,7 @@ static void print_instances(struct json_object *list)
 
 static void print_status(struct json_object *r)
 {
-	struct json_object *o, *v;
+	struct json_object *o, *v, *a;
 	size_t i;
 
 	printf("daemon:       pid %lld, up since %s\n", (long long)control_int(r, "pid", 0),
@@ -216,9 +216,13 @@ static void print_status(struct json_object *r)
 		printf("programs:     %zu attached\n", json_object_array_length(o));
 		for (i = 0; i < json_object_array_length(o); i++) {
 			v = json_object_array_get_idx(o, i);
-			printf("  %-28s id %lld  link %lld\n", control_str(v, "name") ?: "?",
+			printf("  %-28s id %lld  link %lld%s\n", control_str(v, "name") ?: "?",
 			       (long long)control_int(v, "id", 0),
-			       (long long)control_int(v, "link", 0));
+			       (long long)control_int(v, "link", 0),
+			       json_object_object_get_ex(v, "attached", &a) &&
+					       !json_object_get_boolean(a)
+				       ? "  DETACHED: its rules are not enforced"
+				       : "");
 		}
 	}
 	if (json_object_object_get_ex(r, "instances", &o))

@@ -705,6 +705,9 @@ static struct json_object *programs_json(const struct daemon *d)
 		o = json_object_new_object();
 		json_add(o, "link", json_object_new_int64(li.id));
 		json_add(o, "id", json_object_new_int64(li.prog_id));
+		/* a cgroup link detached behind pinfold's back names no cgroup */
+		if (li.type == BPF_LINK_TYPE_CGROUP)
+			json_add(o, "attached", json_object_new_boolean(li.cgroup.cgroup_id != 0));
 		fd = bpf_prog_get_fd_by_id(li.prog_id);
 		len = sizeof(pi);
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &pi, &len))

@@ -28,16 +28,24 @@
  *                           EPERM, maps the descriptors that are BPF maps
  *   list DIR                the names in DIR, read without looking any up (ls
  *                           looks each up): "ok NAME..." in name order
+ *   exe-as BINARY PATH      pass for BINARY without running it: move every
+ *                           mapping of our own executable to anonymous
+ *                           memory, prctl(PR_SET_MM, PR_SET_MM_EXE_FILE) to
+ *                           BINARY (reported as "err E..." when refused),
+ *                           then BPF_OBJ_GET of PATH
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -340,6 +348,56 @@ static int op_list(const char *dir)
 	return report(0, n ? reply : NULL);
 }
 
+/*
+ * Move each mapping of our own executable to anonymous memory at the same
+ * address: the kernel refuses a new exe_file while the old one is mapped.
+ * 0 or an errno.
+ */
+static int unmap_own_exe(void)
+{
+	char exe[PATH_MAX], line[PATH_MAX + 128], path[PATH_MAX];
+	unsigned long lo, hi;
+	FILE *f;
+	ssize_t n;
+	void *p;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	f = fopen("/proc/self/maps", "re");
+	if (n < 0 || !f)
+		return errno;
+	exe[n] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		path[0] = '\0';
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi, path) < 2 ||
+		    strcmp(path, exe))
+			continue;
+		p = mmap(NULL, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return errno;
+		memcpy(p, (void *)lo, hi - lo);
+		if (mremap(p, hi - lo, hi - lo, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)lo) ==
+		    MAP_FAILED)
+			return errno;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int op_exe_as(const char *binary, const char *pin)
+{
+	int fd, err = unmap_own_exe();
+
+	if (err)
+		return report(err, "cannot move our own mappings");
+	fd = open(binary, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno, NULL);
+	if (prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0))
+		return report(errno, NULL);
+	return op_obj_get(pin);
+}
+
 int main(int argc, char **argv)
 {
 	const struct kind *k;
@@ -372,6 +430,8 @@ int main(int argc, char **argv)
 			return op_umount(argv[2], argv[3]);
 		if (strcmp(op, "proc-open") == 0)
 			return op_proc_open(argv[2], argv[3]);
+		if (strcmp(op, "exe-as") == 0)
+			return op_exe_as(argv[2], argv[3]);
 	}
 	return usage();
 }

@@ -147,6 +147,10 @@ fi
 expect pin-map-get-refused "err EPERM" $GUARD obj-get $PINS/pf_config
 expect pin-link-get-refused "err EPERM" $GUARD obj-get $PINS/link_inode_permission
 expect own-pin-get "ok" $GUARD obj-get $OWN
+# naming pinfold's binary as our executable, without running it
+expect exe-as-pinfold-refused "err EPERM" $GUARD exe-as /pinfold/$PF $PINS/pf_config
+# (while pinfold is loaded no task may rename its executable; the same
+# call succeeds once it is unloaded: below)
 mkdir -p /mnt/bpf
 mount -o bind $BPFFS /mnt/bpf
 expect pin-get-through-bind-mount-refused "err EPERM" $GUARD obj-get /mnt/bpf/pinfold/pf_config
@@ -274,6 +278,7 @@ done
 [ "$(field refused)" = 0 ] && [ "$(field names)" = pf_guard_own ] && ok ids-free-after-unload ||
 	bad ids-free-after-unload "said '$out'"
 expect umount-after-unload "ok" $GUARD umount /tmp/t2 detach
+expect exe-as-after-unload "ok" $GUARD exe-as /pinfold/$PF $OWN
 # the copy now loads, and the guard trusts it and not build/pinfold
 out=$(/tmp/pinfold-copy run --policy $POLICY --agent rooted --audit $AUDIT --no-watch -- \
 	$PROBE read $S/a.txt 2>/tmp/stderr)
