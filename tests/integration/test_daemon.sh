@@ -125,6 +125,18 @@ status_get()
 	status_json | python3 -c 'import json, sys; s = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
+# the systemd unit that ships: systemd's own check, with the binary where it is
+if command -v systemd-analyze >/dev/null; then
+	sed "s|@SBIN@|$(dirname "$PINFOLD")|" "$PF_ROOT/userspace/pinfold.service" >"$PF_TMP/pinfold.service"
+	pf_exec systemd-analyze verify "$PF_TMP/pinfold.service"
+	check unit-verifies "systemd-analyze verify accepts pinfold.service (exit $PF_RC; $(pf_stderr))" \
+		sh -c "[ $PF_RC = 0 ] && [ ! -s '$PF_ERR' ]"
+else
+	echo "SKIP unit-verifies: systemd-analyze is not installed"
+fi
+check unit-keeps-agents "the unit's stop and restart leave the agents confined (KillMode=process, Restart=always)" \
+	sh -c "grep -qx 'KillMode=process' '$PF_ROOT/userspace/pinfold.service' && grep -qx 'Restart=always' '$PF_ROOT/userspace/pinfold.service'"
+
 start_daemon || { echo "FAIL setup: the daemon did not start: $(cat "$PF_TMP/daemon.log")"; exit 1; }
 pass "daemon starts and answers status"
 
