@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * row-connect - what pinfold adds to a connect(2), against the floor (a
+ * connect4 program that allows at once) and against no program, natively.
+ *
+ * The call timed is connect(2) of one UDP socket to an allowed loopback
+ * address, again and again: each call runs the cgroup connect4 programs
+ * and little else (no handshake), so the programs' cost is not lost in
+ * the noise of a TCP connection. Each variant runs in a child process:
+ *   none     in the bench's own cgroup, where no program is attached;
+ *   floor    in a cgroup of its own with floor.bpf.c attached;
+ *   pinfold  confined by `pinfold run` with N destinations in its policy
+ *            (1, 100, 10 000), one of them the address called.
+ * Variants are interleaved, ROUNDS rounds of each; the medians are
+ * compared. The added cost of a variant is its median minus none's; the
+ * row's ratio is pinfold's added cost over the floor's. With
+ * kernel.bpf_stats_enabled, the programs' own run time per call is added
+ * as notes.
+ *
+ *   row-connect                 the row (root), as bench.sh runs it
+ *   row-connect --child N PORT  time N connects; print the ns per call
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "floor.skel.h"
+
+#define CALLS 200000 /* connects per trial */
+#define ROUNDS 7     /* trials per variant, interleaved */
+#define PORT 9       /* discard: nothing needs to listen for a UDP connect */
+
+static const int sizes[] = {1, 100, 10000};
+#define N_SIZES (int)(sizeof(sizes) / sizeof(sizes[0]))
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int child(long calls, int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	double t0;
+	long i;
+	int fd;
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < calls / 10; i++) /* warm up */
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			goto fail;
+	t0 = now_ns();
+	for (i = 0; i < calls; i++)
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			goto fail;
+	printf("%.1f\n", (now_ns() - t0) / calls);
+	return 0;
+fail:
+	printf("err %s\n", strerror(errno));
+	return 1;
+}
+
+/* Run argv, its stdout into out; 0 when it exited 0 and printed a number. */
+static int run(char *const argv[], const char *cgroup_procs, double *out)
+{
+	int p[2], status;
+	char buf[128] = "";
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		if (cgroup_procs) {
+			int fd = open(cgroup_procs, O_WRONLY);
+
+			if (fd < 0 || write(fd, "0\n", 2) != 2)
+				_exit(1);
+			close(fd);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || sscanf(buf, "%lf", out) != 1) {
+		fprintf(stderr, "  %s: %s (exit %d)\n", argv[0], buf,
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * A policy whose agent bench may reach n destinations, the called one
+ * among them: backends of at most POLICY_MAX_RULES (4096) destinations
+ * each, granted through one family.
+ */
+static int write_policy(const char *path, int n)
+{
+	FILE *f = fopen(path, "w");
+	int i, b, per = 4096;
+
+	if (!f)
+		return -1;
+	fprintf(f, "version: 1\nbackends:\n");
+	for (i = 0, b = 0; i < n; i++) {
+		if (i % per == 0)
+			fprintf(f, "  b%d:\n    destinations:\n", b++);
+		if (i == 0)
+			fprintf(f, "      - { to: 127.0.0.1, port: %d, proto: udp }\n", PORT);
+		else
+			fprintf(f, "      - { to: 10.%d.%d.%d, port: %d, proto: udp }\n",
+				(i >> 16) & 255, (i >> 8) & 255, i & 255, PORT);
+	}
+	fprintf(f, "families:\n  reach:\n    grants:\n");
+	for (i = 0; i < b; i++)
+		fprintf(f, "      - { backend: b%d, actions: [connect, send] }\n", i);
+	fprintf(f, "agents:\n  bench:\n    families: [reach]\n");
+	return fclose(f);
+}
+
+/* Run time per call of the program behind link pin path, from BPF statistics; <0 unknown. */
+static double prog_ns_per_run(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len) || !info.run_cnt)
+		return -1;
+	return (double)info.run_time_ns / info.run_cnt;
+}
+
+static int pinfold_connect4_fd(void)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	int link = bpf_obj_get("/sys/fs/bpf/pinfold/link_connect4"), fd = -1;
+
+	if (link >= 0 && !bpf_obj_get_info_by_fd(link, &li, &len))
+		fd = bpf_prog_get_fd_by_id(li.prog_id);
+	if (link >= 0)
+		close(link);
+	return fd;
+}
+
+/* The cgroup2 mount, from /proc/self/mountinfo. */
+static int cgroup2_mount(char *buf, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(dash + 3, "%63s", type) != 1 || strcmp(type, "cgroup2"))
+			continue;
+		snprintf(buf, len, "%s", mnt);
+		found = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+int main(int argc, char **argv)
+{
+	const char *pinfold = getenv("PINFOLD"), *tmp = getenv("BENCH_TMP");
+	double none[ROUNDS], fl[ROUNDS], pf[N_SIZES][ROUNDS], m_none, m_floor, m_pf;
+	char self[PATH_MAX], cg[PATH_MAX], procs[PATH_MAX + 16], pol[N_SIZES][PATH_MAX];
+	char audit[PATH_MAX], calls[32], port[16];
+	struct floor *skel = NULL;
+	int r, s, cg_fd = -1, stats = 0, rc = 1;
+	double floor_prog = -1, pf_prog = -1;
+	FILE *f;
+
+	if (argc == 4 && !strcmp(argv[1], "--child"))
+		return child(atol(argv[2]), atoi(argv[3]));
+	if (!pinfold || !tmp || readlink("/proc/self/exe", self, sizeof(self) - 1) < 0) {
+		fprintf(stderr, "row-connect: run it from bench.sh (PINFOLD, BENCH_TMP)\n");
+		return 2;
+	}
+	memset(self + strlen(self), 0, 1);
+	snprintf(calls, sizeof(calls), "%d", CALLS);
+	snprintf(port, sizeof(port), "%d", PORT);
+	snprintf(audit, sizeof(audit), "%s/connect.jsonl", tmp);
+
+	/* the floor: its own cgroup, its program attached */
+	if (cgroup2_mount(cg, sizeof(cg)))
+		goto out;
+	strncat(cg, "/pf-bench-floor", sizeof(cg) - strlen(cg) - 1);
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		goto out;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	skel = floor__open_and_load();
+	cg_fd = open(cg, O_RDONLY | O_DIRECTORY);
+	if (!skel || cg_fd < 0 ||
+	    bpf_prog_attach(bpf_program__fd(skel->progs.floor_connect4), cg_fd,
+			    BPF_CGROUP_INET4_CONNECT, 0)) {
+		printf("fail\tconnect\tcannot attach the floor program: %s\n", strerror(errno));
+		goto out;
+	}
+	for (s = 0; s < N_SIZES; s++) {
+		snprintf(pol[s], sizeof(pol[s]), "%s/policy-%d.yaml", tmp, sizes[s]);
+		if (write_policy(pol[s], sizes[s]))
+			goto out;
+	}
+	/* the programs' own cost per call, when the kernel counts it */
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r+");
+	stats = f && fputs("1\n", f) >= 0;
+	if (f)
+		fclose(f);
+
+	for (r = 0; r < ROUNDS; r++) {
+		char *a_none[] = {self, "--child", calls, port, NULL};
+
+		fprintf(stderr, "  connect: round %d of %d\n", r + 1, ROUNDS);
+		if (run(a_none, NULL, &none[r]) || run(a_none, procs, &fl[r]))
+			goto out;
+		for (s = 0; s < N_SIZES; s++) {
+			char *a_pf[] = {(char *)pinfold,
+					"run",
+					"--standalone",
+					"--policy",
+					pol[s],
+					"--agent",
+					"bench",
+					"--allow-degraded",
+					"--no-watch",
+					"--audit",
+					audit,
+					"--",
+					self,
+					"--child",
+					calls,
+					port,
+					NULL};
+
+			if (run(a_pf, NULL, &pf[s][r]))
+				goto out;
+		}
+	}
+	if (stats) {
+		int pfd = pinfold_connect4_fd();
+
+		floor_prog = prog_ns_per_run(bpf_program__fd(skel->progs.floor_connect4));
+		pf_prog = prog_ns_per_run(pfd);
+		if (pfd >= 0)
+			close(pfd);
+	}
+	m_none = median(none, ROUNDS);
+	m_floor = median(fl, ROUNDS);
+	for (s = 0; s < N_SIZES; s++) {
+		m_pf = median(pf[s], ROUNDS);
+		printf("row\tconnect(), pinfold's added cost at %d destination%s, over the floor's\t"
+		       "%.1f\t%.1f\tns\n",
+		       sizes[s], sizes[s] == 1 ? "" : "s", m_pf - m_none, m_floor - m_none);
+		printf("note\tconnect() at %d destinations: median %.1f ns with pinfold\n",
+		       sizes[s], m_pf);
+	}
+	printf("note\tconnect() medians of %d rounds of %d UDP connects: %.1f ns with no program, "
+	       "%.1f ns with the floor (a connect4 program that allows at once)\n",
+	       ROUNDS, CALLS, m_none, m_floor);
+	if (floor_prog >= 0 && pf_prog >= 0)
+		printf("note\tBPF statistics, run time per call: floor_connect4 %.1f ns, pinfold's "
+		       "connect4 %.1f ns (all sizes)\n",
+		       floor_prog, pf_prog);
+	printf("note\tnot measured yet: nftables (socket cgroupv2) at 1, 100 and 10 000 "
+	       "destinations, and open() in the VM (issue 7)\n");
+	rc = 0;
+out:
+	if (stats) {
+		f = fopen("/proc/sys/kernel/bpf_stats_enabled", "w");
+		if (f) {
+			fputs("0\n", f);
+			fclose(f);
+		}
+	}
+	if (cg_fd >= 0)
+		close(cg_fd);
+	floor__destroy(skel);
+	rmdir(cg);
+	if (rc)
+		printf("fail\tconnect\tsee above\n");
+	return rc;
+}
