@@ -99,10 +99,12 @@ $(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(OUT)/bench/%: tests/bench/%.c $(BENCH_SKELS) bpf/pinfold.h tests/helpers/report.h
+# rows may call pinfold's own code (row-compile)
+$(OUT)/bench/%: tests/bench/%.c $(BENCH_SKELS) bpf/pinfold.h tests/helpers/report.h \
+		$(wildcard tests/bench/*.h) $(OUT)/libpinfold.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $< $(OUT)/libpinfold.a $(LDLIBS) -o $@
 
 tests: $(OUT)/pinfold $(UNIT_BINS) $(HELPER_BINS)
 
