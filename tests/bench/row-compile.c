@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "policygen.h"
+#include "bench.h"
 #include "userspace/instance.h"
 #include "userspace/loader.h"
 
@@ -29,19 +29,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* One round at n destinations: the three steps' times, in ms. 0 or -1 after saying why. */
@@ -118,9 +105,9 @@ int main(void)
 			if (round_of(&k, path[s], &load[s][r], &comp[s][r], &apply[s][r]))
 				return 1;
 	for (s = 0; s < 2; s++) {
-		m[s][0] = median(load[s], ROUNDS);
-		m[s][1] = median(comp[s], ROUNDS);
-		m[s][2] = median(apply[s], ROUNDS);
+		m[s][0] = bench_median(load[s], ROUNDS);
+		m[s][1] = bench_median(comp[s], ROUNDS);
+		m[s][2] = bench_median(apply[s], ROUNDS);
 	}
 	printf("row\tpolicy read, compiled and applied: 10000 destinations, against 1\t%.1f\t%.1f\t"
 	       "ms\n",

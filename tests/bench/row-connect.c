@@ -42,7 +42,7 @@
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
-#include "policygen.h"
+#include "bench.h"
 
 #define CALLS 200000 /* connects per trial */
 #define ROUNDS 7     /* trials per variant, interleaved */
@@ -154,17 +154,19 @@ static int run(char *const argv[], const char *cgroup_procs, double *out)
 	return 0;
 }
 
-static int cmp(const void *a, const void *b)
+/* Run child (its argv) confined by pinfold run under policy pol; as run() does. */
+static int run_pinfold(const char *pinfold, char *pol, char *audit, char *const child[],
+		       double *out)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	char *argv[32] = {(char *)pinfold, "run",   "--standalone",     "--policy",   pol,
+			  "--agent",       "bench", "--allow-degraded", "--no-watch", "--audit",
+			  audit,           "--"};
+	int n = 12, i;
 
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	for (i = 0; child[i] && n < 31; i++)
+		argv[n++] = child[i];
+	argv[n] = NULL;
+	return run(argv, NULL, out);
 }
 
 /* nftables' way: a set of n allowed (address, port), matched for one cgroup. */
@@ -334,26 +336,9 @@ static int tcp_rows(const char *self, const char *pinfold, const char *tmp, cons
 		if (run(a_none, NULL, &none[r]) || run(a_none, floor_procs, &fl[r]))
 			goto out;
 		for (sz = 0; sz < N_SIZES; sz++) {
-			char *a_pf[] = {(char *)pinfold,
-					"run",
-					"--standalone",
-					"--policy",
-					pol[sz],
-					"--agent",
-					"bench",
-					"--allow-degraded",
-					"--no-watch",
-					"--audit",
-					audit,
-					"--",
-					(char *)self,
-					"--child-tcp",
-					calls,
-					port,
-					NULL};
 			int err;
 
-			if (run(a_pf, NULL, &pf[sz][r]))
+			if (run_pinfold(pinfold, pol[sz], audit, a_none, &pf[sz][r]))
 				goto out;
 			if (nft_load(tmp, NFT_CGROUP, sizes[sz], ntohs(a.sin_port))) {
 				printf("fail\tconnect-tcp\tcannot load the nftables rules (nft -f)\n");
@@ -365,10 +350,10 @@ static int tcp_rows(const char *self, const char *pinfold, const char *tmp, cons
 				goto out;
 		}
 	}
-	m_none = median(none, ROUNDS);
-	m_fl = median(fl, ROUNDS);
+	m_none = bench_median(none, ROUNDS);
+	m_fl = bench_median(fl, ROUNDS);
 	for (sz = 0; sz < N_SIZES; sz++) {
-		double m_pf = median(pf[sz], ROUNDS), m_nf = median(nf[sz], ROUNDS);
+		double m_pf = bench_median(pf[sz], ROUNDS), m_nf = bench_median(nf[sz], ROUNDS);
 
 		printf("row\tTCP connect(), pinfold's added cost at %d destination%s, over "
 		       "nftables'\t%.0f\t%.0f\tns\n",
@@ -378,7 +363,7 @@ static int tcp_rows(const char *self, const char *pinfold, const char *tmp, cons
 	       ROUNDS, TCP_CALLS, m_none, m_fl);
 	for (sz = 0; sz < N_SIZES; sz++)
 		printf("; at %d: %.0f ns pinfold, %.0f ns nftables", sizes[sz],
-		       median(pf[sz], ROUNDS), median(nf[sz], ROUNDS));
+		       bench_median(pf[sz], ROUNDS), bench_median(nf[sz], ROUNDS));
 	printf("\n");
 	rc = 0;
 out:
@@ -455,25 +440,8 @@ int main(int argc, char **argv)
 		if (run(a_none, NULL, &none[r]) || run(a_none, procs, &fl[r]))
 			goto out;
 		for (s = 0; s < N_SIZES; s++) {
-			char *a_pf[] = {(char *)pinfold,
-					"run",
-					"--standalone",
-					"--policy",
-					pol[s],
-					"--agent",
-					"bench",
-					"--allow-degraded",
-					"--no-watch",
-					"--audit",
-					audit,
-					"--",
-					self,
-					"--child",
-					calls,
-					port,
-					NULL};
 
-			if (run(a_pf, NULL, &pf[s][r]))
+			if (run_pinfold(pinfold, pol[s], audit, a_none, &pf[s][r]))
 				goto out;
 		}
 	}
@@ -485,10 +453,10 @@ int main(int argc, char **argv)
 		if (pfd >= 0)
 			close(pfd);
 	}
-	m_none = median(none, ROUNDS);
-	m_floor = median(fl, ROUNDS);
+	m_none = bench_median(none, ROUNDS);
+	m_floor = bench_median(fl, ROUNDS);
 	for (s = 0; s < N_SIZES; s++) {
-		m_pf = median(pf[s], ROUNDS);
+		m_pf = bench_median(pf[s], ROUNDS);
 		printf("row\tconnect(), pinfold's added cost at %d destination%s, over the floor's\t"
 		       "%.1f\t%.1f\tns\n",
 		       sizes[s], sizes[s] == 1 ? "" : "s", m_pf - m_none, m_floor - m_none);

@@ -1,11 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * policygen.h - the benchmark rows' policies of n destinations.
+ * bench.h - what the C benchmark rows share: medians, and policies of n
+ * destinations.
  */
-#ifndef PINFOLD_BENCH_POLICYGEN_H
-#define PINFOLD_BENCH_POLICYGEN_H
+#ifndef PINFOLD_BENCH_H
+#define PINFOLD_BENCH_H
 
 #include <stdio.h>
+#include <stdlib.h>
+
+static inline int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of the n values of v (sorted in place). */
+static inline double bench_median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 /*
  * A policy whose agent bench may reach n destinations (proto, port), the
@@ -36,4 +52,4 @@ static inline int write_policy(const char *path, int n, const char *proto, int p
 	return fclose(f);
 }
 
-#endif /* PINFOLD_BENCH_POLICYGEN_H */
+#endif /* PINFOLD_BENCH_H */
