@@ -837,6 +837,43 @@ static void test_generation_in_every_key(void **state)
 /* ---- network ---- */
 
 /* pinfold.h's example: dns, ehr, any443 except 10.0.0.0/8. */
+/*
+ * Keys are found by a hash index (add_key): the same prefix from two
+ * backends is one key, and 300 distinct ones, which rebuild the index as
+ * it grows, all stay, each with its rule.
+ */
+static void test_keys_are_unique_across_index_growth(void **state)
+{
+	static char names[300][24];
+	struct policy *p = pb_new();
+	size_t b1, b2, f, a, i;
+	struct compiled c;
+
+	(void)state;
+	b1 = pb_backend(p, "one", at(3));
+	b2 = pb_backend(p, "two", at(4));
+	for (i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "10.9.%zu.%zu", i / 200, i % 200);
+		pb_dest(p, b1, names[i], 443, IPPROTO_TCP, at(5));
+	}
+	/* the same address, another port, in another backend: the same key */
+	pb_dest(p, b2, names[17], 8443, IPPROTO_TCP, at(6));
+	f = pb_family(p, "f", at(7));
+	pb_grant(p, f, POLICY_ON_BACKEND, b1, POLICY_CONNECT, false, at(8));
+	pb_grant(p, f, POLICY_ON_BACKEND, b2, POLICY_CONNECT, false, at(9));
+	a = pb_agent(p, "a");
+	pb_uses(p, a, f);
+
+	compile_ok(p, a, &c);
+	assert_int_equal(c.n_nets, 300);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(connect_tcp(&c, names[i], 443), GRANT(f, 0));
+	assert_int_equal(connect_tcp(&c, names[17], 8443), GRANT(f, 1));
+	assert_int_equal(find_key(&c, names[17], 128)->val.count, 2);
+	compiled_release(&c);
+	pb_free(p);
+}
+
 static void test_worked_example_with_an_exception(void **state)
 {
 	struct policy *p = pb_new();
@@ -1931,6 +1968,7 @@ int main(void)
 		cmocka_unit_test(test_deepest_tree_decides_across_classes),
 		cmocka_unit_test(test_ungranted_class_trees_are_tagged_with_access_0),
 		cmocka_unit_test(test_first_grant_per_action),
+		cmocka_unit_test(test_keys_are_unique_across_index_growth),
 		cmocka_unit_test(test_own_rules_are_their_own_grants),
 		cmocka_unit_test(test_shipped_classes_only_when_used),
 		cmocka_unit_test(test_shipped_classes_used_by_one_agent_tag_all),
