@@ -837,8 +837,9 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
  * pinfold's programs and maps. Agents have no use for it; pinfold's own
  * calls come from the launcher, outside the instance. The event's ino is
  * the command. Any other task but pinfold gets no descriptor of
- * pinfold's objects by id (the guard; lsm/bpf_map and lsm/bpf_prog below
- * catch maps and programs by every route, links have no such hook).
+ * pinfold's links by id (the guard): links have no hook of their own,
+ * while lsm/bpf_map and lsm/bpf_prog below see every descriptor of a map
+ * or a program made, by id or any other way.
  *
  * Later kernels (6.1x) add a fourth argument, kernel, where 6.1 has the
  * earlier verdict: only the three arguments every kernel has are read. An
@@ -855,27 +856,12 @@ SEC("lsm/bpf")
 int BPF_PROG(bpf, int cmd, union bpf_attr *attr)
 {
 	static const char what[] = "bpf()";
-	__u32 kind;
 	int ret;
 
 	ret = pf_refuse(PF_ACT_BPF, PF_REASON_NEVER, NULL, NULL, (__u32)cmd, what, sizeof(what));
-	if (ret)
+	if (ret || cmd != BPF_LINK_GET_FD_BY_ID)
 		return ret;
-	switch (cmd) {
-	case BPF_MAP_GET_FD_BY_ID:
-		kind = PF_GUARD_MAP;
-		break;
-	case BPF_PROG_GET_FD_BY_ID:
-		kind = PF_GUARD_PROG;
-		break;
-	case BPF_LINK_GET_FD_BY_ID:
-		kind = PF_GUARD_LINK;
-		break;
-	default:
-		return 0;
-	}
-	/* map_id, prog_id and link_id share one word of the attribute */
-	return pf_guard_object(kind, BPF_CORE_READ(attr, map_id));
+	return pf_guard_object(PF_GUARD_LINK, BPF_CORE_READ(attr, link_id));
 }
 
 /* A descriptor of a map, made by any command (by id, from a pin, ...): the guard's. */
@@ -957,8 +943,7 @@ int BPF_PROG(task_prctl, int option, unsigned long arg2, unsigned long arg3, uns
 		return ret;
 	if (option != PF_PR_SET_MM || (arg2 != PF_PR_SET_MM_EXE_FILE && arg2 != PF_PR_SET_MM_MAP))
 		return 0;
-	pf_count(PF_STAT_GUARD_DENIED);
-	return -EPERM;
+	return pf_guard_refuse();
 }
 
 /*

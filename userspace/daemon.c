@@ -236,6 +236,34 @@ static void dinst_free(struct dinst *di)
 	free(di);
 }
 
+/* Close what the daemon alone holds of di (its cgroup.events and cursor), and free it. */
+static void dinst_close(struct dinst *di)
+{
+	if (di->events_fd >= 0)
+		close(di->events_fd);
+	if (di->l.w.cursor_fd >= 0)
+		close(di->l.w.cursor_fd);
+	dinst_free(di);
+}
+
+/* Remove di from the kernel and forget it: its state files go too. */
+static void dinst_drop(struct dinst *di)
+{
+	int slot = di->l.in.slot;
+
+	launch_release(&di->l);
+	if (slot >= 0)
+		state_remove(slot);
+	dinst_close(di);
+}
+
+/* Leave di to the kernel and to the next daemon: its state files stay. */
+static void dinst_forget(struct dinst *di)
+{
+	launch_detach(&di->l);
+	dinst_close(di);
+}
+
 static struct dinst *dinst_new(struct daemon *d)
 {
 	struct dinst *di = calloc(1, sizeof(*di));
@@ -294,7 +322,6 @@ static void dinst_end(struct daemon *d, struct dinst *di)
 {
 	struct json_object *detail = json_object_new_object();
 	struct dinst **pp;
-	int slot = di->l.in.slot;
 
 	if (di->status >= 0)
 		json_add(detail, "status", json_object_new_int(di->status));
@@ -304,20 +331,14 @@ static void dinst_end(struct daemon *d, struct dinst *di)
 	json_add(detail, "status_from",
 		 json_object_new_string(di->status >= 0 ? "launcher" : "unknown"));
 	launch_end(&di->l, detail);
-	if (di->events_fd >= 0)
-		close(di->events_fd);
 	if (di->conn)
 		di->conn->inst = NULL;
-	launch_release(&di->l);
-	if (di->l.w.cursor_fd >= 0)
-		close(di->l.w.cursor_fd);
-	state_remove(slot);
 	for (pp = &d->insts; *pp; pp = &(*pp)->next)
 		if (*pp == di) {
 			*pp = di->next;
 			break;
 		}
-	dinst_free(di);
+	dinst_drop(di);
 }
 
 /* The uid and gid of process pid, and its groups, from /proc; 0 or -errno. */
@@ -476,17 +497,11 @@ static struct json_object *launch_for(struct daemon *d, struct conn *c, struct j
 		/* an instance that started ends on record */
 		if (di->l.cg[0] && di->l.w.rb)
 			launch_end(&di->l, NULL);
-		if (di->events_fd >= 0)
-			close(di->events_fd);
-		if (di->l.in.slot >= 0)
-			state_remove(di->l.in.slot);
-		launch_release(&di->l);
-		if (di->l.w.cursor_fd >= 0)
-			close(di->l.w.cursor_fd);
 		fclose(di->l.err);
+		di->l.err = stderr;
+		dinst_drop(di);
 		r = reply_new(false, code, said);
 		free(said);
-		dinst_free(di);
 		return r;
 	}
 	fclose(di->l.err);
@@ -1063,10 +1078,10 @@ static bool plain_name(const char *name)
 static int state_valid(const struct daemon *d, struct json_object *st, char *why, size_t len)
 {
 	const char *tmp = control_str(st, "tmp") ?: "", *cg = control_str(st, "cgroup") ?: "";
-	size_t tl = strlen(INSTANCE_TMP_DIR), pl = strlen(d->k.parent);
+	size_t pl = strlen(d->k.parent);
 	uint64_t id;
 
-	if (*tmp && (strncmp(tmp, INSTANCE_TMP_DIR "/", tl + 1) || !plain_name(tmp + tl + 1))) {
+	if (*tmp && !instance_tmp_valid(tmp)) {
 		snprintf(why, len, "its private tmp %.128s is not below %s", tmp, INSTANCE_TMP_DIR);
 		return -EINVAL;
 	}
@@ -1167,13 +1182,7 @@ static int adopt_one(struct daemon *d, struct json_object *st, char *why, size_t
 		/* its rules stay in force; its events wait for a daemon that can */
 		snprintf(why, why_len, "%s",
 			 err ? strerror(-err) : "its policy cannot be read (above)");
-		writer_release(&di->l.w);
-		if (di->l.in.ring_fd >= 0)
-			close(di->l.in.ring_fd);
-		close(di->l.in.slot_lock_fd);
-		compiled_release(&di->l.comp);
-		swap_release(&di->l.sw);
-		dinst_free(di);
+		dinst_forget(di);
 		return err ? err : -EINVAL;
 	}
 	di->next = d->insts;
@@ -1563,18 +1572,7 @@ static void shut_down(struct daemon *d)
 	while ((di = d->insts)) {
 		d->insts = di->next;
 		/* its slot is kept by its state file; its rules and ring by the pins */
-		writer_release(&di->l.w);
-		if (di->l.w.cursor_fd >= 0)
-			close(di->l.w.cursor_fd);
-		if (di->l.in.ring_fd >= 0)
-			close(di->l.in.ring_fd);
-		if (di->l.in.slot_lock_fd >= 0)
-			close(di->l.in.slot_lock_fd);
-		compiled_release(&di->l.comp);
-		swap_release(&di->l.sw);
-		if (di->events_fd >= 0)
-			close(di->events_fd);
-		dinst_free(di);
+		dinst_forget(di);
 	}
 	writer_release(&d->w);
 	unlink(CONTROL_SOCKET);

@@ -639,6 +639,17 @@ out:
 	return err;
 }
 
+bool instance_tmp_valid(const char *tmp)
+{
+	size_t plen = strlen(INSTANCE_TMP_DIR);
+	const char *name;
+
+	if (strncmp(tmp, INSTANCE_TMP_DIR "/", plen + 1))
+		return false;
+	name = tmp + plen + 1;
+	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
 int instance_tmp_remove(struct instance *in)
 {
 	size_t plen = strlen(INSTANCE_TMP_DIR);
@@ -646,10 +657,8 @@ int instance_tmp_remove(struct instance *in)
 
 	if (!in->tmp[0])
 		return 0;
-	/* one name below INSTANCE_TMP_DIR, whoever wrote it down */
-	if (strncmp(in->tmp, INSTANCE_TMP_DIR "/", plen + 1) || strchr(in->tmp + plen + 1, '/') ||
-	    !strcmp(in->tmp + plen + 1, ".") || !strcmp(in->tmp + plen + 1, "..") ||
-	    !in->tmp[plen + 1])
+	/* whoever wrote it down */
+	if (!instance_tmp_valid(in->tmp))
 		return -EINVAL;
 	base = open(INSTANCE_TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (base < 0)

@@ -6,6 +6,7 @@
 #ifndef PINFOLD_INSTANCE_H
 #define PINFOLD_INSTANCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -53,6 +54,9 @@ int instance_take_slot(struct instance *in, int slot);
  * -errno.
  */
 int instance_tmp_create(struct instance *in, const char *name, uid_t uid, gid_t gid);
+
+/* Is tmp one plain name right below INSTANCE_TMP_DIR (no "/", ".", "..")? */
+bool instance_tmp_valid(const char *tmp);
 
 /*
  * Remove the private temporary directory and everything below it, without

@@ -616,6 +616,18 @@ void launch_end(struct launch *l, struct json_object *detail)
 	writer_flush(&l->w);
 }
 
+void launch_detach(struct launch *l)
+{
+	writer_release(&l->w);
+	if (l->in.ring_fd >= 0)
+		close(l->in.ring_fd);
+	if (l->in.slot_lock_fd >= 0)
+		close(l->in.slot_lock_fd);
+	l->in.ring_fd = l->in.slot_lock_fd = -1;
+	compiled_release(&l->comp);
+	swap_release(&l->sw);
+}
+
 void launch_release(struct launch *l)
 {
 	int err;

@@ -87,4 +87,11 @@ void launch_end(struct launch *l, struct json_object *detail);
 
 void launch_release(struct launch *l);
 
+/*
+ * Let go of the instance and leave it to the kernel: its rules, ring,
+ * cgroup and private tmp stay, its writer is closed and its slot's lock
+ * released (a daemon that stops, or cannot adopt it).
+ */
+void launch_detach(struct launch *l);
+
 #endif /* PINFOLD_LAUNCH_H */
