@@ -42,6 +42,7 @@
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
+#include "userspace/cgroup.h"
 #include "bench.h"
 
 #define CALLS 200000 /* connects per trial */
@@ -248,28 +249,6 @@ static int pinfold_connect4_fd(void)
 	return fd;
 }
 
-/* The cgroup2 mount, from /proc/self/mountinfo. */
-static int cgroup2_mount(char *buf, size_t len)
-{
-	char line[4096], mnt[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (found && fgets(line, sizeof(line), f)) {
-		char *dash = strstr(line, " - ");
-
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(dash + 3, "%63s", type) != 1 || strcmp(type, "cgroup2"))
-			continue;
-		snprintf(buf, len, "%s", mnt);
-		found = 0;
-	}
-	fclose(f);
-	return found;
-}
-
 #define TCP_CALLS 20000 /* TCP connects per trial */
 #define NFT_CGROUP "pf-bench-nft"
 
@@ -407,7 +386,7 @@ int main(int argc, char **argv)
 	snprintf(audit, sizeof(audit), "%s/connect.jsonl", tmp);
 
 	/* the floor: its own cgroup, its program attached */
-	if (cgroup2_mount(cg, sizeof(cg)))
+	if (cgroup_find_mount(cg, sizeof(cg)))
 		goto out;
 	snprintf(cg2, sizeof(cg2), "%s", cg);
 	strncat(cg, "/pf-bench-floor", sizeof(cg) - strlen(cg) - 1);
