@@ -215,10 +215,18 @@ static void print_status(struct json_object *r)
 	if (json_object_object_get_ex(r, "programs", &o)) {
 		printf("programs:     %zu attached\n", json_object_array_length(o));
 		for (i = 0; i < json_object_array_length(o); i++) {
-			v = json_object_array_get_idx(o, i);
-			printf("  %-28s id %lld  link %lld%s\n", control_str(v, "name") ?: "?",
+			struct json_object *p = json_object_array_get_idx(o, i);
+			long long runs = control_int(p, "run_cnt", 0);
+			char cost[48] = "";
+
+			v = p;
+			if (runs > 0)
+				snprintf(cost, sizeof(cost), "  %.0f ns/run over %lld runs",
+					 (double)control_int(v, "run_time_ns", 0) / (double)runs,
+					 runs);
+			printf("  %-28s id %lld  link %lld%s%s\n", control_str(v, "name") ?: "?",
 			       (long long)control_int(v, "id", 0),
-			       (long long)control_int(v, "link", 0),
+			       (long long)control_int(v, "link", 0), cost,
 			       json_object_object_get_ex(v, "attached", &a) &&
 					       !json_object_get_boolean(a)
 				       ? "  DETACHED: its rules are not enforced"

@@ -725,8 +725,13 @@ static struct json_object *programs_json(const struct daemon *d)
 			json_add(o, "attached", json_object_new_boolean(li.cgroup.cgroup_id != 0));
 		fd = bpf_prog_get_fd_by_id(li.prog_id);
 		len = sizeof(pi);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &pi, &len))
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &pi, &len)) {
 			json_add(o, "name", json_object_new_string(pi.name));
+			/* counted only while kernel.bpf_stats_enabled is 1; the
+			 * guard hides pinfold's programs from anyone else's tools */
+			json_add(o, "run_cnt", json_object_new_int64((int64_t)pi.run_cnt));
+			json_add(o, "run_time_ns", json_object_new_int64((int64_t)pi.run_time_ns));
+		}
 		if (fd >= 0)
 			close(fd);
 		json_object_array_add(list, o);

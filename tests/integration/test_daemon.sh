@@ -145,6 +145,16 @@ check status-programs "status lists the attached programs" \
 check status-features "status names the BPF LSM state, BTF and the cgroup2 mount" \
 	[ "$(status_get 's["features"]["cgroup2"] is not None and "bpf_lsm" in s["features"]')" = True ]
 
+# each program's own cost, counted by the kernel while bpf_stats_enabled is 1
+STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+pf_exec as_nobody "$PF" run --agent web --allow-degraded -- "$PROBE" connect 127.0.0.1 "$P1" tcp
+echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+check status-program-cost "status gives connect4's runs and run time (kernel BPF statistics)" \
+	[ "$(status_get '[p for p in s["programs"] if p.get("name") == "connect4" and p["run_cnt"] >= 1 and p["run_time_ns"] > 0] != []')" = True ]
+check status-program-cost-line "status prints connect4's cost per run ($("$PINFOLD" status | grep connect4))" \
+	sh -c "'$PINFOLD' status | grep -q 'connect4 .* ns/run over [0-9]* runs'"
+
 # ---- run through the daemon, as another user ----
 
 expect "run: allowed port" "ok pong" as_nobody "$PF" run --agent web --allow-degraded -- \
