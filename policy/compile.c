@@ -479,10 +479,15 @@ struct net_rule {
 	size_t backend; /* whose exceptions apply; SIZE_MAX for an own rule */
 };
 
-/* A prefix that gets an entry: of a destination or of an exception. */
-struct net_key {
+/* An address range: addr/prefix, in IPv6 bits. */
+struct net_prefix {
 	uint8_t addr[16];
 	unsigned prefix;
+};
+
+/* A prefix that gets an entry: of a destination or of an exception. */
+struct net_key {
+	struct net_prefix net;
 	const struct policy_place *at;
 };
 
@@ -504,18 +509,6 @@ struct net_set {
 	struct net_except *excepts;
 	size_t n_excepts, cap_excepts;
 };
-
-/* Whether the prefix net/plen holds addr (both in IPv6 bits). */
-static bool prefix_holds(const uint8_t net[16], unsigned plen, const uint8_t addr[16])
-{
-	unsigned full = plen / 8, rest = plen % 8;
-
-	if (memcmp(net, addr, full))
-		return false;
-	if (!rest)
-		return true;
-	return ((net[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
-}
 
 /* Grow *v (of *cap elements of size each) to hold n + 1. */
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -545,23 +538,31 @@ static size_t key_hash(const uint8_t addr[16], unsigned prefix)
 }
 
 /*
- * The slot of key (addr, prefix) in s->key_index: where it is, or the
- * empty one where it would go. Open addressing, linear probing: a policy
- * of 10 000 destinations made the linear search of every earlier key the
- * larger part of compiling it. (hsearch_r wants string keys.)
+ * The slot of (addr, prefix) in index (n slots, a power of two, each the
+ * index + 1 of one of the elements of stride bytes at elems, each starting
+ * with its struct net_prefix; 0 empty): where it is, or the empty one
+ * where it would go. Open addressing, linear probing: a policy of 10 000
+ * destinations made the linear search of every earlier key the larger
+ * part of compiling it. (hsearch_r wants string keys.)
  */
-static size_t key_slot(const struct net_set *s, const uint8_t addr[16], unsigned prefix)
+static size_t prefix_slot(const uint32_t *index, size_t n, const void *elems, size_t stride,
+			  const uint8_t addr[16], unsigned prefix)
 {
-	size_t i = key_hash(addr, prefix) & (s->n_index - 1);
-	const struct net_key *k;
+	size_t i = key_hash(addr, prefix) & (n - 1);
+	const struct net_prefix *e;
 
-	while (s->key_index[i]) {
-		k = &s->keys[s->key_index[i] - 1];
-		if (k->prefix == prefix && !memcmp(k->addr, addr, 16))
+	while (index[i]) {
+		e = (const struct net_prefix *)((const char *)elems + (index[i] - 1) * stride);
+		if (e->prefix == prefix && !memcmp(e->addr, addr, 16))
 			break;
-		i = (i + 1) & (s->n_index - 1);
+		i = (i + 1) & (n - 1);
 	}
 	return i;
+}
+
+static size_t key_slot(const struct net_set *s, const uint8_t addr[16], unsigned prefix)
+{
+	return prefix_slot(s->key_index, s->n_index, s->keys, sizeof(*s->keys), addr, prefix);
 }
 
 /* Keep the index at twice the keys' capacity: rebuilt when the keys grow. */
@@ -579,7 +580,8 @@ static int index_keys(struct net_set *s)
 	s->key_index = idx;
 	s->n_index = want;
 	for (i = 0; i < s->n_keys; i++)
-		s->key_index[key_slot(s, s->keys[i].addr, s->keys[i].prefix)] = (uint32_t)i + 1;
+		s->key_index[key_slot(s, s->keys[i].net.addr, s->keys[i].net.prefix)] =
+			(uint32_t)i + 1;
 	return 0;
 }
 
@@ -593,8 +595,8 @@ static int add_key(struct net_set *s, const uint8_t addr[16], unsigned prefix,
 	slot = key_slot(s, addr, prefix);
 	if (s->key_index[slot])
 		return 0;
-	memcpy(s->keys[s->n_keys].addr, addr, 16);
-	s->keys[s->n_keys].prefix = prefix;
+	memcpy(s->keys[s->n_keys].net.addr, addr, 16);
+	s->keys[s->n_keys].net.prefix = prefix;
 	s->keys[s->n_keys].at = at;
 	s->key_index[slot] = (uint32_t)++s->n_keys;
 	return 0;
@@ -725,68 +727,179 @@ static int add_backend(struct compiler *c, struct net_set *s, size_t b)
 	return 0;
 }
 
-/* Whether backend excepts the prefix of key k. */
-static bool excepted(const struct net_set *s, size_t backend, const struct net_key *k)
+/*
+ * The rules and the exceptions of one prefix (its address masked to its
+ * length), chained in the order they were added: a key finds every rule
+ * and exception whose prefix holds it by one lookup per prefix length in
+ * use, instead of trying every rule (a policy of 10 000 destinations took
+ * 300 ms to compile that way; see docs/benchmarks.md, the compile row).
+ */
+struct net_group {
+	struct net_prefix net;        /* its address masked to its length */
+	uint32_t rule, last_rule;     /* first and last rule index + 1; 0 none */
+	uint32_t except, last_except; /* likewise, of exceptions */
+};
+
+/* The groups of a net_set, and what compile_prefix needs beside them. */
+struct net_groups {
+	struct net_group *v;
+	size_t n, cap;
+	uint32_t *index; /* groups' indexes + 1 by hash of (addr, prefix), 0 empty */
+	size_t n_index;  /* a power of two, at least twice cap */
+	uint32_t *rule_next, *except_next;   /* the chains: next index + 1, 0 the end */
+	bool rule_len[129], except_len[129]; /* prefix lengths in use */
+	uint32_t *excepting;                 /* by backend: the key (index + 1) it excepts now */
+};
+
+/* addr's first plen bits, the rest zero. */
+static void mask_addr(uint8_t out[16], const uint8_t addr[16], unsigned plen)
 {
+	unsigned full = plen / 8, rest = plen % 8;
+
+	memcpy(out, addr, full);
+	memset(out + full, 0, 16 - full);
+	if (rest)
+		out[full] = addr[full] & (uint8_t)(0xff00 >> rest);
+}
+
+static size_t group_slot(const struct net_groups *g, const uint8_t addr[16], unsigned prefix)
+{
+	return prefix_slot(g->index, g->n_index, g->v, sizeof(*g->v), addr, prefix);
+}
+
+/* The group of addr/prefix, made if new; NULL when out of memory. */
+static struct net_group *group_of(struct net_groups *g, const uint8_t addr[16], unsigned prefix)
+{
+	uint8_t m[16];
+	size_t slot;
+
+	mask_addr(m, addr, prefix);
+	slot = group_slot(g, m, prefix);
+	if (g->index[slot])
+		return &g->v[g->index[slot] - 1];
+	if (g->n == g->cap)
+		return NULL; /* cap counts every rule and exception: cannot happen */
+	memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
+	memcpy(g->v[g->n].net.addr, m, 16);
+	g->v[g->n].net.prefix = prefix;
+	g->index[slot] = (uint32_t)++g->n;
+	return &g->v[g->n - 1];
+}
+
+/* The group holding exactly addr masked to plen, or NULL. */
+static const struct net_group *group_find(const struct net_groups *g, const uint8_t addr[16],
+					  unsigned plen)
+{
+	uint8_t m[16];
+	size_t slot;
+
+	mask_addr(m, addr, plen);
+	slot = group_slot(g, m, plen);
+	return g->index[slot] ? &g->v[g->index[slot] - 1] : NULL;
+}
+
+/* Append element i to the chain from *first to *last, linked through next (indexes + 1). */
+static void chain(uint32_t *first, uint32_t *last, uint32_t *next, size_t i)
+{
+	if (*last)
+		next[*last - 1] = (uint32_t)i + 1;
+	else
+		*first = (uint32_t)i + 1;
+	*last = (uint32_t)i + 1;
+}
+
+/* Chain every rule and exception of s into the group of its prefix, in the order added. */
+static int group_rules(const struct net_set *s, size_t n_backends, struct net_groups *g)
+{
+	struct net_group *e;
 	size_t i;
 
-	for (i = 0; i < s->n_excepts; i++) {
-		const struct net_except *e = &s->excepts[i];
-
-		if (e->backend == backend && e->prefix <= k->prefix &&
-		    prefix_holds(e->addr, e->prefix, k->addr))
-			return true;
+	g->cap = s->n_rules + s->n_excepts;
+	for (g->n_index = 16; g->n_index < 2 * g->cap; g->n_index *= 2)
+		;
+	g->v = calloc(g->cap + 1, sizeof(*g->v));
+	g->index = calloc(g->n_index, sizeof(*g->index));
+	g->rule_next = calloc(s->n_rules + 1, sizeof(*g->rule_next));
+	g->except_next = calloc(s->n_excepts + 1, sizeof(*g->except_next));
+	g->excepting = calloc(n_backends + 1, sizeof(*g->excepting));
+	if (!g->v || !g->index || !g->rule_next || !g->except_next || !g->excepting)
+		return -ENOMEM;
+	for (i = 0; i < s->n_rules; i++) {
+		e = group_of(g, s->rules[i].addr, s->rules[i].prefix);
+		if (!e)
+			return -ENOMEM;
+		chain(&e->rule, &e->last_rule, g->rule_next, i);
+		g->rule_len[s->rules[i].prefix] = true;
 	}
-	return false;
+	for (i = 0; i < s->n_excepts; i++) {
+		e = group_of(g, s->excepts[i].addr, s->excepts[i].prefix);
+		if (!e)
+			return -ENOMEM;
+		chain(&e->except, &e->last_except, g->except_next, i);
+		g->except_len[s->excepts[i].prefix] = true;
+	}
+	return 0;
+}
+
+static void groups_release(struct net_groups *g)
+{
+	free(g->v);
+	free(g->index);
+	free(g->rule_next);
+	free(g->except_next);
+	free(g->excepting);
 }
 
 /*
- * The entry for key k: the rules of every destination whose prefix holds
- * it, less those whose backend excepts it, longest prefix first, then in
- * the order they were added.
+ * The entry for key k (index ki of s->keys): the rules of every
+ * destination whose prefix holds it, less those whose backend excepts it,
+ * longest prefix first, then in the order they were added.
  */
-static int compile_prefix(struct compiler *c, const struct net_set *s, const struct net_key *k,
-			  struct compiled_net *n)
+static int compile_prefix(struct compiler *c, const struct net_set *s, struct net_groups *g,
+			  size_t ki, struct compiled_net *n)
 {
+	const struct net_key *k = &s->keys[ki];
+	const uint32_t mark = (uint32_t)ki + 1;
 	size_t idx[PF_PORTS_PER_PREFIX];
-	size_t i, j, count = 0;
+	const struct net_group *e;
+	size_t i, count = 0;
+	unsigned len;
+	uint32_t j;
 	char net[64];
 
-	/* NEEDSWORK: every rule is tried for every key, which is most of the
-	 * time of a 10 000-destination policy (make bench, the compile row);
-	 * rules hashed by prefix length and masked address would find the few
-	 * that hold the key */
-	for (i = 0; i < s->n_rules; i++) {
-		const struct net_rule *r = &s->rules[i];
-
-		if (r->prefix > k->prefix || !prefix_holds(r->addr, r->prefix, k->addr))
+	/* the backends excepting k: those of every exception whose prefix holds it */
+	for (len = 0; len <= k->net.prefix; len++) {
+		if (!g->except_len[len] || !(e = group_find(g, k->net.addr, len)))
 			continue;
-		if (r->backend != SIZE_MAX && excepted(s, r->backend, k))
-			continue;
-		if (count == PF_PORTS_PER_PREFIX) {
-			policy_net_format(k->addr, k->prefix, net, sizeof(net));
-			return fail_at(
-				c, k->at,
-				"too many port rules for %s: at most %d, counting those of shorter prefixes that contain it",
-				net, PF_PORTS_PER_PREFIX);
-		}
-		idx[count++] = i;
+		for (j = e->except; j; j = g->except_next[j - 1])
+			g->excepting[s->excepts[j - 1].backend] = mark;
 	}
 
-	/* stable insertion sort, longest prefix first: a few dozen entries at most */
-	for (i = 1; i < count; i++) {
-		size_t v = idx[i];
+	/* longest prefix first; a group's rules are in the order they were added */
+	for (len = k->net.prefix + 1; len-- > 0;) {
+		if (!g->rule_len[len] || !(e = group_find(g, k->net.addr, len)))
+			continue;
+		for (j = e->rule; j; j = g->rule_next[j - 1]) {
+			const struct net_rule *r = &s->rules[j - 1];
 
-		for (j = i; j > 0 && s->rules[idx[j - 1]].prefix < s->rules[v].prefix; j--)
-			idx[j] = idx[j - 1];
-		idx[j] = v;
+			if (r->backend != SIZE_MAX && g->excepting[r->backend] == mark)
+				continue;
+			if (count == PF_PORTS_PER_PREFIX) {
+				policy_net_format(k->net.addr, k->net.prefix, net, sizeof(net));
+				return fail_at(
+					c, k->at,
+					"too many port rules for %s: at most %d, counting those of shorter prefixes that contain it",
+					net, PF_PORTS_PER_PREFIX);
+			}
+			idx[count++] = j - 1;
+		}
 	}
 
 	memset(n, 0, sizeof(*n));
-	n->key.prefixlen = 64 + k->prefix;
+	n->key.prefixlen = 64 + k->net.prefix;
 	n->key.slot = htonl(c->out->slot);
 	n->key.gen = htonl(c->out->gen);
-	memcpy(n->key.addr, k->addr, sizeof(n->key.addr));
+	memcpy(n->key.addr, k->net.addr, sizeof(n->key.addr));
 	n->val.count = (uint32_t)count;
 	for (i = 0; i < count; i++)
 		n->val.rules[i] = s->rules[idx[i]].rule;
@@ -813,6 +926,7 @@ static int compile_nets(struct compiler *c)
 {
 	const struct policy_agent *a = c->a;
 	struct net_set s = {0};
+	struct net_groups g = {0};
 	size_t i, n_hosts = count_hosts(c);
 	int rc = 0;
 
@@ -838,12 +952,14 @@ static int compile_nets(struct compiler *c)
 		rc = -ENOMEM;
 		goto out;
 	}
+	rc = group_rules(&s, c->p->n_backends, &g);
 	for (i = 0; !rc && i < s.n_keys; i++) {
-		rc = compile_prefix(c, &s, &s.keys[i], &c->out->nets[i]);
+		rc = compile_prefix(c, &s, &g, i, &c->out->nets[i]);
 		if (!rc)
 			c->out->n_nets++;
 	}
 out:
+	groups_release(&g);
 	free(s.rules);
 	free(s.keys);
 	free(s.key_index);

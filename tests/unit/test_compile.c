@@ -1140,6 +1140,155 @@ static void test_nested_prefixes_hold_every_containing_rule(void **state)
 	pb_free(p);
 }
 
+/* One port rule as the compiler is meant to push it: where, whose, which. */
+struct ref_rule {
+	uint8_t addr[16];
+	unsigned prefix;
+	size_t backend; /* SIZE_MAX: an own rule */
+	uint16_t port;
+	uint32_t rule_id, object;
+};
+
+/* Whether net/plen holds addr, bit by bit. */
+static bool ref_holds(const uint8_t net[16], unsigned plen, const uint8_t addr[16])
+{
+	unsigned b;
+
+	for (b = 0; b < plen; b++)
+		if ((net[b / 8] ^ addr[b / 8]) & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
+/*
+ * Many keys, nested prefixes, exceptions of several backends (one backend
+ * excepting what another allows), and a prefix given by two backends: every
+ * entry holds exactly what trying every rule for every key gives (the
+ * compiler's first design, kept here as the reference), longest prefix
+ * first, then in the order the rules were added.
+ */
+static void test_pushed_down_rules_match_every_rule_tried_for_every_key(void **state)
+{
+	static char names[1200][48];
+	static struct ref_rule ref[1200];
+	struct policy *p = pb_new();
+	size_t be[3], f, a, i, j, n_names = 0, n_ref = 0, x, y, z, checked = 0;
+	const struct policy_backend *pbe;
+	struct compiled c;
+
+	(void)state;
+#define NAME(...) (snprintf(names[n_names], sizeof(names[0]), __VA_ARGS__), names[n_names++])
+	for (i = 0; i < 3; i++)
+		be[i] = pb_backend(p, i == 0 ? "wide" : i == 1 ? "nets" : "hosts", at(2));
+	/* wide: any, 10/8, 10.x/16; except 10.1.2.0/24, 10.3/16, 2001:db8::/32 */
+	pb_dest(p, be[0], "any", 1, IPPROTO_TCP, at(3));
+	pb_dest(p, be[0], "10.0.0.0/8", 2, IPPROTO_TCP, at(3));
+	for (x = 0; x < 4; x++)
+		pb_dest(p, be[0], NAME("10.%zu.0.0/16", x), (uint16_t)(10 + x), IPPROTO_TCP, at(3));
+	pb_except(p, be[0], "10.1.2.0/24", at(4));
+	pb_except(p, be[0], "10.3.0.0/16", at(4));
+	pb_except(p, be[0], "2001:db8::/32", at(4));
+	/* nets: 10.x.y.0/24, 10/8 again, 2001:db8:x::/48; except some hosts */
+	pb_dest(p, be[1], "10.0.0.0/8", 3, IPPROTO_UDP, at(5));
+	for (x = 0; x < 4; x++)
+		for (y = 0; y < 4; y++)
+			pb_dest(p, be[1], NAME("10.%zu.%zu.0/24", x, y),
+				(uint16_t)(100 + 4 * x + y), IPPROTO_TCP, at(5));
+	for (x = 0; x < 4; x++)
+		pb_dest(p, be[1], NAME("2001:db8:%zx::/48", x), (uint16_t)(200 + x), IPPROTO_TCP,
+			at(5));
+	for (x = 0; x < 4; x++)
+		pb_except(p, be[1], NAME("10.%zu.%zu.7", x, x), at(6));
+	/* hosts: 10.x.y.z and 2001:db8:x::z; except 10.2/16 */
+	for (x = 0; x < 4; x++)
+		for (y = 0; y < 4; y++)
+			for (z = 0; z < 40; z++)
+				pb_dest(p, be[2], NAME("10.%zu.%zu.%zu", x, y, z * 3 + 1),
+					(uint16_t)(1000 + z), IPPROTO_TCP, at(7));
+	for (x = 0; x < 4; x++)
+		for (z = 0; z < 20; z++)
+			pb_dest(p, be[2], NAME("2001:db8:%zx::%zx", x, z), (uint16_t)(2000 + z),
+				IPPROTO_TCP, at(7));
+	pb_except(p, be[2], "10.2.0.0/16", at(8));
+	f = pb_family(p, "f", at(9));
+	for (i = 0; i < 3; i++)
+		pb_grant(p, f, POLICY_ON_BACKEND, be[i], POLICY_CONNECT, false, at(10));
+	a = pb_agent(p, "a");
+	pb_uses(p, a, f);
+	/* own rules: a /16 inside the exceptions, a host, the IPv6 block */
+	pb_own_dest(p, a, "10.3.0.0/16", 7, 7, IPPROTO_TCP, POLICY_CONNECT, false, at(11));
+	pb_own_dest(p, a, "10.1.2.7", 8, 8, IPPROTO_TCP, POLICY_CONNECT, false, at(12));
+	pb_own_dest(p, a, "2001:db8::/32", 9, 9, IPPROTO_TCP, POLICY_CONNECT, false, at(13));
+#undef NAME
+
+	/* the rules in the order the compiler adds them: backends by grant, then own */
+	for (i = 0; i < 3; i++) {
+		pbe = &p->backends[be[i]];
+		for (j = 0; j < pbe->n_dests; j++) {
+			memcpy(ref[n_ref].addr, pbe->dests[j].addr, 16);
+			ref[n_ref].prefix = pbe->dests[j].prefix;
+			ref[n_ref].backend = be[i];
+			ref[n_ref].port = pbe->dests[j].port_lo;
+			ref[n_ref].rule_id = GRANT(f, i);
+			ref[n_ref++].object = BACKEND_DEST(be[i], j);
+		}
+	}
+	for (j = 0; j < p->agents[a].n_dests; j++) {
+		memcpy(ref[n_ref].addr, p->agents[a].dests[j].addr, 16);
+		ref[n_ref].prefix = p->agents[a].dests[j].prefix;
+		ref[n_ref].backend = SIZE_MAX;
+		ref[n_ref].port = p->agents[a].dests[j].port_lo;
+		ref[n_ref].rule_id = OWN_DEST(j);
+		ref[n_ref++].object = OWN_DEST(j);
+	}
+
+	compile_ok(p, a, &c);
+	assert_true(c.n_nets > 700);
+	for (i = 0; i < c.n_nets; i++) {
+		const struct compiled_net *n = &c.nets[i];
+		unsigned kp = n->key.prefixlen - 64, len;
+		size_t count = 0, e;
+
+		/* longest prefix first; equal prefixes in the order added */
+		for (len = 129; len-- > 0;) {
+			for (j = 0; j < n_ref; j++) {
+				const struct ref_rule *r = &ref[j];
+				bool out = false;
+
+				if (r->prefix != len || len > kp ||
+				    !ref_holds(r->addr, len, n->key.addr))
+					continue;
+				pbe = r->backend == SIZE_MAX ? NULL : &p->backends[r->backend];
+				for (e = 0; pbe && e < pbe->n_excepts; e++)
+					out |= pbe->excepts[e].prefix <= kp &&
+					       ref_holds(pbe->excepts[e].addr,
+							 pbe->excepts[e].prefix, n->key.addr);
+				if (out)
+					continue;
+				assert_true(count < n->val.count);
+				assert_int_equal(n->val.rules[count].rule_id, r->rule_id);
+				assert_int_equal(n->val.rules[count].object, r->object);
+				assert_int_equal(n->val.rules[count].port_lo, r->port);
+				count++;
+				checked++;
+			}
+		}
+		assert_int_equal(n->val.count, count);
+	}
+	assert_true(checked > c.n_nets);
+	/* a host in 10.2/16: its own rule excepted; wide's any, /8, /16, nets' /8, /24 hold */
+	assert_int_equal(find_key(&c, "10.2.1.4", 128)->val.count, 5);
+	/* 10.1.2.7: wide excepts 10.1.2/24; 10.1.1.7: nets excepts it */
+	assert_int_equal(connect_tcp(&c, "10.1.2.7", 8), OWN_DEST(1));
+	assert_int_equal(connect_tcp(&c, "10.1.2.7", 106), GRANT(f, 1));
+	assert_int_equal(connect_tcp(&c, "10.1.2.7", 11), PF_RULE_NONE);
+	assert_int_equal(connect_tcp(&c, "10.1.1.7", 105), PF_RULE_NONE);
+	assert_int_equal(connect_tcp(&c, "10.1.1.7", 11), GRANT(f, 0));
+	assert_int_equal(connect_tcp(&c, "10.1.3.7", 11), GRANT(f, 0));
+	compiled_release(&c);
+	pb_free(p);
+}
+
 /*
  * A backend's hostname is resolved only for an agent that may use it; its
  * addresses are excepted like any other.
@@ -1980,6 +2129,7 @@ int main(void)
 		cmocka_unit_test(test_exception_any_but_private_and_link_local),
 		cmocka_unit_test(test_connect_and_send_are_separate),
 		cmocka_unit_test(test_nested_prefixes_hold_every_containing_rule),
+		cmocka_unit_test(test_pushed_down_rules_match_every_rule_tried_for_every_key),
 		cmocka_unit_test(test_backend_hostnames),
 		cmocka_unit_test(test_names_sharing_an_address_share_its_entry),
 		cmocka_unit_test(test_agent_without_anything_compiles_to_nothing),
