@@ -182,15 +182,19 @@ static __always_inline void pf_event_task(struct pf_event *ev)
 /*
  * Reserve an event in the instance's ring and fill what every event says
  * but the task (pf_event_task) and the object that decided (none, unless
- * the caller sets ev->object).
+ * the caller sets ev->object). An event without a path (with_path false:
+ * network events, but setsockopt's) is PF_EVENT_SHORT_SIZE bytes: its path
+ * is not reserved and must not be written. with_path must be a constant at
+ * each call (the size a ring reservation takes is).
  * Every call takes the instance's next event number, queued or not: the
  * writer sees a gap for each event lost, and the loss is counted for the
  * slot as well, so it can report exactly how many records are missing.
- * NULL when the event cannot be queued.
+ * NULL when the event cannot be queued. Sent with pf_event_submit.
  */
-static __always_inline struct pf_event *pf_event_reserve(const struct pf_instance *inst, __u64 cgid,
-							 __u16 action, __u8 decision, __u8 reason,
-							 __u32 rule_id)
+static __always_inline struct pf_event *pf_event_reserve_as(const struct pf_instance *inst,
+							    __u64 cgid, __u16 action, __u8 decision,
+							    __u8 reason, __u32 rule_id,
+							    const bool with_path)
 {
 	__u32 slot = inst->slot;
 	struct pf_event *ev;
@@ -205,7 +209,10 @@ static __always_inline struct pf_event *pf_event_reserve(const struct pf_instanc
 		pf_count(PF_STAT_NO_RINGBUF);
 		goto lost;
 	}
-	ev = bpf_ringbuf_reserve(ring, sizeof(*ev), 0);
+	if (with_path)
+		ev = bpf_ringbuf_reserve(ring, sizeof(*ev), 0);
+	else
+		ev = bpf_ringbuf_reserve(ring, PF_EVENT_SHORT_SIZE, 0);
 	if (!ev) {
 		pf_count(PF_STAT_RINGBUF_FULL);
 		goto lost;
@@ -234,7 +241,8 @@ static __always_inline struct pf_event *pf_event_reserve(const struct pf_instanc
 	ev->pad3 = 0;
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	__builtin_memset(ev->comm, 0, sizeof(ev->comm));
-	ev->path[0] = '\0';
+	if (with_path)
+		ev->path[0] = '\0';
 	return ev;
 
 lost:
@@ -242,6 +250,54 @@ lost:
 	if (lost)
 		*lost += 1;
 	return NULL;
+}
+
+/* An event with a path (every file event): pf_event_reserve_as. */
+static __always_inline struct pf_event *pf_event_reserve(const struct pf_instance *inst, __u64 cgid,
+							 __u16 action, __u8 decision, __u8 reason,
+							 __u32 rule_id)
+{
+	return pf_event_reserve_as(inst, cgid, action, decision, reason, rule_id, true);
+}
+
+/* An event without one (PF_EVENT_SHORT_SIZE bytes): pf_event_reserve_as. */
+static __always_inline struct pf_event *pf_event_reserve_short(const struct pf_instance *inst,
+							       __u64 cgid, __u16 action,
+							       __u8 decision, __u8 reason,
+							       __u32 rule_id)
+{
+	return pf_event_reserve_as(inst, cgid, action, decision, reason, rule_id, false);
+}
+
+/*
+ * Send an event reserved by pf_event_reserve*. The writer is woken only
+ * each time the data in its ring crosses a multiple of
+ * PF_RINGBUF_WAKE_BYTES: a wake-up for every event (what
+ * bpf_ringbuf_submit does when the writer has caught up) costs the acting
+ * task an irq_work (an interrupt to itself) and the writer a trip through
+ * epoll per event, more than the event itself. Below that the writer finds
+ * the events when it looks anyway, every PF_RINGBUF_POLL_MS at most
+ * (docs/audit.md, "How soon a record is written"). Two CPUs sending at
+ * once, or the writer reading meanwhile, may let a crossing go unseen: the
+ * next multiple, or the writer's look, finds the events. The crossing is
+ * judged as if the event had the largest size (PF_RINGBUF_CROSSED), so
+ * that none is missed for a small one. A
+ * ring that cannot be found again (it was just replaced) is woken as
+ * bpf_ringbuf_submit would.
+ */
+static __always_inline void pf_event_submit(struct pf_event *ev)
+{
+	__u32 slot = ev->slot;
+	__u64 flags = 0, avail;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&pf_rings, &slot);
+	if (ring) {
+		/* this event's bytes are counted: it is reserved */
+		avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+		flags = PF_RINGBUF_CROSSED(avail) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(ev, flags);
 }
 
 #endif /* PINFOLD_COMMON_BPF_H */

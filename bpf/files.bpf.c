@@ -314,7 +314,7 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 		if (decision == PF_DECISION_DENY && pf_lenient(inst) && reason != PF_REASON_AUDIT)
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		pf_event_path(ev, d, mnt);
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	if (reason == PF_REASON_AUDIT)
 		return -EACCES;
@@ -370,7 +370,7 @@ static __always_inline int pf_anchor_judge(const struct pf_instance *inst, __u64
 		if (pf_lenient(inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		pf_event_path(ev, d, mnt);
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(inst) ? 0 : -EACCES;
 }
@@ -429,7 +429,7 @@ static __always_inline int pf_refuse(__u16 action, __u8 reason, struct dentry *d
 				what_len = PF_NAME_MAX;
 			bpf_probe_read_kernel_str(ev->path, what_len, what);
 		}
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
 }
@@ -476,7 +476,7 @@ static __always_inline int pf_own_task(struct task_struct *t, __u16 action, __u1
 		pf_event_target(ev, t, port);
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
 }
@@ -808,9 +808,9 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
 	if (allowed && !pf_records_all(&inst))
 		return 0;
 
-	ev = pf_event_reserve(&inst, cgid, PF_ACT_SOCKET,
-			      allowed ? PF_DECISION_ALLOW : PF_DECISION_DENY,
-			      allowed ? PF_REASON_RULE : PF_REASON_SOCKET_KIND, PF_RULE_NONE);
+	ev = pf_event_reserve_short(&inst, cgid, PF_ACT_SOCKET,
+				    allowed ? PF_DECISION_ALLOW : PF_DECISION_DENY,
+				    allowed ? PF_REASON_RULE : PF_REASON_SOCKET_KIND, PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
 		ev->family = (__u8)family;
@@ -819,7 +819,7 @@ int BPF_PROG(socket_create, int family, int type, int protocol, int kern, int re
 		ev->ino = (__u32)protocol;
 		if (!allowed && pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return allowed || pf_lenient(&inst) ? 0 : -EPERM;
 }
@@ -1132,7 +1132,7 @@ int BPF_PROG(file_send_sigiotask, struct task_struct *tsk, struct fown_struct *f
 		pf_event_target(ev, tsk, (__u16)sig);
 		if (pf_lenient(inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(inst) ? 0 : -EPERM;
 }
@@ -1200,7 +1200,7 @@ int BPF_PROG(kern_read_file, struct file *file, enum kernel_read_file_id id, boo
 			ev->flags = PF_EVENT_NOT_APPLIED;
 		pf_event_path(ev, BPF_CORE_READ(file, f_path.dentry),
 			      BPF_CORE_READ(file, f_path.mnt));
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
 }
@@ -1480,7 +1480,7 @@ static __always_inline int pf_unix_decide(struct sock *other, __u16 action)
 					3);
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(&inst) ? 0 : -EPERM;
 }

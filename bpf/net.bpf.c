@@ -192,8 +192,8 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 	if (rule && !(rule->audited & need) && !pf_records_all(&inst))
 		return SOCK_ALLOW;
 
-	ev = pf_event_reserve(&inst, cgid, action, decision, reason,
-			      rule ? rule->rule_id : PF_RULE_NONE);
+	ev = pf_event_reserve_short(&inst, cgid, action, decision, reason,
+				    rule ? rule->rule_id : PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
 		ev->family = family;
@@ -204,7 +204,7 @@ static __always_inline int pf_net_decide(struct bpf_sock_addr *ctx, const __u8 *
 			ev->object = rule->object;
 		else if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return rule || pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }
@@ -279,9 +279,9 @@ int sock_create(struct bpf_sock *ctx)
 	if (allowed && !pf_records_all(&inst))
 		return SOCK_ALLOW;
 
-	ev = pf_event_reserve(&inst, cgid, PF_ACT_SOCKET,
-			      allowed ? PF_DECISION_ALLOW : PF_DECISION_DENY,
-			      allowed ? PF_REASON_RULE : PF_REASON_SOCKET_KIND, PF_RULE_NONE);
+	ev = pf_event_reserve_short(&inst, cgid, PF_ACT_SOCKET,
+				    allowed ? PF_DECISION_ALLOW : PF_DECISION_DENY,
+				    allowed ? PF_REASON_RULE : PF_REASON_SOCKET_KIND, PF_RULE_NONE);
 	if (ev) {
 		pf_event_task(ev);
 		ev->family = family;
@@ -290,7 +290,7 @@ int sock_create(struct bpf_sock *ctx)
 		ev->ino = protocol;
 		if (!allowed && pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return allowed || pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }
@@ -401,7 +401,7 @@ int setsockopt(struct bpf_sockopt *ctx)
 		__builtin_memcpy(ev->path, name, sizeof(name));
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	if (pf_lenient(&inst))
 		goto allow;
@@ -552,8 +552,8 @@ int ingress(struct __sk_buff *skb)
 	if (pf_is_reply(skb, &src))
 		return SOCK_ALLOW;
 
-	ev = pf_event_reserve(&inst, cgid, PF_ACT_RECEIVE, PF_DECISION_DENY, PF_REASON_INBOUND,
-			      PF_RULE_NONE);
+	ev = pf_event_reserve_short(&inst, cgid, PF_ACT_RECEIVE, PF_DECISION_DENY,
+				    PF_REASON_INBOUND, PF_RULE_NONE);
 	if (ev) {
 		ev->family = src.family;
 		ev->proto = src.proto;
@@ -561,7 +561,7 @@ int ingress(struct __sk_buff *skb)
 		__builtin_memcpy(ev->addr, src.addr, sizeof(ev->addr));
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }
@@ -706,15 +706,15 @@ int egress(struct __sk_buff *skb)
 	if (!routed)
 		return SOCK_ALLOW;
 
-	ev = pf_event_reserve(&inst, cgid, PF_ACT_SENDMSG, PF_DECISION_DENY, PF_REASON_SOURCE_ROUTE,
-			      PF_RULE_NONE);
+	ev = pf_event_reserve_short(&inst, cgid, PF_ACT_SENDMSG, PF_DECISION_DENY,
+				    PF_REASON_SOURCE_ROUTE, PF_RULE_NONE);
 	if (ev) {
 		ev->family = family;
 		ev->proto = proto;
 		__builtin_memcpy(ev->addr, addr, sizeof(ev->addr));
 		if (pf_lenient(&inst))
 			ev->flags = PF_EVENT_NOT_APPLIED;
-		bpf_ringbuf_submit(ev, 0);
+		pf_event_submit(ev);
 	}
 	return pf_lenient(&inst) ? SOCK_ALLOW : SOCK_DENY;
 }

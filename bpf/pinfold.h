@@ -103,7 +103,7 @@
 #include <linux/types.h>
 #endif
 
-#define PF_ABI_VERSION 4
+#define PF_ABI_VERSION 5
 
 enum {
 	PF_MAX_INSTANCES = 64,        /* concurrently confined instances */
@@ -116,11 +116,21 @@ enum {
 	PF_WALK_DEPTH = 32,           /* path components an event records */
 	PF_NAME_MAX = 256,            /* one path component, NUL included */
 	PF_PATH_MAX = 512,            /* path carried in an event */
-	PF_RINGBUF_SIZE = 256 * 1024, /* per instance, a power of two */
+	PF_RINGBUF_SIZE = 4096 << 10, /* per instance, a power of two (docs/audit.md) */
 	PF_PEERS = 8,                 /* datagram peers remembered per socket */
 	PF_MAX_FOWNERS = 16384,       /* file owners set by agents (F_SETOWN), all instances */
 	PF_SB_MOUNTS = 64,            /* mounts of one filesystem looked at for a dentry */
 	PF_MAX_GUARDED = 512          /* pf_guarded entries: objects, rings included */
+};
+
+/*
+ * The writer is woken each time the data in its ring crosses a multiple of
+ * PF_RINGBUF_WAKE_BYTES; it looks every PF_RINGBUF_POLL_MS anyway
+ * (pf_event_submit, docs/audit.md "How soon a record is written").
+ */
+enum {
+	PF_RINGBUF_WAKE_BYTES = PF_RINGBUF_SIZE / 16,
+	PF_RINGBUF_POLL_MS = 10,
 };
 
 #define PF_RULE_NONE 0xffffffffu
@@ -404,5 +414,24 @@ struct pf_event {
 	char comm[16];
 	char path[PF_PATH_MAX]; /* absolute, NUL-terminated */
 };
+
+/*
+ * An event without a path (network events, but setsockopt's; socket
+ * creation) is only this long in the ring: it ends before path, which the
+ * writer reads as empty. Every other event is sizeof(struct pf_event).
+ */
+#define PF_EVENT_SHORT_SIZE __builtin_offsetof(struct pf_event, path)
+/* what the largest event takes in a ring: the kernel's 8-byte header, 8-byte aligned */
+#define PF_RINGBUF_RECORD_MAX ((sizeof(struct pf_event) + 8 + 7) / 8 * 8)
+/*
+ * Whether the event that brought a ring's data to avail bytes (its own
+ * counted) took it across a multiple of PF_RINGBUF_WAKE_BYTES, judged as
+ * if it were of the largest size: the events that wake the writer
+ * (pf_event_submit). Never below PF_RINGBUF_WAKE_BYTES.
+ */
+#define PF_RINGBUF_CROSSED(avail)                                                                  \
+	((avail) >= PF_RINGBUF_WAKE_BYTES &&                                                       \
+	 (avail) / PF_RINGBUF_WAKE_BYTES !=                                                        \
+		 ((avail)-PF_RINGBUF_RECORD_MAX) / PF_RINGBUF_WAKE_BYTES)
 
 #endif /* PINFOLD_H */

@@ -2,9 +2,10 @@
 /*
  * audit.c - audit records (JSON Lines) and denial lines for decision events.
  *
- * json-c builds every record. It escapes control characters but copies
- * bytes >= 0x80 unchecked, while paths and comms from the kernel are raw
- * bytes: every string is checked as UTF-8 here first, each byte outside a
+ * Decision records are written as text here, notes built with json-c (see
+ * struct rec); both escape control characters but copy bytes >= 0x80
+ * unchecked, while paths and comms from the kernel are raw bytes: every
+ * string is checked as UTF-8 here first, each byte outside a
  * valid sequence becomes U+FFFD, and the raw bytes of a path or comm that
  * needed that go into a "_hex" member as well. Schema: docs/audit.md.
  */
@@ -37,14 +38,27 @@
 
 enum {
 	BAD_MAX = 512,  /* bytes of "bad_event" text */
+	REC_KEYS = 64,  /* members of a record built as text */
 	RULE_TEXT = 512 /* first guess at a rule description's length */
 };
 
 /* ---- the record builder ---- */
 
-/* A record being built: the first error sticks, later adds do nothing. */
+/*
+ * A record being built: the first error sticks, later adds do nothing.
+ * A decision record is written as text directly (rec_init): json-c's
+ * objects, an allocation per member and a serialisation after, cost most
+ * of a decision's time in the writer. A note, which merges members given
+ * as JSON (rec_merge), is built with json-c (rec_init_json). Both write
+ * the same bytes for the same members: keys in the order added, json-c's
+ * escapes (rec_escape), no white space.
+ */
 struct rec {
-	struct json_object *obj;
+	struct json_object *obj; /* a note's members; NULL: text in buf */
+	char *buf;
+	size_t len, cap;
+	const char *keys[REC_KEYS]; /* text: the keys so far, none twice */
+	unsigned n_keys;
 	int err;
 	char bad[BAD_MAX]; /* what was wrong with the event, "; "-separated */
 };
@@ -67,7 +81,116 @@ static void rec_fail(struct rec *r, int err)
 		r->err = err;
 }
 
-/* obj_add to the record, unless an earlier step failed */
+/* Room for more bytes of text; false (and the error kept) when there is none. */
+static bool rec_room(struct rec *r, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (r->err)
+		return false;
+	if (r->len + more <= r->cap)
+		return true;
+	for (cap = r->cap ? r->cap : 1024; cap < r->len + more; cap *= 2)
+		;
+	p = realloc(r->buf, cap);
+	if (!p) {
+		rec_fail(r, -ENOMEM);
+		return false;
+	}
+	r->buf = p;
+	r->cap = cap;
+	return true;
+}
+
+static void rec_raw(struct rec *r, const char *s, size_t n)
+{
+	if (rec_room(r, n)) {
+		memcpy(r->buf + r->len, s, n);
+		r->len += n;
+	}
+}
+
+/* s[0..n), valid UTF-8, as a JSON string, escaped as json-c does */
+static void rec_escape(struct rec *r, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	char *o;
+	size_t i;
+
+	/* at most 6 bytes for each (\u00XX), and the quotes */
+	if (!rec_room(r, 6 * n + 2))
+		return;
+	o = r->buf + r->len;
+	*o++ = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hexd[c >> 4];
+			o[4] = hexd[c & 0xf];
+			o += 5;
+		}
+	}
+	*o++ = '"';
+	r->len = (size_t)(o - r->buf);
+}
+
+/*
+ * Text: start the member key, after a comma unless it is the first. A key
+ * added twice is EINVAL: json-c would keep one, in the first one's place.
+ */
+static bool rec_key(struct rec *r, const char *key)
+{
+	unsigned i;
+
+	if (r->err)
+		return false;
+	for (i = 0; i < r->n_keys; i++)
+		if (r->keys[i] == key || (r->keys[i][0] == key[0] && !strcmp(r->keys[i], key))) {
+			rec_fail(r, -EINVAL);
+			return false;
+		}
+	if (r->n_keys == REC_KEYS) {
+		rec_fail(r, -E2BIG);
+		return false;
+	}
+	r->keys[r->n_keys++] = key;
+	rec_raw(r, r->len ? "," : "{", 1);
+	rec_escape(r, key, strlen(key));
+	rec_raw(r, ":", 1);
+	return !r->err;
+}
+
+/* Add a json-c value (a note's); takes val's reference */
 static void rec_add(struct rec *r, const char *key, struct json_object *val)
 {
 	if (r->err) {
@@ -75,6 +198,77 @@ static void rec_add(struct rec *r, const char *key, struct json_object *val)
 		return;
 	}
 	r->err = audit_json_add(r->obj, key, val);
+}
+
+/* A member printed by fmt, for numbers and literals */
+__attribute__((format(printf, 3, 4))) static void rec_print(struct rec *r, const char *key,
+							    const char *fmt, ...)
+{
+	char text[32];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (rec_key(r, key))
+		rec_raw(r, text, (size_t)n);
+}
+
+/* Text: v in decimal, with a '-' when negative */
+static void rec_decimal(struct rec *r, const char *key, uint64_t v, bool negative)
+{
+	char text[24], *o = text + sizeof(text);
+
+	do
+		*--o = (char)('0' + v % 10);
+	while ((v /= 10));
+	if (negative)
+		*--o = '-';
+	if (rec_key(r, key))
+		rec_raw(r, o, (size_t)(text + sizeof(text) - o));
+}
+
+static void rec_int(struct rec *r, const char *key, int64_t v)
+{
+	if (r->obj)
+		rec_add(r, key, json_object_new_int64(v));
+	else
+		rec_decimal(r, key, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
+}
+
+static void rec_uint(struct rec *r, const char *key, uint64_t v)
+{
+	if (r->obj)
+		rec_add(r, key, json_object_new_uint64(v));
+	else
+		rec_decimal(r, key, v, false);
+}
+
+static void rec_bool(struct rec *r, const char *key, bool v)
+{
+	if (r->obj)
+		rec_add(r, key, json_object_new_boolean(v));
+	else
+		rec_print(r, key, "%s", v ? "true" : "false");
+}
+
+/* clean[0..n), valid UTF-8, as a string member */
+static void rec_clean(struct rec *r, const char *key, const char *clean, size_t n)
+{
+	if (r->obj)
+		rec_add(r, key, json_object_new_string_len(clean, (int)n));
+	else if (rec_key(r, key))
+		rec_escape(r, clean, n);
+}
+
+/* Whether s[0..n) is ASCII, which is valid UTF-8 as it is. */
+static bool is_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
 }
 
 /*
@@ -86,12 +280,16 @@ static void rec_bytes(struct rec *r, const char *key, const char *s, size_t n, c
 	bool replaced;
 	char *clean;
 
+	if (is_ascii(s, n) && memchr(s, '\0', n) == NULL) {
+		rec_clean(r, key, s, n);
+		return;
+	}
 	clean = text_utf8_sanitize(s, n, &replaced);
 	if (!clean) {
 		rec_fail(r, -ENOMEM);
 		return;
 	}
-	rec_add(r, key, json_object_new_string(clean));
+	rec_clean(r, key, clean, strlen(clean));
 	free(clean);
 	if (replaced && hex_key) {
 		char *hex = text_hex(s, n);
@@ -100,7 +298,7 @@ static void rec_bytes(struct rec *r, const char *key, const char *s, size_t n, c
 			rec_fail(r, -ENOMEM);
 			return;
 		}
-		rec_add(r, hex_key, json_object_new_string(hex));
+		rec_clean(r, hex_key, hex, strlen(hex));
 		free(hex);
 	}
 }
@@ -108,12 +306,14 @@ static void rec_bytes(struct rec *r, const char *key, const char *s, size_t n, c
 /* A string member, or null for a NULL s. */
 static void rec_str(struct rec *r, const char *key, const char *s)
 {
-	if (!s) {
+	if (s) {
+		rec_bytes(r, key, s, strlen(s), NULL);
+	} else if (r->obj) {
 		/* json-c's null is the NULL pointer */
 		if (!r->err && json_object_object_add(r->obj, key, NULL))
 			r->err = -ENOMEM;
-	} else {
-		rec_bytes(r, key, s, strlen(s), NULL);
+	} else if (rec_key(r, key)) {
+		rec_raw(r, "null", 4);
 	}
 }
 
@@ -131,11 +331,45 @@ __attribute__((format(printf, 2, 3))) static void rec_bad(struct rec *r, const c
 	va_end(ap);
 }
 
-static int rec_init(struct rec *r)
+/* A record built as text. */
+static void rec_init(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+/* A record built with json-c. */
+static int rec_init_json(struct rec *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->obj = json_object_new_object();
 	return r->obj ? 0 : -ENOMEM;
+}
+
+/* Text: the last members (bad_event), and the closing brace. */
+static void rec_close(struct rec *r)
+{
+	if (r->bad[0])
+		rec_str(r, "bad_event", r->bad);
+	rec_raw(r, "}", 1);
+}
+
+/* Text, closed: the malloc'ed line, releasing the builder; NULL with errno. */
+static char *rec_text_line(struct rec *r)
+{
+	char *line = NULL;
+	int err;
+
+	if (rec_room(r, 1))
+		r->buf[r->len] = '\0';
+	err = r->err;
+	if (!err)
+		line = r->buf;
+	else
+		free(r->buf);
+	r->buf = NULL;
+	if (err)
+		errno = -err;
+	return line;
 }
 
 /* The record as a malloc'ed line, releasing the builder; NULL with errno. */
@@ -145,8 +379,12 @@ static char *rec_finish(struct rec *r)
 	char *line = NULL;
 	int err;
 
+	if (!r->obj) {
+		rec_close(r);
+		return rec_text_line(r);
+	}
 	if (r->bad[0])
-		rec_add(r, "bad_event", json_object_new_string(r->bad));
+		rec_str(r, "bad_event", r->bad);
 	err = r->err;
 	if (!err) {
 		text = json_object_to_json_string_ext(r->obj, AUDIT_JSON_FLAGS);
@@ -244,6 +482,32 @@ static bool addr_is_v4_mapped(const __u8 addr[16])
 	return memcmp(addr, prefix, sizeof(prefix)) == 0;
 }
 
+/*
+ * An event's address as text (policy_addr_format). IPv4 is written here:
+ * inet_ntop goes through sprintf, and an event's address is written three
+ * times (object, address, denial line).
+ */
+static void event_addr_text(const __u8 addr[16], char *buf, size_t len)
+{
+	char *o = buf;
+	int i;
+
+	if (!addr_is_v4_mapped(addr) || len < INET_ADDRSTRLEN) {
+		policy_addr_format(addr, buf, len);
+		return;
+	}
+	for (i = 12; i < 16; i++) {
+		unsigned v = addr[i];
+
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 15 ? '.' : '\0';
+	}
+}
+
 static const char *proto_label(unsigned proto, char *buf, size_t len)
 {
 	if (proto == IPPROTO_TCP)
@@ -260,7 +524,7 @@ static void net_object(const struct pf_event *ev, char *buf, size_t len)
 	char addr[INET6_ADDRSTRLEN], proto[16];
 	bool v4 = addr_is_v4_mapped(ev->addr);
 
-	policy_addr_format(ev->addr, addr, sizeof(addr));
+	event_addr_text(ev->addr, addr, sizeof(addr));
 	snprintf(buf, len, "%s%s%s:%u/%s", v4 ? "" : "[", addr, v4 ? "" : "]", ev->port,
 		 proto_label(ev->proto, proto, sizeof(proto)));
 }
@@ -359,23 +623,49 @@ static size_t event_path_len(const struct pf_event *ev, bool *unterminated)
 	return n;
 }
 
+/* the second last written by audit_format_time, as text: records come many a second */
+static __thread struct {
+	bool valid;
+	int64_t sec;
+	char text[40];
+	size_t len;
+} time_again;
+
 int audit_format_time(int64_t real_ns, char *buf, size_t len)
 {
 	int64_t sec = real_ns / NSEC_PER_SEC, ns = real_ns % NSEC_PER_SEC;
+	unsigned us;
 	time_t t;
 	struct tm tm;
 	size_t n;
+	int i;
 
 	if (ns < 0) {
 		ns += NSEC_PER_SEC;
 		sec--;
 	}
-	t = (time_t)sec;
-	if (!gmtime_r(&t, &tm))
-		return -EOVERFLOW;
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!n || (size_t)snprintf(buf + n, len - n, ".%06" PRId64 "Z", ns / 1000) >= len - n)
+	if (!time_again.valid || time_again.sec != sec) {
+		time_again.valid = false;
+		t = (time_t)sec;
+		if (!gmtime_r(&t, &tm))
+			return -EOVERFLOW;
+		n = strftime(time_again.text, sizeof(time_again.text), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (!n)
+			return -ENOSPC;
+		time_again.sec = sec;
+		time_again.len = n;
+		time_again.valid = true;
+	}
+	n = time_again.len;
+	/* the second, "." and 6 digits, "Z" and the NUL */
+	if (len < n + 9)
 		return -ENOSPC;
+	memcpy(buf, time_again.text, n);
+	buf[n] = '.';
+	for (us = (unsigned)(ns / 1000), i = 6; i >= 1; i--, us /= 10)
+		buf[n + i] = (char)('0' + us % 10);
+	buf[n + 7] = 'Z';
+	buf[n + 8] = '\0';
 	return 0;
 }
 
@@ -810,7 +1100,7 @@ static void rec_header(struct rec *r, const char *kind, const struct audit_insta
 	char time[64];
 	int err;
 
-	rec_add(r, "schema", json_object_new_int(AUDIT_SCHEMA));
+	rec_int(r, "schema", AUDIT_SCHEMA);
 	rec_str(r, "kind", kind);
 	err = audit_format_time(real_ns, time, sizeof(time));
 	if (err)
@@ -827,8 +1117,17 @@ static void rec_header(struct rec *r, const char *kind, const struct audit_insta
 
 static void rec_enforced(struct rec *r, const struct audit_instance *inst)
 {
-	struct json_object *e = json_object_new_object();
+	struct json_object *e;
 
+	if (!r->obj) {
+		const char *v = inst->files_unenforced ? "{\"network\":true,\"files\":false}"
+						       : "{\"network\":true,\"files\":true}";
+
+		if (rec_key(r, "enforced"))
+			rec_raw(r, v, strlen(v));
+		return;
+	}
+	e = json_object_new_object();
 	if (!e || audit_json_add(e, "network", json_object_new_boolean(1)) ||
 	    audit_json_add(e, "files", json_object_new_boolean(!inst->files_unenforced))) {
 		json_object_put(e);
@@ -900,7 +1199,7 @@ static void rec_file_object(struct rec *r, const struct pf_event *ev,
 		rec_str(r, "dev", dev);
 	}
 	if (ev->ino)
-		rec_add(r, "ino", json_object_new_uint64(ev->ino));
+		rec_uint(r, "ino", ev->ino);
 
 	if (ev->side == PF_SIDE_SOURCE)
 		rec_str(r, "side", "source");
@@ -910,7 +1209,7 @@ static void rec_file_object(struct rec *r, const struct pf_event *ev,
 		rec_bad(r, "unknown side %u", ev->side);
 
 	if (ev->path_truncated || unterminated)
-		rec_add(r, "path_truncated", json_object_new_boolean(1));
+		rec_bool(r, "path_truncated", 1);
 	if (unterminated)
 		rec_bad(r, "path not NUL-terminated within %d bytes", PF_PATH_MAX);
 }
@@ -954,14 +1253,14 @@ static void rec_task_object(struct rec *r, const struct pf_event *ev)
 	snprintf(obj, sizeof(obj), "pid %llu (%s)", (unsigned long long)ev->ino, comm ? comm : "?");
 	free(comm);
 	rec_str(r, "object", obj);
-	rec_add(r, "target_pid", json_object_new_int64((int64_t)ev->ino));
+	rec_int(r, "target_pid", (int64_t)ev->ino);
 }
 
 /* as rec_task_object, and the signal sent */
 static void rec_signal_object(struct rec *r, const struct pf_event *ev)
 {
 	rec_task_object(r, ev);
-	rec_add(r, "signal", json_object_new_int(ev->port));
+	rec_int(r, "signal", ev->port);
 }
 
 /* object and the network members */
@@ -971,10 +1270,10 @@ static void rec_net_object(struct rec *r, const struct pf_event *ev)
 	bool v4 = addr_is_v4_mapped(ev->addr);
 
 	net_object(ev, obj, sizeof(obj));
-	policy_addr_format(ev->addr, addr, sizeof(addr));
+	event_addr_text(ev->addr, addr, sizeof(addr));
 	rec_str(r, "object", obj);
 	rec_str(r, "address", addr);
-	rec_add(r, "port", json_object_new_int(ev->port));
+	rec_int(r, "port", ev->port);
 	rec_str(r, "protocol", proto_label(ev->proto, proto, sizeof(proto)));
 
 	if (ev->family == AF_INET6 && v4)
@@ -1020,7 +1319,7 @@ static void rec_generation(struct rec *r, const struct pf_event *ev,
 {
 	char *text;
 
-	rec_add(r, "generation", json_object_new_int64(ev->gen));
+	rec_int(r, "generation", ev->gen);
 	if (j->newer)
 		rec_bad(r, "generation %u is past the one in force (%u)", ev->gen, inst->gen);
 	if (!j->forgotten)
@@ -1074,7 +1373,7 @@ static void rec_decider(struct rec *r, const struct pf_event *ev, const struct a
 		dest_text(j->dest, dest, sizeof(dest));
 		rec_str(r, "destination", dest);
 	}
-	rec_add(r, "decided_by_id", json_object_new_int64(ev->object));
+	rec_int(r, "decided_by_id", ev->object);
 	rec_id_text(r, j, "decided_by", ev->object, j->object_known, "object");
 }
 
@@ -1085,7 +1384,7 @@ static void rec_grant(struct rec *r, const struct pf_event *ev, const struct jud
 
 	if (ev->rule_id == PF_RULE_NONE)
 		return;
-	rec_add(r, "rule_id", json_object_new_int64(ev->rule_id));
+	rec_int(r, "rule_id", ev->rule_id);
 	rec_id_text(r, j, "rule", ev->rule_id, j->rule_known, "rule");
 	if (j->family)
 		rec_str(r, "family", j->family->name);
@@ -1107,37 +1406,115 @@ static void rec_mode(struct rec *r, const struct pf_event *ev, unsigned mode_val
 	}
 	rec_str(r, "mode", mode);
 	if (ev->flags & PF_EVENT_NOT_APPLIED)
-		rec_add(r, "applied", json_object_new_boolean(0));
+		rec_bool(r, "applied", 0);
 	if ((ev->flags & PF_EVENT_NOT_APPLIED) && ev->decision != PF_DECISION_DENY)
 		rec_bad(r, "only a denial can be not applied");
 	if (ev->flags & ~PF_EVENT_NOT_APPLIED)
 		rec_bad(r, "unknown event flags 0x%x", ev->flags & ~PF_EVENT_NOT_APPLIED);
 }
 
+/* ---- the same text again ---- */
+
+void audit_again_free(struct audit_again *a)
+{
+	free(a->text);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ev as a key: without its time and number, and nothing of its path after the NUL */
+static void again_key(const struct pf_event *ev, struct pf_event *key)
+{
+	size_t n = strnlen(ev->path, sizeof(ev->path));
+
+	memcpy(key, ev, offsetof(struct pf_event, path) + n);
+	memset(key->path + n, 0, sizeof(key->path) - n);
+	key->boot_ns = 0;
+	key->seq = 0;
+}
+
+static bool inst_same(const struct audit_instance *a, const struct audit_instance *b)
+{
+	return a->agent == b->agent && a->instance == b->instance && a->policy == b->policy &&
+	       a->policy_agent == b->policy_agent && a->files_unenforced == b->files_unenforced &&
+	       a->mode == b->mode && a->gen == b->gen && a->older == b->older &&
+	       a->n_older == b->n_older && a->private_tmp == b->private_tmp &&
+	       a->on_behalf_of == b->on_behalf_of && a->task == b->task &&
+	       a->path_key == b->path_key && a->path_key_len == b->path_key_len;
+}
+
+const char *audit_again_find(const struct audit_again *a, const struct pf_event *ev,
+			     const struct audit_instance *inst, size_t *len)
+{
+	struct pf_event key;
+
+	if (!a->valid || !inst_same(&a->inst, inst))
+		return NULL;
+	again_key(ev, &key);
+	if (memcmp(&key, &a->ev, sizeof(key)))
+		return NULL;
+	*len = a->len;
+	return a->text;
+}
+
+void audit_again_keep(struct audit_again *a, const struct pf_event *ev,
+		      const struct audit_instance *inst, const char *text, size_t len)
+{
+	char *p;
+
+	a->valid = false;
+	if (len + 1 > a->cap) {
+		p = realloc(a->text, len + 1);
+		if (!p)
+			return; /* nothing kept: made again next time */
+		a->text = p;
+		a->cap = len + 1;
+	}
+	memcpy(a->text, text, len);
+	a->text[len] = '\0';
+	a->len = len;
+	again_key(ev, &a->ev);
+	a->inst = *inst;
+	a->valid = true;
+}
+
+/* the members of the last decision record from action on, of this thread's writer */
+static __thread struct audit_again tail_again;
+
+void audit_format_forget(void)
+{
+	tail_again.valid = false;
+}
+
 char *audit_format_event(const struct pf_event *ev, const struct audit_instance *inst,
 			 int64_t boot_to_real_ns)
 {
+	const char *again;
 	struct judged j;
 	char action[32];
+	size_t start, n;
 	struct rec r;
 
 	if (!ev || !inst) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (rec_init(&r)) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	rec_init(&r);
 
 	/* unsigned, so that a garbage boot_ns wraps instead of overflowing */
 	rec_header(&r, "decision", inst, (int64_t)(ev->boot_ns + (uint64_t)boot_to_real_ns));
-	rec_add(&r, "pid", json_object_new_int64(ev->pid));
-	rec_add(&r, "uid", json_object_new_int64(ev->uid));
+	rec_int(&r, "pid", ev->pid);
+	rec_int(&r, "uid", ev->uid);
 	rec_bytes(&r, "comm", ev->comm, strnlen(ev->comm, sizeof(ev->comm)), "comm_hex");
-	rec_add(&r, "cgroup_id", json_object_new_uint64(ev->cgroup_id));
-	rec_add(&r, "seq", json_object_new_uint64(ev->seq));
+	rec_uint(&r, "cgroup_id", ev->cgroup_id);
+	rec_uint(&r, "seq", ev->seq);
 
+	/* the rest depends on neither the time nor the number: a flood's is one text */
+	again = audit_again_find(&tail_again, ev, inst, &n);
+	if (again) {
+		rec_raw(&r, again, n);
+		return rec_text_line(&r);
+	}
+	start = r.len;
 	judge(&j, ev, inst);
 	rec_str(&r, "action", action_label(ev->action, action, sizeof(action)));
 	if (!audit_action_name(ev->action))
@@ -1155,7 +1532,7 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 	else
 		rec_file_object(&r, ev, inst, &j);
 	if (ev->action == PF_ACT_SETRLIMIT)
-		rec_add(&r, "resource", json_object_new_int(ev->port));
+		rec_int(&r, "resource", ev->port);
 
 	rec_verdict(&r, ev, inst, &j);
 	rec_generation(&r, ev, inst, &j);
@@ -1163,7 +1540,10 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 	rec_grant(&r, ev, &j);
 	rec_mode(&r, ev, j.mode);
 	rec_enforced(&r, inst);
-	return rec_finish(&r);
+	rec_close(&r);
+	if (!r.err)
+		audit_again_keep(&tail_again, ev, inst, r.buf + start, r.len - start);
+	return rec_text_line(&r);
 }
 
 /* ---- denial lines ---- */
@@ -1323,7 +1703,7 @@ static void put_hint(FILE *f, const struct pf_event *ev, const struct audit_inst
 
 	fputs("; allow with: ", f);
 	if (event_is_network(ev)) {
-		policy_addr_format(ev->addr, addr, sizeof(addr));
+		event_addr_text(ev->addr, addr, sizeof(addr));
 		fputs("network: {to: ", f);
 		put_yaml_scalar(f, addr, strlen(addr));
 		fprintf(f, ", port: %u, proto: %s}", ev->port,
@@ -1627,7 +2007,7 @@ static char *format_note(const char *kind, const struct audit_instance *inst,
 	struct timespec now;
 	struct rec r;
 
-	if (rec_init(&r)) {
+	if (rec_init_json(&r)) {
 		json_object_put(detail);
 		errno = ENOMEM;
 		return NULL;

@@ -79,6 +79,39 @@ char *audit_format_event(const struct pf_event *ev, const struct audit_instance 
 			 int64_t boot_to_real_ns);
 
 /*
+ * Forget the text audit_format_event keeps of this thread's last event
+ * (struct audit_again), before the policies an instance names are freed:
+ * a new policy at the same address could not be told from the old one.
+ */
+void audit_format_forget(void);
+
+/*
+ * The same text again. A flood of events is mostly one event over and
+ * over, differing only in its time and number (boot_ns, seq): a formatter
+ * keeps the text it made of the rest, with the event and the instance it
+ * made it from, and uses it again while both are the same (the event
+ * compared whole but for those two and what its path holds after the NUL;
+ * the instance member by member, its policies by address: a new policy
+ * comes with a new generation). audit_format_event keeps one, the writer
+ * one for its denial lines.
+ */
+struct audit_again {
+	bool valid;
+	struct pf_event ev; /* boot_ns and seq 0, the path's tail zeroed */
+	struct audit_instance inst;
+	char *text;
+	size_t len, cap;
+};
+
+/* The text kept for ev and inst (its length in *len), or NULL. */
+const char *audit_again_find(const struct audit_again *a, const struct pf_event *ev,
+			     const struct audit_instance *inst, size_t *len);
+/* Keep text[0..len) for ev and inst (nothing kept when memory runs out). */
+void audit_again_keep(struct audit_again *a, const struct pf_event *ev,
+		      const struct audit_instance *inst, const char *text, size_t len);
+void audit_again_free(struct audit_again *a);
+
+/*
  * One readable line for a denial, for the agent's stderr, for example
  *   pinfold: denied open-write /srv/ehr/a.txt (agent scheduling, pid 42,
  *   python3): tree /srv/ehr of class phi.clinical (classes.yaml:4:5) gives

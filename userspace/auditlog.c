@@ -123,34 +123,53 @@ static void queue_drop(struct auditlog *l, size_t n)
 		l->q_head = l->q_n = 0;
 }
 
-int auditlog_add(struct auditlog *l, const char *retain, const char *line)
+/* Queue line, copied unless take (then it is the queue's, or freed on failure). */
+static int add(struct auditlog *l, const char *retain, char *line, bool take)
 {
-	int r = auditlog_retain_of_name(retain);
-	size_t len;
+	int r = auditlog_retain_of_name(retain), err = -EINVAL;
+	size_t len = 0;
+	char *copy;
 
 	if (r < 0 || r == AUDITLOG_RETAIN_CHECKPOINT || !line ||
-	    strncmp(line, FORMATTER_PREFIX, strlen(FORMATTER_PREFIX)) || strchr(line, '\n'))
-		return -EINVAL;
+	    strncmp(line, FORMATTER_PREFIX, strlen(FORMATTER_PREFIX)))
+		goto fail;
 	len = strlen(line);
-	if (len > MAX_LINE)
-		return -EINVAL;
+	if (len > MAX_LINE || memchr(line, '\n', len))
+		goto fail;
+	err = -ENOBUFS;
 	if (l->q_bytes + len > l->max_pending)
-		return -ENOBUFS;
+		goto fail;
 	if (l->q_n == l->q_cap && l->q_head) {
 		memmove(l->q, l->q + l->q_head, (l->q_n - l->q_head) * sizeof(*l->q));
 		l->q_n -= l->q_head;
 		l->q_head = 0;
 	}
 	if (auditlog_grow(&l->q, &l->q_cap, l->q_n, sizeof(*l->q), 256))
-		return -ENOBUFS;
-	l->q[l->q_n].line = strdup(line);
-	if (!l->q[l->q_n].line)
-		return -ENOBUFS;
+		goto fail;
+	copy = take ? line : strdup(line);
+	if (!copy)
+		goto fail;
+	l->q[l->q_n].line = copy;
 	l->q[l->q_n].len = len;
 	l->q[l->q_n].retain = r;
 	l->q_n++;
 	l->q_bytes += len;
 	return 0;
+
+fail:
+	if (take)
+		free(line);
+	return err;
+}
+
+int auditlog_add(struct auditlog *l, const char *retain, const char *line)
+{
+	return add(l, retain, (char *)line, false);
+}
+
+int auditlog_take(struct auditlog *l, const char *retain, char *line)
+{
+	return add(l, retain, line, true);
 }
 
 size_t auditlog_pending(const struct auditlog *l)

@@ -63,6 +63,9 @@ int auditlog_open(struct auditlog **l, const struct auditlog_opts *o, char *err,
  */
 int auditlog_add(struct auditlog *l, const char *retain, const char *line);
 
+/* As auditlog_add, taking line (malloc'ed): queued as it is, or freed. */
+int auditlog_take(struct auditlog *l, const char *retain, char *line);
+
 /*
  * Write every queued record: lock, continue the chain from the log's last
  * record (after a chain-break record when the signed head does not prove

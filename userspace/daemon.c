@@ -1504,15 +1504,16 @@ static int64_t now_ms(void)
 static void loop(struct daemon *d)
 {
 	struct epoll_event evs[16];
-	int64_t last_flush = now_ms();
+	int64_t last_flush = now_ms(), last_poll = last_flush;
 	struct dinst *di, *next;
 	char err[768];
 	int n, i, timeout;
 
 	while (!d->stop) {
+		/* the kernel wakes a writer only once its ring fills: look at them all anyway */
 		timeout = swap_timeout_ms(&d->sw);
-		if (timeout < 0 || timeout > WRITER_CHECKPOINT_MS)
-			timeout = WRITER_CHECKPOINT_MS;
+		if (timeout < 0 || timeout > PF_RINGBUF_POLL_MS)
+			timeout = PF_RINGBUF_POLL_MS;
 		n = epoll_wait(d->ep, evs, 16, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -1549,6 +1550,13 @@ static void loop(struct daemon *d)
 		if (d->sw.pending && swap_timeout_ms(&d->sw) == 0) {
 			d->sw.pending = false;
 			reload(d, "file", -1, err, sizeof(err));
+		}
+		if (now_ms() - last_poll >= PF_RINGBUF_POLL_MS) {
+			last_poll = now_ms();
+			for (di = d->insts; di; di = next) {
+				next = di->next;
+				writer_consume(&di->l.w, false);
+			}
 		}
 		if (now_ms() - last_flush >= WRITER_CHECKPOINT_MS) {
 			last_flush = now_ms();

@@ -419,9 +419,9 @@ static int supervise(struct run_state *st, pid_t child, int *status)
 		}
 		if (alone && swap_timeout_ms(&st->l.sw) == 0)
 			launch_swap(&st->l);
-		/* the log could not take records, or a checkpoint is due */
-		if (alone && n == 0)
-			writer_flush(&st->l.w);
+		/* events below the ring's wake-up fill, a retry or a checkpoint */
+		if (alone && writer_timeout_ms(&st->l.w) == 0)
+			writer_consume(&st->l.w, false);
 		for (i = 0; i < n; i++)
 			if (evs[i].data.fd == pidfd && waitpid(child, status, 0) == child)
 				goto out;

@@ -22,8 +22,7 @@
 #include "explain.h"
 #include "writer.h"
 
-/* Events written per pass over the ring, so that an agent's flood of
- * denials cannot hold off its exit, signals or a policy change. */
+/* Events read between two looks at the clock (WRITER_PASS_MS). */
 #define EVENTS_PER_PASS 256
 
 /* Queue one record; a record that cannot be made or kept is counted. */
@@ -37,7 +36,7 @@ static void emit(struct writer *w, const char *retain, char *line)
 				strerror(errno));
 		return;
 	}
-	err = auditlog_add(w->log, retain, line);
+	err = auditlog_take(w->log, retain, line);
 	if (err == -ENOBUFS) {
 		if (!w->dropped_total)
 			fprintf(stderr,
@@ -50,7 +49,6 @@ static void emit(struct writer *w, const char *retain, char *line)
 		w->unformatted++;
 		fprintf(stderr, "pinfold: bad audit record: %s\n", strerror(-err));
 	}
-	free(line);
 }
 
 /* seqgap's callback: events first..last never came */
@@ -115,14 +113,55 @@ static const char *blocked_why(const struct writer *w, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Keep a line for stderr until the batch is read (say_all). A line that
+ * cannot be kept is said at once.
+ */
+static void say(struct writer *w, const char *line, const char *more)
+{
+	size_t n = strlen(line), m = more ? strlen(more) : 0, cap;
+	char *p;
+
+	if (w->said_len + n + m + 1 > w->said_cap) {
+		cap = w->said_cap ? w->said_cap : 1 << 16;
+		while (cap < w->said_len + n + m + 1)
+			cap *= 2;
+		p = realloc(w->said, cap);
+		if (!p) {
+			fprintf(stderr, "%s%s\n", line, more ? more : "");
+			return;
+		}
+		w->said = p;
+		w->said_cap = cap;
+	}
+	memcpy(w->said + w->said_len, line, n);
+	memcpy(w->said + w->said_len + n, more, m);
+	w->said_len += n + m;
+	w->said[w->said_len++] = '\n';
+}
+
+/* The lines kept by say, in one write. */
+static void say_all(struct writer *w)
+{
+	if (!w->said_len)
+		return;
+	fwrite(w->said, 1, w->said_len, stderr);
+	fflush(stderr);
+	w->said_len = 0;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct writer *w = ctx;
 	struct pf_event ev = {};
-	char *line, why[128];
+	char *line, why[128 + 4096];
+	size_t n;
 
-	/* a short event still becomes a record: the formatter flags it */
+	/* an event without a path (PF_EVENT_SHORT_SIZE) reads as one with an
+	 * empty path; one of another size still becomes a record: the formatter
+	 * flags it */
 	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+	w->consumed++;
 	seqgap_see(&w->gaps, ev.seq, on_lost, w);
 	if (ev.decision == PF_DECISION_DENY)
 		w->denied++;
@@ -131,13 +170,30 @@ static int on_event(void *ctx, void *data, size_t size)
 	emit(w, audit_event_retain(&ev, &w->who),
 	     audit_format_event(&ev, &w->who, w->boot_to_real));
 
-	if (ev.decision == PF_DECISION_DENY) {
+	if (ev.decision == PF_DECISION_DENY && ev.reason != PF_REASON_AUDIT) {
+		/* a flood of one denial is one line over and over */
+		const char *again = audit_again_find(&w->denial_again, &ev, &w->who, &n);
+
+		if (again) {
+			say(w, again, NULL);
+		} else {
+			line = denial_line(w, &ev);
+			if (line) {
+				audit_again_keep(&w->denial_again, &ev, &w->who, line,
+						 strlen(line));
+				say(w, line, NULL);
+			}
+			free(line);
+		}
+	} else if (ev.decision == PF_DECISION_DENY) {
 		line = denial_line(w, &ev);
-		if (line && ev.reason == PF_REASON_AUDIT)
-			fprintf(stderr, "%s; the audit log %s: %s\n", line, w->log_path,
-				blocked_why(w, why, sizeof(why)));
-		else if (line)
-			fprintf(stderr, "%s\n", line);
+		if (line) {
+			char b[128];
+
+			snprintf(why, sizeof(why), "; the audit log %s: %s", w->log_path,
+				 blocked_why(w, b, sizeof(b)));
+			say(w, line, why);
+		}
 		free(line);
 	}
 	/* libbpf stops the pass at a negative return, this event consumed */
@@ -324,11 +380,17 @@ static void block(struct writer *w, int err)
 	set_blocked(w, true);
 }
 
+static int64_t mono_ms(void)
+{
+	return auditlog_clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
 int writer_flush(struct writer *w)
 {
 	int err = auditlog_flush(w->log);
 	bool low = !err && low_space(w);
 
+	w->flushed_ms = mono_ms();
 	/* into the page cache only: it outlives the process, as the log does */
 	if (!err && w->cursor_fd > 0 && !auditlog_pending(w->log)) {
 		uint64_t cursor[2] = {w->gaps.next, w->lost_reported};
@@ -349,20 +411,41 @@ int writer_flush(struct writer *w)
 
 int writer_timeout_ms(const struct writer *w)
 {
-	/* a checkpoint falls due on time, records or not */
-	return w->blocked_err ? WRITER_RETRY_MS : WRITER_CHECKPOINT_MS;
+	int64_t left = w->looked_ms + PF_RINGBUF_POLL_MS - mono_ms();
+
+	/* the kernel wakes the writer only as the ring fills (pf_event_submit) */
+	return left < 0 ? 0 : left > PF_RINGBUF_POLL_MS ? PF_RINGBUF_POLL_MS : (int)left;
+}
+
+/* Whether a flush is due though nothing waits: a retry, a checkpoint, the reserve. */
+static bool flush_due(const struct writer *w)
+{
+	return mono_ms() - w->flushed_ms >=
+	       (w->blocked_err ? WRITER_RETRY_MS : WRITER_CHECKPOINT_MS);
 }
 
 void writer_consume(struct writer *w, bool drain)
 {
+	int64_t until = mono_ms() + WRITER_PASS_MS;
 	int n;
 
+	/* everything the ring holds, in one batch of records: one write and
+	 * one sync for all (WRITER_PASS_MS at most, unless draining) */
 	do {
 		w->pass_left = EVENTS_PER_PASS;
 		n = ring_buffer__consume(w->rb);
 		seqgap_pass(&w->gaps, on_lost, w);
-	} while (drain && n == -EAGAIN);
-	writer_flush(w);
+	} while (n == -EAGAIN && (drain || mono_ms() < until));
+	w->looked_ms = mono_ms();
+	say_all(w);
+	/* NEEDSWORK: the batch's sync (fdatasync, the head, its directory) runs
+	 * here, between two reads of the ring: one that outlasts what the ring
+	 * holds loses events (docs/benchmarks.md, "Toward 500,000 events a
+	 * second"); syncing in a second thread would not */
+	/* a log that cannot take records is tried again on time, not at every look */
+	if (w->consumed || drain || flush_due(w) || (auditlog_pending(w->log) && !w->blocked_err))
+		writer_flush(w);
+	w->consumed = 0;
 }
 
 void writer_finish(struct writer *w)
@@ -401,6 +484,12 @@ void writer_release(struct writer *w)
 
 	ring_buffer__free(w->rb);
 	w->rb = NULL;
+	say_all(w);
+	free(w->said);
+	w->said = NULL;
+	w->said_cap = 0;
+	audit_again_free(&w->denial_again);
+	audit_format_forget();
 	if (!w->log)
 		return;
 	/* records still waiting get a few more tries: the disk may be freed */

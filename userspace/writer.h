@@ -39,14 +39,22 @@ struct writer {
 	int64_t boot_to_real;
 	struct ring_buffer *rb;
 	struct seqgap gaps;
-	unsigned pass_left;     /* events this pass may still write */
-	uint64_t unformatted;   /* records that could not be made (no memory) */
-	uint64_t dropped;       /* records the queue could not hold, not yet noted */
-	uint64_t dropped_total; /* all of them */
-	uint64_t lost_reported; /* events the kernel numbered and never queued */
-	int blocked_err;        /* why the log cannot take records; 0: it can */
-	bool blocked_low;       /* ... because of the reserve: it has too little room */
-	int64_t blocked_since;  /* CLOCK_REALTIME ns */
+	unsigned pass_left; /* events this pass may still write */
+	unsigned consumed;  /* events read by the current writer_consume */
+	int64_t flushed_ms; /* CLOCK_MONOTONIC ms of the last writer_flush */
+	int64_t looked_ms;  /* ... and of the last writer_consume */
+	/* the stderr lines of the current pass's denials, written at once
+	 * at its end: one write, not one per denial */
+	char *said;
+	size_t said_len, said_cap;
+	struct audit_again denial_again; /* the last denial line, for the same denial again */
+	uint64_t unformatted;            /* records that could not be made (no memory) */
+	uint64_t dropped;                /* records the queue could not hold, not yet noted */
+	uint64_t dropped_total;          /* all of them */
+	uint64_t lost_reported;          /* events the kernel numbered and never queued */
+	int blocked_err;                 /* why the log cannot take records; 0: it can */
+	bool blocked_low;                /* ... because of the reserve: it has too little room */
+	int64_t blocked_since;           /* CLOCK_REALTIME ns */
 	unsigned char path_key[WRITER_PATH_KEY];
 	/* below this many free bytes on the log's filesystem, audit-required
 	 * access is refused (0: no reserve) */
@@ -61,7 +69,10 @@ struct writer {
 
 #define WRITER_RETRY_MS 1000      /* a log that could not take records is tried again */
 #define WRITER_CHECKPOINT_MS 1000 /* and checkpoints due, and the reserve, are seen to */
-#define WRITER_EXIT_TRIES 5       /* seconds an ending instance waits for the log */
+/* one writer_consume reads the ring for this long at most before it writes
+ * what it read, so that a flood cannot hold off exit, signals or a change */
+#define WRITER_PASS_MS 50
+#define WRITER_EXIT_TRIES 5 /* seconds an ending instance waits for the log */
 #define WRITER_RESERVE_DEFAULT (64ULL << 20)
 
 /*
@@ -81,8 +92,11 @@ int writer_ring_fd(const struct writer *w);
 void writer_note(struct writer *w, const char *kind, struct json_object *detail);
 
 /*
- * Turn at most one pass of events into records (all when drain), then
- * write what is queued.
+ * Turn the events in the ring into records (for WRITER_PASS_MS at most,
+ * unless drain), their denials' stderr lines written at once, then write
+ * what is queued when anything is, or a retry or checkpoint is due. Called
+ * when the ring's descriptor is readable, and at least every
+ * writer_timeout_ms: the kernel wakes the writer only once the ring fills.
  */
 void writer_consume(struct writer *w, bool drain);
 
@@ -92,7 +106,7 @@ void writer_consume(struct writer *w, bool drain);
  */
 int writer_flush(struct writer *w);
 
-/* How long epoll may wait before writer_flush is due again. */
+/* How long epoll may wait before writer_consume is due again (0: it is due). */
 int writer_timeout_ms(const struct writer *w);
 
 /*

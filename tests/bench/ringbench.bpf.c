@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ringbench.bpf.c - the floor of the audit path: one record the size of a
- * pinfold event per getppid(2) of one process, into a ring buffer the size
- * of an instance's, and nothing else (no policy, no path, no formatting).
- * ringbench.c consumes the ring with a callback that only counts.
+ * pinfold network event (PF_EVENT_SHORT_SIZE, what a denied connect sends)
+ * per getppid(2) of one process, into a ring buffer the size of an
+ * instance's, woken as pinfold's are (pf_event_submit: each time the ring's
+ * data crosses a multiple of PF_RINGBUF_WAKE_BYTES), and nothing else (no policy, no path, no
+ * formatting). ringbench.c consumes the ring with a callback that only
+ * counts, looking at least every PF_RINGBUF_POLL_MS as pinfold's writer does.
  *
  * A raw tracepoint needs neither tracefs nor the syscall tracepoints' per
  * call setup: it runs on every system call of the machine, and returns at
@@ -33,12 +36,12 @@ struct {
 SEC("raw_tp/sys_enter")
 int rb_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), avail;
 	struct pf_event *ev;
 
 	if (ctx->args[1] != target_nr || (__u32)(id >> 32) != target_tgid || !target_tgid)
 		return 0;
-	ev = bpf_ringbuf_reserve(&rb_events, sizeof(*ev), 0);
+	ev = bpf_ringbuf_reserve(&rb_events, PF_EVENT_SHORT_SIZE, 0);
 	if (!ev) {
 		__sync_fetch_and_add(&dropped, 1);
 		return 0;
@@ -46,7 +49,9 @@ int rb_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	/* the stamp and the caller, as every pinfold event has; the rest is left unwritten */
 	ev->boot_ns = bpf_ktime_get_boot_ns();
 	ev->pid = id >> 32;
-	bpf_ringbuf_submit(ev, 0);
+	/* woken as pinfold's writer is: see pf_event_submit */
+	avail = bpf_ringbuf_query(&rb_events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(ev, PF_RINGBUF_CROSSED(avail) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	__sync_fetch_and_add(&produced, 1);
 	return 0;
 }

@@ -2,9 +2,11 @@
 /*
  * ringbench - the raw ring buffer consume rate, the audit benchmark's
  * baseline: run a generator (gen getppid RATE SECONDS), turn each of its
- * getppid calls into a record of sizeof(struct pf_event) in a ring buffer of
- * PF_RINGBUF_SIZE (ringbench.bpf.c), and consume the ring with libbpf, as
- * pinfold run does, through a callback that only counts. Nothing is pinned.
+ * getppid calls into a record of PF_EVENT_SHORT_SIZE (a network event) in a
+ * ring buffer of PF_RINGBUF_SIZE, woken as pinfold's are (ringbench.bpf.c),
+ * and consume the ring with libbpf, as pinfold run does (epoll, at least
+ * every PF_RINGBUF_POLL_MS), through a callback that only counts. Nothing is
+ * pinned.
  *
  *   ringbench [-v] -- GEN [ARGS...]
  *
@@ -45,7 +47,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static int count_record(void *ctx, void *data, size_t size)
 {
 	(void)data;
-	if (size == sizeof(struct pf_event))
+	if (size == PF_EVENT_SHORT_SIZE)
 		++*(unsigned long long *)ctx;
 	return 0;
 }
@@ -109,19 +111,18 @@ static int consume_until_exit(struct ring_buffer *rb, pid_t pid, int *status)
 		goto out;
 	}
 	while (!exited) {
-		n = epoll_wait(ep, got, 2, -1);
+		/* the ring wakes its reader only once it is filling: look anyway */
+		n = epoll_wait(ep, got, 2, PF_RINGBUF_POLL_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			err = -errno;
 			goto out;
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; i++)
 			if (got[i].data.fd == pidfd)
 				exited = true;
-			else
-				ring_buffer__consume(rb);
-		}
+		ring_buffer__consume(rb);
 	}
 	ring_buffer__consume(rb);
 out:

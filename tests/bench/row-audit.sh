@@ -19,10 +19,13 @@
 #   none    --audit-sync none, never rotated
 # A pinfold run without --audit-sync gets one row, with its defaults.
 #
-# Baseline: ringbench, the same size of record (struct pf_event) through a
-# ring of the same size (PF_RINGBUF_SIZE), consumed by libbpf with a callback
-# that only counts; it lost nothing when every record produced was consumed
-# and none was dropped.
+# Baseline: ringbench, the same size of record (a network event,
+# PF_EVENT_SHORT_SIZE) through a ring of the same size (PF_RINGBUF_SIZE),
+# woken as pinfold's ring is (each time its data crosses a multiple of
+# PF_RINGBUF_WAKE_BYTES) and
+# consumed by libbpf as pinfold's writer does (epoll, looking at least every
+# PF_RINGBUF_POLL_MS), with a callback that only counts; it lost nothing
+# when every record produced was consumed and none was dropped.
 #
 # Each figure is the highest rate, in events a second, of a trial of
 # BENCH_SECONDS without loss (bench_search).
@@ -252,7 +255,16 @@ done
 bench_log "zero-loss rates: raw ring (ringbench), pinfold run: ${kinds[*]}"
 bench_search "${searches[@]}" || bench_fail audit "$(bench_why)"
 case ${BENCH_STATUS["raw ring"]} in
-0) RING=${BENCH_RATE["raw ring"]} ;;
+0)
+	RING=${BENCH_RATE["raw ring"]}
+	# the table takes a lower bound only as measured: the ring kept up
+	# with the generator flat out, and the ratio is at most the one shown
+	if [ "${RING#>=}" != "$RING" ]; then
+		RING=${RING#>=}
+		bench_note "the raw ring lost nothing flat out: its baseline is the generator's" \
+			"rate, a lower bound (the ring can take more), so each ratio is an upper bound"
+	fi
+	;;
 1) bench_fail audit "the raw ring lost events at every rate of $BENCH_MIN_RATE events/s or more" ;;
 *) bench_fail audit "no rate free of loss found for the raw ring within the time budget" ;;
 esac
@@ -267,8 +279,8 @@ done
 
 bench_note "audit rows: measured = denied connects of a pinfold run agent, each one record in" \
 	"the audit file; baseline = raw ring consume rate (ringbench: same record size, same" \
-	"ring size, a consumer that only counts); each the highest rate of a ${BENCH_SECONDS} s trial" \
-	"without one event lost"
+	"ring size and wake-ups, a consumer that only counts); each the highest rate of a" \
+	"${BENCH_SECONDS} s trial without one event lost"
 [ "${kinds[1]:-}" = rotate ] &&
 	bench_note "across a rotation: the log starts $((ROTATE_BYTES >> 20)) MiB less a third of" \
 		"the trial's records, so that it rotates (gzip, the writer's default size) in the" \

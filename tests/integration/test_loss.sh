@@ -13,7 +13,7 @@ set -u
 
 pf_init
 
-attempts=20000
+attempts=100000 # a ring holds about 35 000 network events (PF_RINGBUF_SIZE)
 port=$(pf_free_ports 1) || { echo "FAIL setup: no free port"; exit 1; }
 cat >"$PF_TMP/policy.yaml" <<'YAML'
 version: 1
