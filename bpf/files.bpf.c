@@ -85,11 +85,12 @@ static __always_inline struct vfsmount *pf_vfsmount(struct mount *m)
 /*
  * Whether mnt is one of the kernel's own mounts (memfd and shared memory,
  * pipes, sockets, anonymous inodes): no path reaches their files, whose
- * data is only what the agent wrote there or was handed.
+ * data is only what the agent wrote there or was handed. btf: mnt is of
+ * BTF type, read directly (see pf_match_step_fs).
  */
-static __always_inline bool pf_internal_mount(struct vfsmount *mnt)
+static __always_inline bool pf_internal_mount(struct vfsmount *mnt, bool btf)
 {
-	return BPF_CORE_READ(mnt, mnt_flags) & MNT_INTERNAL;
+	return (btf ? mnt->mnt_flags : BPF_CORE_READ(mnt, mnt_flags)) & MNT_INTERNAL;
 }
 
 /*
@@ -103,9 +104,28 @@ struct pf_walk {
 	struct mount *m;
 	struct pf_tree_key key;
 	struct pf_tree tree; /* the deepest tree met, when found */
+	__u32 steps;         /* taken by pf_match_step_fs */
 	__u8 found;
 	__u8 complete; /* no tree, and the walk reached its end */
 };
+
+/*
+ * Look up (dev, ino) among w's trees: true, with w->tree set, when one is
+ * there.
+ */
+static __always_inline bool pf_match_tree(struct pf_walk *w, __u64 dev, __u64 ino)
+{
+	struct pf_tree *t;
+
+	w->key.dev = dev;
+	w->key.ino = ino;
+	t = bpf_map_lookup_elem(&pf_trees, &w->key);
+	if (!t)
+		return false;
+	w->tree = *t;
+	w->found = 1;
+	return true;
+}
 
 /*
  * One step of the search for the deepest tree holding w->d. Within a
@@ -114,6 +134,8 @@ struct pf_walk {
  * filesystem's root it steps to the mount point, unless the mount shows
  * only a subdirectory (a bind mount): its files were already walked to
  * their filesystem's root, and its mount point must not lend them a tree.
+ * The pointers are read with BPF_CORE_READ: w->d may have no BTF type (a
+ * mount point read so, or a caller's), and struct mount has none here.
  */
 static long pf_match_step(__u32 i, void *data)
 {
@@ -123,18 +145,10 @@ static long pf_match_step(__u32 i, void *data)
 	struct mount *m = w->m, *up;
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 	struct inode *inode = BPF_CORE_READ(d, d_inode);
-	struct pf_tree *t;
 
-	if (inode) {
-		w->key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		w->key.ino = BPF_CORE_READ(inode, i_ino);
-		t = bpf_map_lookup_elem(&pf_trees, &w->key);
-		if (t) {
-			w->tree = *t;
-			w->found = 1;
-			return 1;
-		}
-	}
+	if (inode &&
+	    pf_match_tree(w, BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino)))
+		return 1;
 	if (d != parent) {
 		w->d = parent;
 		return 0;
@@ -147,6 +161,64 @@ static long pf_match_step(__u32 i, void *data)
 	w->d = BPF_CORE_READ(m, mnt_mountpoint);
 	w->m = up;
 	return 0;
+}
+
+/*
+ * pf_match_step below a filesystem's root, for a w->d of BTF type (a
+ * hook's argument, or loaded directly from one): the fields are direct
+ * loads, which the JIT makes single loads (a fault reads 0, as the helper
+ * would), where each BPF_CORE_READ is a helper call: five a level, the
+ * larger part of a step's time. The parents of such a dentry have its type too. It stops,
+ * before looking the root up, at the filesystem's root, where
+ * pf_match_step goes on (with BPF_CORE_READ: mount points are read so).
+ */
+static long pf_match_step_fs(__u32 i, void *data)
+{
+	struct pf_walk *w = data;
+	struct dentry *d = w->d;
+	struct dentry *parent = d->d_parent;
+	struct inode *inode;
+
+	if (d == parent) {
+		w->steps = i;
+		return 1;
+	}
+	inode = d->d_inode;
+	if (inode && pf_match_tree(w, inode->i_sb->s_dev, inode->i_ino))
+		return 1;
+	w->d = parent;
+	return 0;
+}
+
+/*
+ * Find the deepest tree holding w->d, within PF_WALK_STEPS steps: a
+ * dentry of BTF type (btf) is walked with direct loads to its
+ * filesystem's root, from where pf_match_step goes on with the steps
+ * left. Either way each step looks up one dentry, or crosses a mount.
+ *
+ * NEEDSWORK: every open walks to the deepest tree anew, 0.3 to 0.5 us a
+ * level under TCG. A cache would make it one lookup whatever the depth: a
+ * directory's deepest tree (or none), in inode storage
+ * (BPF_MAP_TYPE_INODE_STORAGE, 6.1 has it) keyed by the instance's slot
+ * and generation, looked up at the parent directory first, a walk
+ * stopping at the first directory that has one. It must be dropped
+ * whenever a name above it changes what holds it: a rename of any
+ * directory above (path_rename), a mount or unmount above it (in another
+ * mount namespace too: the walk follows the dentry, not the mount), and a
+ * new generation; missing any of these would let a file keep a tree it
+ * left. Not done: that exactness is to be shown first.
+ */
+static __always_inline void pf_match(struct pf_walk *w, bool btf)
+{
+	w->steps = 0;
+	if (btf) {
+		w->steps = PF_WALK_STEPS; /* unless the root is met first */
+		bpf_loop(PF_WALK_STEPS, pf_match_step_fs, w, 0);
+		if (w->found)
+			return;
+	}
+	if (w->steps < PF_WALK_STEPS)
+		bpf_loop(PF_WALK_STEPS - w->steps, pf_match_step, w, 0);
 }
 
 /* State of a path walk; the count of dentries is s->n. */
@@ -260,11 +332,11 @@ static __always_inline void pf_event_path(struct pf_event *ev, struct dentry *d,
 /*
  * Judge one file action of instance inst (of cgroup cgid) on side of d (on
  * mount mnt), by the right it needs there (bpf/decide.h): 0 to allow,
- * -EACCES to deny.
+ * -EACCES to deny. btf: d and mnt are of BTF type (pf_match).
  */
 static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 cgid,
 					 struct dentry *d, struct vfsmount *mnt, __u16 action,
-					 __u8 side)
+					 __u8 side, bool btf)
 {
 	struct pf_walk w = {.d = d, .m = pf_real_mount(mnt)};
 	__u32 need = pf_decide_need(action, side);
@@ -276,11 +348,11 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 
 	/* the agent's own memory (a memfd it sized, reopened or was passed)
 	 * is in no class; running it is exec all the same */
-	if (need != PF_ACCESS_EXEC && pf_internal_mount(mnt))
+	if (need != PF_ACCESS_EXEC && pf_internal_mount(mnt, btf))
 		return 0;
 	w.key.slot = inst->slot;
 	w.key.gen = inst->gen;
-	bpf_loop(PF_WALK_STEPS, pf_match_step, &w, 0);
+	pf_match(&w, btf);
 	tree = w.found ? &w.tree : NULL;
 	reason = pf_decide_file(tree, w.complete, need);
 	decision = pf_decide_decision(reason);
@@ -321,7 +393,10 @@ static __always_inline int pf_file_judge(const struct pf_instance *inst, __u64 c
 	return decision == PF_DECISION_ALLOW || pf_lenient(inst) ? 0 : -EACCES;
 }
 
-/* Judge a hook's one file action of the current task, as pf_file_judge. */
+/*
+ * Judge a hook's one file action of the current task, as pf_file_judge; d
+ * and mnt of BTF type.
+ */
 static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt, __u16 action,
 					  __u8 side)
 {
@@ -334,7 +409,7 @@ static __always_inline int pf_file_decide(struct dentry *d, struct vfsmount *mnt
 	case PF_WHO_UNKNOWN:
 		return -EACCES;
 	}
-	return pf_file_judge(&inst, cgid, d, mnt, action, side);
+	return pf_file_judge(&inst, cgid, d, mnt, action, side, true);
 }
 
 /*
@@ -391,7 +466,7 @@ static __always_inline int pf_remove_decide(struct dentry *d, struct vfsmount *m
 	case PF_WHO_UNKNOWN:
 		return -EACCES;
 	}
-	ret = pf_file_judge(&inst, cgid, d, mnt, PF_ACT_UNLINK, PF_SIDE_OBJECT);
+	ret = pf_file_judge(&inst, cgid, d, mnt, PF_ACT_UNLINK, PF_SIDE_OBJECT, true);
 	return ret ?: pf_anchor_judge(&inst, cgid, d, mnt, PF_ACT_UNLINK, PF_SIDE_OBJECT);
 }
 
@@ -501,14 +576,14 @@ int BPF_PROG(file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	if (BPF_CORE_READ(file, f_flags) & __FMODE_EXEC)
+	/* direct loads: file has BTF type (see pf_match_step_fs) */
+	if (file->f_flags & __FMODE_EXEC)
 		action = PF_ACT_EXEC;
-	else if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE)
+	else if (file->f_mode & FMODE_WRITE)
 		action = PF_ACT_OPEN_WRITE;
 	else
 		action = PF_ACT_OPEN_READ;
-	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
-			      action, PF_SIDE_OBJECT);
+	return pf_file_decide(file->f_path.dentry, file->f_path.mnt, action, PF_SIDE_OBJECT);
 }
 
 /*
@@ -532,8 +607,8 @@ static __always_inline int pf_map_exec_decide(struct file *file)
 		return 0;
 	if (BPF_CORE_READ(file, f_inode, i_flags) & S_PRIVATE)
 		return 0;
-	return pf_file_decide(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
-			      PF_ACT_MAP_EXEC, PF_SIDE_OBJECT);
+	return pf_file_decide(file->f_path.dentry, file->f_path.mnt, PF_ACT_MAP_EXEC,
+			      PF_SIDE_OBJECT);
 }
 
 /*
@@ -566,7 +641,7 @@ int BPF_PROG(file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, u
 		return ret;
 	if (!(prot & PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
 		return 0;
-	file = BPF_CORE_READ(vma, vm_file);
+	file = vma->vm_file; /* of BTF type, as pf_file_decide needs */
 	if (!file)
 		return 0;
 	return pf_map_exec_decide(file);
@@ -578,8 +653,7 @@ int BPF_PROG(path_truncate, const struct path *path, int ret)
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
-			      PF_ACT_TRUNCATE, PF_SIDE_OBJECT);
+	return pf_file_decide(path->dentry, path->mnt, PF_ACT_TRUNCATE, PF_SIDE_OBJECT);
 }
 
 #define PF_S_IFMT 00170000
@@ -598,7 +672,7 @@ SEC("lsm/path_mknod")
 int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
 	     unsigned int dev, int ret)
 {
-	struct vfsmount *mnt = BPF_CORE_READ(dir, mnt);
+	struct vfsmount *mnt = dir->mnt;
 	__u32 fmt = mode & PF_S_IFMT;
 
 	if (ret)
@@ -613,7 +687,7 @@ int BPF_PROG(path_mkdir, const struct path *dir, struct dentry *dentry, umode_t 
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_CREATE, PF_SIDE_OBJECT);
+	return pf_file_decide(dentry, dir->mnt, PF_ACT_CREATE, PF_SIDE_OBJECT);
 }
 
 SEC("lsm/path_symlink")
@@ -622,7 +696,7 @@ int BPF_PROG(path_symlink, const struct path *dir, struct dentry *dentry, const 
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(dentry, BPF_CORE_READ(dir, mnt), PF_ACT_CREATE, PF_SIDE_OBJECT);
+	return pf_file_decide(dentry, dir->mnt, PF_ACT_CREATE, PF_SIDE_OBJECT);
 }
 
 SEC("lsm/path_unlink")
@@ -630,7 +704,7 @@ int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret
 {
 	if (ret)
 		return ret;
-	return pf_remove_decide(dentry, BPF_CORE_READ(dir, mnt));
+	return pf_remove_decide(dentry, dir->mnt);
 }
 
 SEC("lsm/path_rmdir")
@@ -638,7 +712,7 @@ int BPF_PROG(path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
-	return pf_remove_decide(dentry, BPF_CORE_READ(dir, mnt));
+	return pf_remove_decide(dentry, dir->mnt);
 }
 
 /*
@@ -655,8 +729,8 @@ SEC("lsm/path_rename")
 int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	struct vfsmount *old_mnt = BPF_CORE_READ(old_dir, mnt);
-	struct vfsmount *new_mnt = BPF_CORE_READ(new_dir, mnt);
+	struct vfsmount *old_mnt = old_dir->mnt;
+	struct vfsmount *new_mnt = new_dir->mnt;
 	struct pf_instance inst = {};
 	__u64 cgid = 0;
 
@@ -668,19 +742,19 @@ int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	case PF_WHO_UNKNOWN:
 		return -EACCES;
 	}
-	ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE);
+	ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE, true);
 	if (ret)
 		return ret;
 	if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) {
-		ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_CREATE,
-				    PF_SIDE_SOURCE);
+		ret = pf_file_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_CREATE, PF_SIDE_SOURCE,
+				    true);
 		if (ret)
 			return ret;
 	}
-	ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET);
+	ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_RENAME, PF_SIDE_TARGET, true);
 	if (!ret && BPF_CORE_READ(new_dentry, d_inode))
-		ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_UNLINK,
-				    PF_SIDE_TARGET);
+		ret = pf_file_judge(&inst, cgid, new_dentry, new_mnt, PF_ACT_UNLINK, PF_SIDE_TARGET,
+				    true);
 	if (ret)
 		return ret;
 	ret = pf_anchor_judge(&inst, cgid, old_dentry, old_mnt, PF_ACT_RENAME, PF_SIDE_SOURCE);
@@ -698,7 +772,7 @@ SEC("lsm/path_link")
 int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
 {
-	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
+	struct vfsmount *mnt = new_dir->mnt;
 	struct pf_instance inst = {};
 	__u64 cgid = 0;
 
@@ -710,10 +784,10 @@ int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
 	case PF_WHO_UNKNOWN:
 		return -EACCES;
 	}
-	ret = pf_file_judge(&inst, cgid, old_dentry, mnt, PF_ACT_LINK, PF_SIDE_SOURCE);
+	ret = pf_file_judge(&inst, cgid, old_dentry, mnt, PF_ACT_LINK, PF_SIDE_SOURCE, true);
 	if (ret)
 		return ret;
-	return pf_file_judge(&inst, cgid, new_dentry, mnt, PF_ACT_LINK, PF_SIDE_TARGET);
+	return pf_file_judge(&inst, cgid, new_dentry, mnt, PF_ACT_LINK, PF_SIDE_TARGET, true);
 }
 
 SEC("lsm/sb_mount")
@@ -1052,6 +1126,19 @@ struct {
 } pf_fowners SEC(".maps");
 
 /*
+ * pf_fowners' entries, never fewer than there are: counted up before an
+ * insert and down again when it fails, down only after a delete that
+ * removed one. file_free_security runs at every close of every file, and
+ * almost no file ever had an owner set: while this is 0 the file it frees
+ * has no entry, and the map is not touched. A file's owner is set, and
+ * counted, while a reference to it is held, so before its last reference
+ * goes and it is freed (the count is read after that last reference's
+ * atomic drop). A stale entry, keyed by an address a later file reuses,
+ * cannot be left so.
+ */
+__u64 pf_fowners_n;
+
+/*
  * The hook cannot refuse. When the map is full an agent's owner goes
  * unremembered and its signal unjudged; the count is PF_STAT_FOWNERS_FULL.
  */
@@ -1061,16 +1148,32 @@ int BPF_PROG(file_set_fowner, struct file *file)
 	struct pf_instance inst = {};
 	struct pf_fowner o = {};
 	__u64 key = (__u64)file;
+	long err;
 
 	if (pf_whoami(&inst, &o.cgroup_id) == PF_WHO_OUTSIDE) {
-		bpf_map_delete_elem(&pf_fowners, &key);
+		if (!bpf_map_delete_elem(&pf_fowners, &key))
+			__sync_fetch_and_sub(&pf_fowners_n, 1);
 		return 0;
 	}
 	o.pid = bpf_get_current_pid_tgid() >> 32;
 	o.uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	if (bpf_map_update_elem(&pf_fowners, &key, &o, BPF_ANY))
+	__sync_fetch_and_add(&pf_fowners_n, 1);
+	err = bpf_map_update_elem(&pf_fowners, &key, &o, BPF_NOEXIST);
+	if (!err)
+		return 0;
+	/* the file has an entry, counted already: replace it; gone meanwhile,
+	 * the new one keeps this count */
+	err = bpf_map_update_elem(&pf_fowners, &key, &o, BPF_EXIST);
+	if (!err) {
+		__sync_fetch_and_sub(&pf_fowners_n, 1);
+		return 0;
+	}
+	err = bpf_map_update_elem(&pf_fowners, &key, &o, BPF_ANY);
+	if (err) {
+		__sync_fetch_and_sub(&pf_fowners_n, 1);
 		pf_count(PF_STAT_FOWNERS_FULL);
+	}
 	return 0;
 }
 
@@ -1079,7 +1182,10 @@ int BPF_PROG(file_free_security, struct file *file)
 {
 	__u64 key = (__u64)file;
 
-	bpf_map_delete_elem(&pf_fowners, &key);
+	if (!*(volatile __u64 *)&pf_fowners_n)
+		return 0;
+	if (!bpf_map_delete_elem(&pf_fowners, &key))
+		__sync_fetch_and_sub(&pf_fowners_n, 1);
 	return 0;
 }
 
@@ -1216,8 +1322,7 @@ int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), PF_ACT_SETATTR,
-			      PF_SIDE_OBJECT);
+	return pf_file_decide(path->dentry, path->mnt, PF_ACT_SETATTR, PF_SIDE_OBJECT);
 }
 
 /* kuid_t and kgid_t are structs passed by value, one argument slot each;
@@ -1227,8 +1332,7 @@ int BPF_PROG(path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
 {
 	if (ret)
 		return ret;
-	return pf_file_decide(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), PF_ACT_SETATTR,
-			      PF_SIDE_OBJECT);
+	return pf_file_decide(path->dentry, path->mnt, PF_ACT_SETATTR, PF_SIDE_OBJECT);
 }
 
 /*
@@ -1325,13 +1429,15 @@ static __always_inline int pf_dentry_decide(struct dentry *d, __u16 action)
 	m = w.whole ?: w.part ?: w.first;
 	if (!m)
 		return pf_lenient(&inst) ? 0 : -EACCES;
-	ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(m), action, PF_SIDE_OBJECT);
+	ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(m), action, PF_SIDE_OBJECT, false);
 	if (!ret && w.whole2)
-		ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(w.whole2), action, PF_SIDE_OBJECT);
+		ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(w.whole2), action, PF_SIDE_OBJECT,
+				    false);
 	/* a whole mount may be hidden under another while a subdirectory of it
 	 * shows elsewhere: which the agent used is unknown, so each must allow */
 	if (!ret && w.whole && w.part)
-		ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(w.part), action, PF_SIDE_OBJECT);
+		ret = pf_file_judge(&inst, cgid, d, pf_vfsmount(w.part), action, PF_SIDE_OBJECT,
+				    false);
 	return ret;
 }
 
@@ -1398,8 +1504,8 @@ int BPF_PROG(inode_removexattr, void *idmap, struct dentry *dentry)
 SEC("lsm/file_ioctl")
 int BPF_PROG(file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	struct dentry *d = file->f_path.dentry;
+	struct vfsmount *mnt = file->f_path.mnt;
 
 	if (ret)
 		return ret;
@@ -1462,7 +1568,7 @@ static __always_inline int pf_unix_decide(struct sock *other, __u16 action)
 	}
 	if (d)
 		return pf_file_judge(&inst, cgid, d, BPF_CORE_READ(u, path.mnt), action,
-				     PF_SIDE_OBJECT);
+				     PF_SIDE_OBJECT, false);
 	if (BPF_CORE_READ(other, sk_cgrp_data.cgroup, kn, id) == cgid)
 		return 0;
 
@@ -1523,8 +1629,8 @@ int BPF_PROG(unix_may_send, struct socket *sock, struct socket *other, int ret)
 SEC("lsm/file_receive")
 int BPF_PROG(file_receive, struct file *file, int ret)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	struct dentry *d = file->f_path.dentry;
+	struct vfsmount *mnt = file->f_path.mnt;
 	unsigned int fmode = BPF_CORE_READ(file, f_mode);
 	struct pf_instance inst = {};
 	__u16 fmt;
@@ -1545,11 +1651,11 @@ int BPF_PROG(file_receive, struct file *file, int ret)
 		return -EACCES;
 	}
 	if (fmode & FMODE_READ) {
-		ret = pf_file_judge(&inst, cgid, d, mnt, PF_ACT_RECEIVE_FD, PF_SIDE_OBJECT);
+		ret = pf_file_judge(&inst, cgid, d, mnt, PF_ACT_RECEIVE_FD, PF_SIDE_OBJECT, true);
 		if (ret)
 			return ret;
 	}
 	if (fmode & FMODE_WRITE)
-		return pf_file_judge(&inst, cgid, d, mnt, PF_ACT_OPEN_WRITE, PF_SIDE_OBJECT);
+		return pf_file_judge(&inst, cgid, d, mnt, PF_ACT_OPEN_WRITE, PF_SIDE_OBJECT, true);
 	return 0;
 }

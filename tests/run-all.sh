@@ -6,7 +6,8 @@
 #
 #   unit  build/tests/test_*: cmocka unit tests, one per tests/unit/test_*.c
 #   host  tests/integration/test_*.sh: real kernel, cgroups and sockets (root)
-#   vm    tests/vm/test_*.sh, each run inside the test VM by tests/vm/run.sh SCRIPT
+#   vm    tests/vm/test_*.sh, each run inside the test VM by tests/vm/run.sh SCRIPT;
+#         tests/vm/check_*.sh, each booting the VM itself and judging its output here
 #
 # Each suite exits 0 to pass, 77 to skip (its last line of output says why) and
 # anything else to fail; one line is printed per suite, its output goes to
@@ -118,6 +119,12 @@ run_vm()
 			continue
 		fi
 		run_suite vm "$name" "${PF_VM_TIMEOUT:-3600}" tests/vm/run.sh "$script"
+	done
+	# a check_*.sh boots the VM itself and judges what the guest printed,
+	# where the guest has no python3 to judge it
+	for script in tests/vm/check_*.sh; do
+		[ -e "$script" ] || continue
+		run_suite vm "$(basename "$script" .sh)" "${PF_VM_TIMEOUT:-3600}" "$script"
 	done
 }
 

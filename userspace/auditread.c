@@ -141,7 +141,8 @@ char **auditread_files(const char *base)
 
 	err = list_rotated(base, &rot, &n);
 	if (!err) {
-		qsort(rot, n, sizeof(*rot), rotated_cmp);
+		if (n)
+			qsort(rot, n, sizeof(*rot), rotated_cmp);
 		files = calloc(n + 2, sizeof(*files));
 		if (!files)
 			err = -ENOMEM;
@@ -336,7 +337,8 @@ int auditread_next(struct auditread *r, const char **line, size_t *len, const ch
 		}
 		*file = r->files[r->cur];
 		if (!r->skipping || skip_long(r)) {
-			nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+			nl = r->end > r->start ? memchr(r->buf + r->start, '\n', r->end - r->start)
+					       : NULL;
 			if (nl) {
 				hand_out(r, (size_t)(nl - r->buf) - r->start, true, line, len,
 					 whole);

@@ -54,6 +54,17 @@ pf_finish()
 	exit 0
 }
 
+# pf_daemon_stop: stop the daemon started in the background as $DPID (SIGTERM:
+# it drains every ring first), and forget it
+pf_daemon_stop()
+{
+	if [ -n "${DPID:-}" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill -TERM "$DPID"
+		wait "$DPID" 2>/dev/null
+	fi
+	DPID=
+}
+
 pf_cleanup()
 {
 	local pid

@@ -24,18 +24,9 @@ NOBODY=65534
 ADMIN_GROUP=pf-test-admin
 DPID=
 
-stop_daemon()
-{
-	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
-		kill -TERM "$DPID"
-		wait "$DPID" 2>/dev/null
-	fi
-	DPID=
-}
-
 cleanup_daemon()
 {
-	stop_daemon
+	pf_daemon_stop
 	"$PINFOLD" unload --force >/dev/null 2>&1
 	getent group "$ADMIN_GROUP" >/dev/null && groupdel "$ADMIN_GROUP"
 	pf_cleanup
