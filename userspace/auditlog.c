@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,12 @@ struct auditlog {
 	bool rotate_now;      /* an interrupted rotation to finish */
 	int64_t rotate_retry; /* ns, CLOCK_MONOTONIC: no rotation before, after one failed */
 	bool rotate_said, prune_said; /* a failure of each is said once */
+
+	/* the compressor: a thread that gzips rotated files (auditrotate_compress) */
+	pthread_t zt;
+	pthread_mutex_t zmu;
+	pthread_cond_t zcv;
+	bool z_started, z_due, z_busy, z_stop, z_said;
 };
 
 /* ---- the queue ---- */
@@ -502,6 +510,106 @@ static int write_head(struct auditlog *l)
 	return err ? err : sync_dir(l);
 }
 
+/* ---- compression of rotated files, away from the ring ---- */
+
+/*
+ * Compression of a rotated file (64 MiB by default) takes a fraction of a
+ * second: longer than the ring lasts at a high event rate. Rotation only
+ * renames, and this thread compresses meanwhile. A crash leaves the file
+ * plain, which readers and verify accept, and the next writer compresses.
+ */
+static void *compressor(void *arg)
+{
+	struct auditlog *l = arg;
+	char err[PATH_MAX + 256];
+
+	pthread_mutex_lock(&l->zmu);
+	for (;;) {
+		while (!l->z_due && !l->z_stop)
+			pthread_cond_wait(&l->zcv, &l->zmu);
+		if (!l->z_due)
+			break;
+		l->z_due = false;
+		l->z_busy = true;
+		pthread_mutex_unlock(&l->zmu);
+		if (auditrotate_compress(l->path, err, sizeof(err)) && !l->z_said) {
+			fprintf(stderr, "pinfold: %s (tried again after each rotation)\n", err);
+			l->z_said = true;
+		}
+		pthread_mutex_lock(&l->zmu);
+		l->z_busy = false;
+		pthread_cond_broadcast(&l->zcv);
+	}
+	pthread_mutex_unlock(&l->zmu);
+	return NULL;
+}
+
+/* Have the compressor look for plain rotated files; started on first use. */
+static void compress_kick(struct auditlog *l)
+{
+	char err[PATH_MAX + 256];
+
+	if (!l->z_started) {
+		sigset_t all, old;
+		int e;
+
+		/* signals stay the main thread's: their handlers interrupt its wait for the ring */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		e = pthread_create(&l->zt, NULL, compressor, l);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		/* no thread: compress here, late rather than never */
+		if (e) {
+			auditrotate_compress(l->path, err, sizeof(err));
+			return;
+		}
+		l->z_started = true;
+	}
+	pthread_mutex_lock(&l->zmu);
+	l->z_due = true;
+	pthread_cond_broadcast(&l->zcv);
+	pthread_mutex_unlock(&l->zmu);
+}
+
+void auditlog_compress_wait(struct auditlog *l)
+{
+	if (!l->z_started)
+		return;
+	pthread_mutex_lock(&l->zmu);
+	while (l->z_due || l->z_busy)
+		pthread_cond_wait(&l->zcv, &l->zmu);
+	pthread_mutex_unlock(&l->zmu);
+}
+
+/* the compressor finishes what is due, and ends */
+static void compress_stop(struct auditlog *l)
+{
+	if (!l->z_started)
+		return;
+	pthread_mutex_lock(&l->zmu);
+	l->z_stop = true;
+	pthread_cond_broadcast(&l->zcv);
+	pthread_mutex_unlock(&l->zmu);
+	pthread_join(l->zt, NULL);
+	l->z_started = false;
+}
+
+/* whether base has a rotated file still plain: a writer died before compressing it */
+static bool plain_rotated(const char *base)
+{
+	char **files = auditread_files(base);
+	bool any = false;
+	size_t len;
+
+	for (size_t i = 0; files && files[i] && !any; i++) {
+		len = strlen(files[i]);
+		any = auditread_rotated_number(base, files[i]) &&
+		      (len < 3 || strcmp(files[i] + len - 3, ".gz"));
+	}
+	auditread_files_free(files);
+	return any;
+}
+
 /* ---- rotation ---- */
 
 static bool rotation_due(struct auditlog *l)
@@ -516,7 +624,8 @@ static bool rotation_due(struct auditlog *l)
 }
 
 /*
- * BASE becomes BASE.<first id>.gz (auditrotate). The records landed
+ * BASE becomes BASE.<first id> (auditrotate), which the compressor gzips
+ * into BASE.<first id>.gz. The records landed
  * whatever happens here: a rotation that fails leaves the log as it was,
  * is said once, and is tried again ROTATE_RETRY_NS later.
  */
@@ -556,6 +665,7 @@ static void rotate(struct auditlog *l)
 	}
 	l->size = 0;
 	l->first_known = l->rotate_now = false;
+	compress_kick(l);
 	if (err[0] && !l->prune_said)
 		fprintf(stderr, "pinfold: %s (tried again after each rotation)\n", err);
 	l->prune_said |= err[0] != '\0';
@@ -640,6 +750,9 @@ int auditlog_flush(struct auditlog *l)
 
 static void auditlog_free(struct auditlog *l)
 {
+	compress_stop(l);
+	pthread_cond_destroy(&l->zcv);
+	pthread_mutex_destroy(&l->zmu);
 	queue_drop(l, auditlog_pending(l));
 	free(l->q);
 	if (l->fd >= 0)
@@ -735,6 +848,8 @@ int auditlog_open(struct auditlog **lp, const struct auditlog_opts *o, char *err
 		return -ENOMEM;
 	}
 	l->fd = l->lock_fd = l->dir_fd = -1;
+	pthread_mutex_init(&l->zmu, NULL);
+	pthread_cond_init(&l->zcv, NULL);
 	set_opts(l, o);
 	ret = set_paths(l, path, key);
 	if (ret) {
@@ -758,6 +873,8 @@ int auditlog_open(struct auditlog **lp, const struct auditlog_opts *o, char *err
 	ret = check_log(l, err, errlen);
 	if (ret)
 		goto fail;
+	if (plain_rotated(l->path))
+		compress_kick(l);
 	*lp = l;
 	return 0;
 fail:

@@ -83,9 +83,16 @@ const char *auditlog_pending_line(const struct auditlog *l, size_t i);
 uint64_t auditlog_last_id(const struct auditlog *l); /* id of the last record it wrote */
 
 /*
- * Queue a closing checkpoint, flush, release. 0 or the flush's -errno
- * (records then still unwritten are counted in *unwritten when not NULL).
- * Always frees.
+ * Wait until the writer's compressor (a thread that gzips rotated files,
+ * started at the first rotation or at open when plain rotated files wait)
+ * has nothing left to do.
+ */
+void auditlog_compress_wait(struct auditlog *l);
+
+/*
+ * Queue a closing checkpoint, flush, wait for the compressor, release. 0
+ * or the flush's -errno (records then still unwritten are counted in
+ * *unwritten when not NULL). Always frees.
  */
 int auditlog_close(struct auditlog *l, size_t *unwritten);
 

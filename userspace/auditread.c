@@ -55,7 +55,9 @@ unsigned long long auditread_rotated_number(const char *base, const char *name)
 		return 0;
 	p = name + blen + 1;
 	digits = strspn(p, "0123456789");
-	if (digits < ROTATED_MIN_DIGITS || digits > ROTATED_MAX_DIGITS || strcmp(p + digits, ".gz"))
+	/* plain: rotated, not yet compressed (auditrotate_compress) */
+	if (digits < ROTATED_MIN_DIGITS || digits > ROTATED_MAX_DIGITS ||
+	    (p[digits] && strcmp(p + digits, ".gz")))
 		return 0;
 	for (; digits; digits--, p++) {
 		if (n > (UINT64_MAX - (unsigned)(*p - '0')) / 10)
@@ -70,11 +72,14 @@ struct rotated {
 	char *path;
 };
 
+/* by number; of a plain file and its gzip copy, the plain one first */
 static int rotated_cmp(const void *a, const void *b)
 {
 	const struct rotated *x = a, *y = b;
 
-	return x->number < y->number ? -1 : x->number > y->number;
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
+	return strlen(x->path) < strlen(y->path) ? -1 : strlen(x->path) > strlen(y->path);
 }
 
 void auditread_files_free(char **files)
@@ -148,7 +153,11 @@ char **auditread_files(const char *base)
 			err = -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		if (files)
+		/*
+		 * Both: a compressor died between renaming the gzip copy into
+		 * place and unlinking the plain file, which is whole for sure
+		 */
+		if (files && !(i && rot[i - 1].number == rot[i].number))
 			files[k++] = rot[i].path;
 		else
 			free(rot[i].path);
@@ -195,8 +204,21 @@ static void close_file(struct auditread *r)
 static int open_file(struct auditread *r)
 {
 	const char *path = r->files[r->cur];
+	char *gz;
 
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a plain rotated file compressed since it was listed: its gzip copy */
+	if (r->fd < 0 && errno == ENOENT && !is_gz_name(path) && asprintf(&gz, "%s.gz", path) > 0) {
+		r->fd = open(gz, O_RDONLY | O_CLOEXEC);
+		if (r->fd >= 0) {
+			free(r->files[r->cur]);
+			r->files[r->cur] = gz;
+			path = gz;
+		} else {
+			free(gz);
+			errno = ENOENT;
+		}
+	}
 	if (r->fd < 0)
 		return -errno;
 	if (is_gz_name(path)) {

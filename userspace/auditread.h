@@ -62,7 +62,9 @@ void auditread_close(struct auditread *r);
 
 /*
  * The files of log base in order (rotated by number, then base), those that
- * exist, NULL-terminated, malloc'ed (free with auditread_files_free); NULL
+ * exist, NULL-terminated; of a rotated file that is there both plain and
+ * compressed, the plain one (a reader that finds it gone by the time it
+ * opens it reads its .gz), malloc'ed (free with auditread_files_free); NULL
  * with errno when the directory cannot be read or memory runs out.
  */
 char **auditread_files(const char *base);
@@ -70,8 +72,9 @@ char **auditread_files(const char *base);
 void auditread_files_free(char **files);
 
 /*
- * The number in a rotated file's name (BASE.NNNNNNNNNNNN.gz), the id of its
- * first record; 0 when name is not one of base's rotated files.
+ * The number in a rotated file's name (BASE.NNNNNNNNNNNN.gz, or
+ * BASE.NNNNNNNNNNNN while it waits to be compressed), the id of its first
+ * record; 0 when name is not one of base's rotated files.
  */
 unsigned long long auditread_rotated_number(const char *base, const char *name);
 

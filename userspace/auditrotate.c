@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * auditrotate.c - the files of a chained audit log as its writer keeps
- * them: the ends of BASE, rotation into gzip files, and prune. See
- * auditrotate.h and docs/audit.md.
+ * them: the ends of BASE, rotation (a rename), compression of rotated files
+ * into gzip files, and prune. See auditrotate.h and docs/audit.md.
  *
  * Rotation and prune write a new file under a temporary name and rename it
  * into place, so that a crash leaves either the old file or the new one;
@@ -427,101 +427,54 @@ static int sync_dir(const struct auditrotate_base *b)
 	return b->sync && fsync(b->dir_fd) ? -errno : 0;
 }
 
-/* Copy BASE (its size bytes, as far as its writer knows it) into a new gzip file at path. */
-static int gzip_base(const struct auditrotate_base *b, const char *path)
-{
-	int fd = auditlog_file_create(path, 0600), err = 0;
-	char *buf = malloc(COPY_CHUNK);
-	gzFile gz = NULL;
-	off_t off = 0;
-
-	if (fd < 0 || !buf) {
-		err = fd < 0 ? fd : -ENOMEM;
-		goto out;
-	}
-	/* the fastest level: the writer reads no events meanwhile */
-	gz = gzdopen(dup(fd), "wb1");
-	if (!gz) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* NEEDSWORK: compressing the whole file (64 MiB by default) inline holds
-	 * off the ring for a fraction of a second, and a busy instance loses
-	 * events then (counted); renaming under the lock and compressing in a
-	 * child would not */
-	while (off < b->size && !err) {
-		size_t want = b->size - off < COPY_CHUNK ? (size_t)(b->size - off) : COPY_CHUNK;
-		ssize_t n = pread(b->fd, buf, want, off);
-
-		if (n <= 0)
-			err = n < 0 ? -errno : -EIO;
-		else if (gzwrite(gz, buf, n) != n)
-			err = -EIO;
-		off += n > 0 ? n : 0;
-	}
-	if (gzclose(gz) != Z_OK && !err)
-		err = -EIO; /* ENOSPC shows here too: zlib says only that writing failed */
-	if (!err && b->sync && fsync(fd))
-		err = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return err;
-}
-
 /*
- * A fresh empty BASE renamed over the old one: writers holding the old
- * file's descriptor see its inode change at their next flush.
+ * Rotate b: BASE is renamed BASE.<first id> (a rotated file, plain until
+ * auditrotate_compress gzips it) and a fresh empty BASE takes its name.
+ * Renames only, so that the writer is back at its ring at once. 0 with
+ * *new_fd, or -errno with *step saying what failed, and the log as it was.
  */
-static int new_base(const struct auditrotate_base *b, int *new_fd)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s.new", b->path);
-	fd = auditlog_file_create(path, 0600);
-	if (fd < 0)
-		return fd;
-	if (fcntl(fd, F_SETFL, O_APPEND) || rename(path, b->path)) {
-		err = -errno;
-		close(fd);
-		unlink(path);
-		return err;
-	}
-	*new_fd = fd;
-	return 0;
-}
-
-/* Rotate b: 0 with *new_fd, or -errno with *step saying what failed, and the log as it was. */
 static int rotate(const struct auditrotate_base *b, int *new_fd, const char **step)
 {
-	char gz[PATH_MAX], tmp[PATH_MAX + 8];
-	int ret;
+	char plain[PATH_MAX], gz[PATH_MAX + 4], fresh[PATH_MAX];
+	int fd, ret = 0;
 
-	snprintf(gz, sizeof(gz), "%s.%012" PRIu64 ".gz", b->path, b->first_id);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", gz);
-	*step = "cannot write its gzip copy";
-	ret = gzip_base(b, tmp);
-	if (!ret && rename(tmp, gz)) {
+	snprintf(plain, sizeof(plain), "%s.%012" PRIu64, b->path, b->first_id);
+	snprintf(gz, sizeof(gz), "%s.gz", plain);
+	snprintf(fresh, sizeof(fresh), "%s.new", b->path);
+	/* a gzip file of this number is what an older rotation stopped before
+	 * replacing BASE left: BASE holds all of it and more */
+	*step = "cannot remove the gzip file an interrupted rotation left";
+	if (unlink(gz) && errno != ENOENT)
+		return -errno;
+	*step = "cannot create the empty file that replaces it";
+	fd = auditlog_file_create(fresh, 0600);
+	if (fd < 0)
+		return fd;
+	if (fcntl(fd, F_SETFL, O_APPEND))
 		ret = -errno;
-		*step = "cannot rename its gzip copy into place";
-	}
+	*step = "cannot rename it";
+	if (!ret && rename(b->path, plain))
+		ret = -errno;
 	if (ret) {
-		unlink(tmp);
+		close(fd);
+		unlink(fresh);
 		return ret;
 	}
-	*step = "cannot sync its directory";
-	ret = sync_dir(b);
-	if (!ret) {
-		*step = "cannot replace it by an empty file";
-		ret = new_base(b, new_fd);
-	}
-	if (ret) {
-		/* BASE still holds every record of the copy: with it, each would be there twice */
-		unlink(gz);
-		sync_dir(b);
-		return ret;
+	/* BASE is missing until this rename: a writer that dies here leaves its
+	 * records in the rotated file, and the next one starts a new BASE */
+	if (rename(fresh, b->path)) {
+		ret = -errno;
+		*step = "cannot put an empty file in its place";
+		close(fd);
+		unlink(fresh);
+		if (rename(plain, b->path) == 0)
+			return ret;
+		/* the rotated file stays: the next flush opens a new BASE */
+		*new_fd = auditrotate_open_base(b->path, NULL);
+		if (*new_fd < 0)
+			return ret;
+	} else {
+		*new_fd = fd;
 	}
 	/* the rotation stands; a failed sync here is made good by the next head's */
 	sync_dir(b);
@@ -543,6 +496,136 @@ int auditrotate(const struct auditrotate_base *b, int *new_fd, char *err, size_t
 	auditlog_keep_init(&keep);
 	auditlog_prune_locked(b->path, &keep, auditlog_clock_ns(CLOCK_REALTIME), NULL, err, errlen);
 	return 0;
+}
+
+/* ---- compression of rotated files ---- */
+
+static bool is_gz(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len > 3 && !strcmp(path + len - 3, ".gz");
+}
+
+static void sync_dir_of(const char *base)
+{
+	char *dir = auditlog_dir_of(base);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* in (the rotated file plain, open) into a new gzip file at tmp, synced */
+static int gzip_file(int in, const char *tmp)
+{
+	int fd = auditlog_file_create(tmp, 0600), err = 0;
+	char *buf = malloc(COPY_CHUNK);
+	gzFile gz = NULL;
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		err = fd < 0 ? fd : -ENOMEM;
+		goto out;
+	}
+	/* the fastest level: the compressor shares the machine with the writer */
+	gz = gzdopen(dup(fd), "wb1");
+	if (!gz) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!err && (n = read(in, buf, COPY_CHUNK)) != 0) {
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		else if (n > 0 && gzwrite(gz, buf, n) != n)
+			err = -EIO;
+	}
+	if (gzclose(gz) != Z_OK && !err)
+		err = -EIO; /* ENOSPC shows here too: zlib says only that writing failed */
+	/* always synced: the rotated file is unlinked once this one has its name */
+	if (!err && fsync(fd))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
+}
+
+/*
+ * The rotated file plain into plain.gz: compressed to plain.gz.tmp and
+ * synced, then under the lock (verify and prune see either file, never
+ * neither) renamed into place before plain is unlinked. A crash anywhere
+ * leaves plain whole; one after the rename leaves both, and readers take
+ * plain. The file's own lock keeps two compressors (two writers of the
+ * log) off one tmp name.
+ */
+static int compress_one(const char *base, const char *plain)
+{
+	char gz[PATH_MAX], tmp[PATH_MAX];
+	int in, lock = -1, err;
+	struct stat st, now;
+
+	if (snprintf(gz, sizeof(gz), "%s.gz", plain) >= (int)sizeof(gz) ||
+	    snprintf(tmp, sizeof(tmp), "%s.gz.tmp", plain) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	in = auditlog_file_open(plain, O_RDONLY | O_NONBLOCK, 0, NULL);
+	if (in < 0)
+		return in == -ENOENT ? 0 : in; /* another compressor finished it */
+	if (flock(in, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? 0 : -errno;
+		close(in);
+		return err;
+	}
+	err = fstat(in, &st) ? -errno : gzip_file(in, tmp);
+	if (!err) {
+		lock = auditlog_lock(base, LOCK_EX, false);
+		err = lock < 0 ? lock : 0;
+	}
+	/* still the file listed: not finished and unlinked by another meanwhile */
+	if (!err && (lstat(plain, &now) || now.st_ino != st.st_ino || now.st_dev != st.st_dev))
+		err = 1;
+	if (!err && rename(tmp, gz))
+		err = -errno;
+	if (!err) {
+		sync_dir_of(base);
+		if (unlink(plain))
+			err = -errno;
+		sync_dir_of(base);
+	}
+	if (err)
+		unlink(tmp);
+	if (lock >= 0)
+		close(lock);
+	close(in);
+	return err > 0 ? 0 : err;
+}
+
+int auditrotate_compress(const char *base, char *err, size_t errlen)
+{
+	char **files = auditread_files(base);
+	int ret = 0, e;
+
+	err[0] = '\0';
+	if (!files) {
+		snprintf(err, errlen, "cannot list the files of %s: %s", base, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; files[i]; i++) {
+		if (!auditread_rotated_number(base, files[i]) || is_gz(files[i]))
+			continue;
+		e = compress_one(base, files[i]);
+		if (e && !ret) {
+			ret = e;
+			snprintf(err, errlen, "cannot compress the rotated audit log file %s: %s",
+				 files[i], strerror(-e));
+		}
+	}
+	auditread_files_free(files);
+	return ret;
 }
 
 /* ---- prune ---- */
@@ -740,7 +823,8 @@ int auditlog_prune_locked(const char *base, const struct auditlog_keep *keep, in
 		return -errno;
 	}
 	for (; files[n]; n++)
-		if (auditread_rotated_number(base, files[n]) && !ret)
+		/* a plain one is pruned once compressed, at a later prune */
+		if (auditread_rotated_number(base, files[n]) && is_gz(files[n]) && !ret)
 			ret = prune_file(files[n], keep, now_ns, &count, err, errlen);
 	auditread_files_free(files);
 	if (stubbed)

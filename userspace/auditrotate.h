@@ -2,11 +2,12 @@
 /*
  * auditrotate.h - the files of a chained audit log as its writer keeps
  * them: where BASE starts and ends, the newest rotated file, rotation of
- * BASE into BASE.NNNNNNNNNNNN.gz, and prune, which replaces records of
+ * BASE into BASE.NNNNNNNNNNNN, its compression into BASE.NNNNNNNNNNNN.gz,
+ * and prune, which replaces records of
  * rotated files whose retention ended by stubs. See docs/audit.md.
  *
- * Every function here that changes a file expects the caller to hold
- * BASE.lock (auditlog_lock) exclusively.
+ * Every function here that changes a file, auditrotate_compress aside,
+ * expects the caller to hold BASE.lock (auditlog_lock) exclusively.
  */
 #ifndef PINFOLD_AUDITROTATE_H
 #define PINFOLD_AUDITROTATE_H
@@ -108,15 +109,27 @@ struct auditrotate_base {
 };
 
 /*
- * BASE, whose last record is a checkpoint, becomes BASE.<first id>.gz and
+ * BASE, whose last record is a checkpoint, is renamed BASE.<first id> and
  * a fresh empty BASE takes its name; then the rotated files are pruned
- * with the default retention. An existing file of that name is what a
- * rotation stopped before replacing BASE left: BASE holds all of it and
- * more. 0 with *new_fd the new BASE (b->fd is the caller's to close), and
- * in err a prune's failure ("" when none); or -errno with err saying what
- * failed, and the log as it was: a gzip file written is removed again, so
- * that no record is in two files.
+ * with the default retention. Renames only: the gzip copy is
+ * auditrotate_compress's, which the caller runs away from its ring. A
+ * gzip file of that number is what an older rotation stopped before
+ * replacing BASE left (BASE holds all of it and more): it is removed. 0
+ * with *new_fd the new BASE (b->fd is the caller's to close), and in err
+ * a prune's failure ("" when none); or -errno with err saying what
+ * failed, and the log as it was.
  */
 int auditrotate(const struct auditrotate_base *b, int *new_fd, char *err, size_t errlen);
+
+/*
+ * Each plain rotated file of base (BASE.<number>) into BASE.<number>.gz:
+ * written to a temporary name and synced, renamed into place under the
+ * lock, and only then the plain file unlinked. Without the lock held by
+ * the caller; safe beside other writers of the log, verify, show and
+ * prune, and after a crash anywhere. 0, or the first failure as -errno
+ * with err saying it ("" when none); the files that failed stay plain,
+ * which readers accept.
+ */
+int auditrotate_compress(const char *base, char *err, size_t errlen);
 
 #endif /* PINFOLD_AUDITROTATE_H */

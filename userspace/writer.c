@@ -441,7 +441,10 @@ void writer_consume(struct writer *w, bool drain)
 	/* NEEDSWORK: the batch's sync (fdatasync, the head, its directory) runs
 	 * here, between two reads of the ring: one that outlasts what the ring
 	 * holds loses events (docs/benchmarks.md, "Toward 500,000 events a
-	 * second"); syncing in a second thread would not */
+	 * second"). A second thread would not, if it took the whole flush
+	 * (write, sync, head, under the log's lock: another writer must not
+	 * find records after the head), the queue shared under a mutex and
+	 * audit-required blocked or not from its result */
 	/* a log that cannot take records is tried again on time, not at every look */
 	if (w->consumed || drain || flush_due(w) || (auditlog_pending(w->log) && !w->blocked_err))
 		writer_flush(w);

@@ -12,7 +12,7 @@
 # nothing when every attempt is a decision record and no events-lost record
 # was written. Rows, where pinfold run has the options:
 #   batch   --audit-sync batch (the default), the log never rotated
-#   rotate  the same, the log rotating (gzip) once in the middle of each
+#   rotate  the same, the log rotating once in the middle of each
 #           trial: it starts as a copy of a template log just short of
 #           ROTATE_BYTES, so that a trial of seconds crosses a rotation of
 #           the full size
@@ -79,12 +79,12 @@ ring_trial()
 }
 
 # audit_count BASE PATTERN: lines matching PATTERN in the log BASE, its
-# rotated files (BASE.N.gz) included
+# rotated files (BASE.N.gz, or BASE.N not yet compressed) included
 audit_count()
 {
 	local f
 
-	for f in "$1".*.gz "$1"; do
+	for f in "$1".*.gz "$1".[0-9]*[0-9] "$1"; do
 		[ -e "$f" ] || continue
 		case $f in
 		*.gz) zcat "$f" ;;
@@ -283,7 +283,7 @@ bench_note "audit rows: measured = denied connects of a pinfold run agent, each 
 	"${BENCH_SECONDS} s trial without one event lost"
 [ "${kinds[1]:-}" = rotate ] &&
 	bench_note "across a rotation: the log starts $((ROTATE_BYTES >> 20)) MiB less a third of" \
-		"the trial's records, so that it rotates (gzip, the writer's default size) in the" \
+		"the trial's records, so that it rotates (the writer's default size) in the" \
 		"trial; records of ${RECORD_BYTES} bytes on average"
 read -r fr ft < <(flat ring)
 line="flat out, losing events: the raw ring took $(bench_group "$ft")"

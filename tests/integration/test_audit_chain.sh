@@ -315,6 +315,30 @@ verify "$PF_TMP/c-moved/audit.jsonl"
 check gz-second-stream "verify exit $VRC: $(head -c 400 "$PF_TMP/verify.out")" \
 	grep -q "^$first_gz:[0-9]*: not a record: " "$PF_TMP/verify.out"
 
+# ---- a writer killed while compressing: plain rotated files are read, then compressed ----
+
+# the newest rotated file plain beside a half-written .gz.tmp (killed while
+# compressing it), the one before it both plain and gzip (killed between
+# the rename and the unlink)
+copy_dir uncompressed "$PF_TMP/rot"
+L=$PF_TMP/c-uncompressed/audit.jsonl
+shown=$("$PINFOLD" audit show --log "$L" --json 2>/dev/null | wc -l)
+last_gz=$(find "$PF_TMP/c-uncompressed" -name 'audit.jsonl.*.gz' | sort | tail -n 1)
+prev_gz=$(find "$PF_TMP/c-uncompressed" -name 'audit.jsonl.*.gz' | sort | tail -n 2 | head -n 1)
+zcat "$last_gz" >"${last_gz%.gz}"
+head -c 20 "$last_gz" >"$last_gz.tmp"
+rm "$last_gz"
+zcat "$prev_gz" >"${prev_gz%.gz}"
+check uncompressed-verify "verify failed" verify_ok "$L"
+check uncompressed-walked "summary: $(cat "$PF_TMP/verify.out")" \
+	grep -q " in $((gz + 1)) files, ids 1\.\." "$PF_TMP/verify.out"
+check uncompressed-show "show printed $("$PINFOLD" audit show --log "$L" --json 2>&1 | wc -l) of $shown" \
+	test "$("$PINFOLD" audit show --log "$L" --json 2>/dev/null | wc -l)" = "$shown"
+run "$L" 1
+check uncompressed-compressed "left: $(find "$PF_TMP/c-uncompressed" -name 'audit.jsonl.[0-9]*' ! -name '*.gz')" \
+	test -z "$(find "$PF_TMP/c-uncompressed" -name 'audit.jsonl.[0-9]*' ! -name '*.gz')"
+check uncompressed-then-verify "verify failed" verify_ok "$L"
+
 # the newest rotated files deleted, the current file emptied, the head deleted
 copy_dir cut-rotated "$PF_TMP/rot"
 L=$PF_TMP/c-cut-rotated/audit.jsonl

@@ -497,6 +497,7 @@ static void test_rotation(void **state)
 	for (int i = 0; i < 3; i++)
 		add(a, "routine", i);
 	assert_int_equal(auditlog_flush(a), 0);
+	auditlog_compress_wait(a);
 	snprintf(gz1, sizeof(gz1), "%s.000000000001.gz", f->base);
 	assert_true(file_exists(gz1));
 	assert_ends_in_rotate_checkpoint(gz1);
@@ -506,6 +507,7 @@ static void test_rotation(void **state)
 	add(b, "phi", 4);
 	assert_int_equal(auditlog_flush(b), 0);
 	assert_int_equal(auditlog_last_id(b), 6); /* its record 5, its rotate checkpoint */
+	auditlog_compress_wait(b);
 	snprintf(gz5, sizeof(gz5), "%s.000000000005.gz", f->base);
 	assert_ends_in_rotate_checkpoint(gz5);
 	assert_int_equal(auditlog_close(a, NULL), 0);
@@ -1586,6 +1588,104 @@ static void test_failed_rotation(void **state)
 	assert_verifies(f, out, sizeof(out), NULL);
 }
 
+/* ---- compression of rotated files, apart from rotation ---- */
+
+/*
+ * Rotation does not wait for compression: with the gzip copy's name taken
+ * (a directory there), the rotation stands, the rotated file stays plain
+ * and verifies, and the failure is said once; the next writer compresses.
+ */
+static void test_rotation_without_compression(void **state)
+{
+	struct fixture *f = *state;
+	struct auditlog_opts o = AUDITLOG_OPTS_INIT;
+	struct auditlog *l;
+	char tmp[160], plain[160], gz[160], out[4096];
+	struct stat st;
+
+	assert_int_equal(mkdir(base_path(f, ".000000000001.gz.tmp", tmp, sizeof(tmp)), 0700), 0);
+	o.rotate_bytes = 1;
+	l = open_log(f, &o);
+	stderr_begin();
+	add(l, "routine", 1);
+	assert_int_equal(auditlog_flush(l), 0);
+	auditlog_compress_wait(l);
+	stderr_end();
+	print_message("writer: %s", cmd_err);
+	assert_non_null(strstr(cmd_err, "cannot compress the rotated audit log file"));
+	/* rotated: BASE is empty, its records in the plain rotated file */
+	assert_int_equal(stat(f->base, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(access(base_path(f, ".000000000001", plain, sizeof(plain)), F_OK), 0);
+	assert_int_equal(access(base_path(f, ".000000000001.gz", gz, sizeof(gz)), F_OK), -1);
+	assert_verifies(f, out, sizeof(out), NULL);
+	assert_non_null(strstr(out, ": 2 records in 2 files, ids 1..2"));
+	/* later rotations are not held up by the one that failed */
+	add(l, "routine", 2);
+	assert_int_equal(auditlog_flush(l), 0);
+	auditlog_compress_wait(l);
+	assert_int_equal(access(base_path(f, ".000000000003.gz", gz, sizeof(gz)), F_OK), 0);
+	assert_int_equal(auditlog_close(l, NULL), 0);
+	assert_verifies(f, out, sizeof(out), NULL);
+
+	assert_int_equal(rmdir(tmp), 0);
+	l = open_log(f, &o);
+	assert_int_equal(auditlog_close(l, NULL), 0);
+	assert_int_equal(access(plain, F_OK), -1);
+	assert_int_equal(access(base_path(f, ".000000000001.gz", gz, sizeof(gz)), F_OK), 0);
+	assert_verifies(f, out, sizeof(out), NULL);
+	assert_non_null(strstr(out, ": 4 records in 3 files, ids 1..4"));
+}
+
+/*
+ * A writer killed while compressing: one rotated file plain beside a
+ * half-written .gz.tmp, another both plain and compressed (killed between
+ * the rename and the unlink). Verify and a reader take the plain files;
+ * the next writer compresses them and clears the leftovers.
+ */
+static void test_compression_interrupted(void **state)
+{
+	struct fixture *f = *state;
+	struct auditlog_opts o = AUDITLOG_OPTS_INIT;
+	struct auditlog *l;
+	char gz3[160], gz5[160], plain3[160], plain5[160], tmp5[160], out[4096];
+	char **lines;
+	size_t n;
+	int fd;
+
+	make_rotated_log(f, 3);
+	base_path(f, ".000000000003.gz", gz3, sizeof(gz3));
+	base_path(f, ".000000000005.gz", gz5, sizeof(gz5));
+	base_path(f, ".000000000003", plain3, sizeof(plain3));
+	base_path(f, ".000000000005", plain5, sizeof(plain5));
+	base_path(f, ".000000000005.gz.tmp", tmp5, sizeof(tmp5));
+	lines = read_lines(gz3, &n);
+	write_lines(plain3, lines, n);
+	free_lines(lines, n);
+	lines = read_lines(gz5, &n);
+	write_lines(plain5, lines, n);
+	free_lines(lines, n);
+	assert_int_equal(unlink(gz5), 0);
+	fd = open(tmp5, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\x1f\x8b\x08", 3), 3);
+	close(fd);
+
+	assert_verifies(f, out, sizeof(out), NULL);
+	assert_non_null(strstr(out, ": 6 records in 4 files, ids 1..6"));
+
+	o.rotate_bytes = 1;
+	l = open_log(f, &o);
+	add(l, "decision", 4);
+	assert_int_equal(auditlog_close(l, NULL), 0);
+	assert_int_equal(access(plain3, F_OK), -1);
+	assert_int_equal(access(plain5, F_OK), -1);
+	assert_int_equal(access(tmp5, F_OK), -1);
+	assert_int_equal(access(gz5, F_OK), 0);
+	assert_verifies(f, out, sizeof(out), NULL);
+	assert_non_null(strstr(out, ": 8 records in 5 files, ids 1..8"));
+}
+
 /* ---- rotated files: named for their first record, ending in a rotate checkpoint, one stream ---- */
 
 static void copy_file(const char *from, const char *to)
@@ -1730,6 +1830,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_lists_under_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_prints_after_unlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_without_compression, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compression_interrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_checks_rotated_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_cost, setup, teardown),
 	};

@@ -631,35 +631,47 @@ static struct auditread *open_log(void)
 	return r;
 }
 
+/* auditread_files of log a.jsonl: the names want, in order */
+static void expect_files(const char *const *want)
+{
+	char base[128], path[160];
+	char **files;
+	size_t i;
+
+	snprintf(base, sizeof(base), "%s/a.jsonl", dir);
+	files = auditread_files(base);
+	assert_non_null(files);
+	for (i = 0; want[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		assert_non_null(files[i]);
+		assert_string_equal(files[i], path);
+	}
+	assert_null(files[i]);
+	auditread_files_free(files);
+}
+
 static void test_read_files_in_order(void **state)
 {
-	char base[128], want[128];
 	struct auditread *r;
 	struct got g;
-	char **files;
 
 	(void)state;
-	/* rotated by number, not by name; others are not the log's */
+	/* rotated by number, not by name, plain (not yet compressed) or gzip; others are not the
+	 * log's */
 	write_gz("a.jsonl.000000000010.gz", "ten\neleven\n");
 	write_gz("a.jsonl.000000000002.gz", "two\n\nfour\n");
 	write_gz("a.jsonl.000000000003.gz.tmp", "tmp\n");
 	write_gz("a.jsonl.5.gz", "short number\n");
 	write_gz("b.jsonl.000000000001.gz", "other log\n");
-	write_file("a.jsonl.000000000001", "not gzip\n", 9);
+	write_file("a.jsonl.000000000001", "one\n", 4);
+	write_file("a.jsonl.000000000001x", "not the log's\n", 14);
 	write_file("a.jsonl", "twelve\nthirteen", 15);
 
-	snprintf(base, sizeof(base), "%s/a.jsonl", dir);
-	files = auditread_files(base);
-	assert_non_null(files);
-	snprintf(want, sizeof(want), "%s/a.jsonl.000000000002.gz", dir);
-	assert_string_equal(files[0], want);
-	snprintf(want, sizeof(want), "%s/a.jsonl.000000000010.gz", dir);
-	assert_string_equal(files[1], want);
-	assert_string_equal(files[2], base);
-	assert_null(files[3]);
-	auditread_files_free(files);
+	expect_files((const char *[]){"a.jsonl.000000000001", "a.jsonl.000000000002.gz",
+				      "a.jsonl.000000000010.gz", "a.jsonl", NULL});
 
 	r = open_log();
+	expect_next(r, "one", "a.jsonl.000000000001", 1, true);
 	expect_next(r, "two", "a.jsonl.000000000002.gz", 1, true);
 	expect_next(r, "", "a.jsonl.000000000002.gz", 2, true);
 	expect_next(r, "four", "a.jsonl.000000000002.gz", 3, true);
@@ -668,6 +680,39 @@ static void test_read_files_in_order(void **state)
 	expect_next(r, "twelve", "a.jsonl", 1, true);
 	expect_next(r, "thirteen", "a.jsonl", 2, false); /* no '\n' at the end */
 	assert_int_equal(next(r, &g), 0);
+	assert_int_equal(next(r, &g), 0);
+	auditread_close(r);
+}
+
+/*
+ * A rotated file there plain and compressed (a compressor died between its
+ * rename and its unlink) is read once, plain; one compressed after it was
+ * listed is read from its gzip copy.
+ */
+static void test_read_rotated_plain_and_gz(void **state)
+{
+	char path[160];
+	struct auditread *r;
+	struct got g;
+
+	(void)state;
+	write_file("a.jsonl.000000000001", "one\ntwo\n", 8);
+	write_gz("a.jsonl.000000000001.gz", "one\n");
+	write_file("a.jsonl.000000000003", "three\n", 6);
+	write_file("a.jsonl", "four\n", 5);
+
+	expect_files(
+		(const char *[]){"a.jsonl.000000000001", "a.jsonl.000000000003", "a.jsonl", NULL});
+
+	r = open_log();
+	/* compressed meanwhile */
+	write_gz("a.jsonl.000000000003.gz", "three\n");
+	snprintf(path, sizeof(path), "%s/a.jsonl.000000000003", dir);
+	assert_int_equal(unlink(path), 0);
+	expect_next(r, "one", "a.jsonl.000000000001", 1, true);
+	expect_next(r, "two", "a.jsonl.000000000001", 2, true);
+	expect_next(r, "three", "a.jsonl.000000000003.gz", 1, true);
+	expect_next(r, "four", "a.jsonl", 1, true);
 	assert_int_equal(next(r, &g), 0);
 	auditread_close(r);
 }
@@ -838,6 +883,8 @@ int main(void)
 		cmocka_unit_test(test_line_malformed_members),
 		cmocka_unit_test(test_parse_record_rejects_non_objects),
 		cmocka_unit_test_setup_teardown(test_read_files_in_order, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_read_rotated_plain_and_gz, make_dir,
+						remove_dir),
 		cmocka_unit_test_setup_teardown(test_read_no_log, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_read_corrupt_gzip, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_read_long_lines, make_dir, remove_dir),
