@@ -710,8 +710,9 @@ static int phase(struct run *r, const char *name, const int *vs, int n, int roun
 	r->set++;
 	/* NEEDSWORK: pinfold's own programs' statistics are what says where its
 	 * time goes (docs/benchmarks.md, "The open rows"), but its guard gives
-	 * their descriptors to pinfold alone; pinfold could report run_time_ns
-	 * and run_cnt itself (pinfold status, the daemon's programs_json) */
+	 * their descriptors to pinfold alone; `pinfold status` reports them
+	 * through the daemon, and this row runs pinfold run --standalone:
+	 * running the pinfold variant under a daemon would give them here */
 	if (st.refused)
 		out("note\tBPF statistics, phase %s: %d programs' descriptors refused (pinfold's "
 		    "guard: only pinfold itself may hold them), their figures not read",
