@@ -526,15 +526,10 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* FNV-1a over a key's address and prefix. */
+/* A key's hash: its address and prefix. */
 static size_t key_hash(const uint8_t addr[16], unsigned prefix)
 {
-	uint64_t h = 14695981039346656037ULL;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 1099511628211ULL;
-	return (size_t)((h ^ prefix) * 1099511628211ULL);
+	return (size_t)policy_fnv(policy_fnv(POLICY_FNV_INIT, addr, 16), &prefix, sizeof(prefix));
 }
 
 /*

@@ -295,4 +295,19 @@ void policy_warning_format(const struct policy_warning *w, char *buf, size_t len
 /* "policy.yaml:3:5: error: expected ..." into buf */
 void policy_error_format(const struct policy_error *err, char *buf, size_t len);
 
+/*
+ * FNV-1a, for the hash indexes of the reader and the compiler (hsearch_r
+ * wants string keys): h is POLICY_FNV_INIT or what an earlier call gave.
+ */
+#define POLICY_FNV_INIT 14695981039346656037ULL
+
+static inline uint64_t policy_fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 1099511628211ULL;
+	return h;
+}
+
 #endif /* PINFOLD_POLICY_H */

@@ -332,25 +332,25 @@ static bool same_dest(const struct policy_dest *d, const struct policy_dest *e)
 	return d->port_lo == e->port_lo && d->port_hi == e->port_hi && d->proto == e->proto;
 }
 
-/* FNV-1a over what same_dest compares (a hostname without its case). */
+/* A hash of what same_dest compares (a hostname without its case). */
 static size_t dest_hash(const struct policy_dest *d)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = POLICY_FNV_INIT;
 	const char *c;
-	int i;
+	uint8_t lower;
 
 	if (d->host) {
-		for (c = d->host; *c; c++)
-			h = (h ^ (uint8_t)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c)) *
-			    1099511628211ULL;
+		for (c = d->host; *c; c++) {
+			lower = (uint8_t)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+			h = policy_fnv(h, &lower, 1);
+		}
 	} else {
-		for (i = 0; i < 16; i++)
-			h = (h ^ d->addr[i]) * 1099511628211ULL;
-		h = (h ^ d->prefix) * 1099511628211ULL;
+		h = policy_fnv(h, d->addr, sizeof(d->addr));
+		h = policy_fnv(h, &d->prefix, sizeof(d->prefix));
 	}
-	h = (h ^ d->port_lo) * 1099511628211ULL;
-	h = (h ^ d->port_hi) * 1099511628211ULL;
-	return (size_t)((h ^ d->proto) * 1099511628211ULL);
+	h = policy_fnv(h, &d->port_lo, sizeof(d->port_lo));
+	h = policy_fnv(h, &d->port_hi, sizeof(d->port_hi));
+	return (size_t)policy_fnv(h, &d->proto, sizeof(d->proto));
 }
 
 /*
